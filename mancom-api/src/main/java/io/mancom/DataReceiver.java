@@ -1,0 +1,34 @@
+package io.mancom;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Receives the data of a service's connections, chunk by chunk, and one close event per
+ * connection.
+ *
+ * <h2>Buffer ownership</h2>
+ * The {@code data} buffer is lent for the duration of the call: read it, or pass it to
+ * {@link Connection#write(ByteBuffer)} (which copies), but do not keep it. Copy what you need
+ * later. Chunk boundaries are whatever the transport delivered; they carry no meaning.
+ *
+ * <h2>Threading</h2>
+ * Calls for one connection are made one at a time and in order, on the connection's event loop
+ * (or on the executor named at registration). On the event loop they must not block.
+ *
+ * <h2>Errors</h2>
+ * A {@link RuntimeException} thrown by {@link #onData} closes the connection with that exception
+ * as the cause; {@link #onClose} still runs once.
+ */
+public interface DataReceiver {
+
+    /** A chunk of data arrived on {@code connection}. */
+    void onData(Connection connection, ByteBuffer data);
+
+    /**
+     * The connection closed; called exactly once per connection, after its last {@link #onData}.
+     *
+     * @param cause null for a clean close (either side closed it), otherwise why it failed
+     */
+    default void onClose(Connection connection, Throwable cause) {
+    }
+}

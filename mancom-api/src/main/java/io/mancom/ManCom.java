@@ -1,0 +1,268 @@
+package io.mancom;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * The ManCom runtime: services by name, their transports chosen by configuration.
+ *
+ * <pre>{@code
+ * try (ManCom mancom = ManCom.start()) {
+ *     mancom.registerDataReceiver("echo", (conn, data) -> conn.write(data));
+ *     mancom.awaitReady(Duration.ofSeconds(5));
+ *     try (BlockingConnection c = mancom.connect("echo")) {
+ *         c.write("hello".getBytes(UTF_8));
+ *         int n = c.read(buffer, Duration.ofSeconds(2));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <h2>Configuration</h2>
+ * {@link #start()} reads the layered configuration: {@code reference.conf} in the jars, then
+ * {@code /etc/mancom/mancom.conf}, {@code /etc/mancom/conf.d/*.conf} in name order,
+ * {@code $XDG_CONFIG_HOME/mancom/mancom.conf} (default {@code ~/.config/mancom/mancom.conf}), the
+ * file named by {@code $MANCOM_CONFIG}, and system properties {@code -Dmancom.*}; later layers win.
+ * Each service is an entry under {@code mancom.services} with at least an {@code endpoint}.
+ *
+ * <h2>Two styles</h2>
+ * The callback API ({@link #registerAcceptor}, {@link #registerDataReceiver},
+ * {@link #connectAsync}) serves many connections on a few event-loop threads. The blocking API
+ * ({@link #accept}, {@link #connect}) suits simple programs. A service is served in one style:
+ * calling {@code accept} for a service that has callbacks (or the reverse) is an
+ * {@link IllegalStateException}.
+ *
+ * <h2>Lifecycle and threading</h2>
+ * A ManCom is started once and closed once; {@link #close()} closes every connection, releases
+ * every port, thread and buffer, and is idempotent. All methods are thread-safe. Registering a
+ * callback binds the service's endpoint in the background; {@link #awaitReady} waits for that.
+ *
+ * <h2>Errors</h2>
+ * Misconfiguration is a {@link ConfigException} (file, line, key); a service name that is not
+ * configured is a {@link ConfigException} naming the known services; communication failures are
+ * {@link ManComException}s with a {@link ManComException.Reason}.
+ */
+public interface ManCom extends AutoCloseable {
+
+    /** Starts a runtime on the layered system-wide configuration. */
+    static ManCom start() {
+        return builder().start();
+    }
+
+    /**
+     * Starts a runtime on one explicit config file instead of the system and user files (the
+     * embedded defaults and {@code -Dmancom.*} still apply).
+     */
+    static ManCom start(Path configFile) {
+        return builder().configFile(configFile).start();
+    }
+
+    /** A builder for a runtime with explicit settings. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Calls {@code callback} for every new connection of {@code service}, on the connection's event
+     * loop. Binds the service's endpoint if this is its first registration.
+     *
+     * @throws ConfigException       if no such service is configured
+     * @throws IllegalStateException if the service is already served with the blocking API
+     */
+    Registration registerAcceptor(String service, AcceptCallback callback);
+
+    /** As {@link #registerAcceptor(String, AcceptCallback)}, calling back on {@code executor}. */
+    Registration registerAcceptor(String service, AcceptCallback callback, Executor executor);
+
+    /**
+     * Delivers every chunk of data of {@code service}'s connections to {@code receiver}, and one
+     * close event per connection. A service may have one receiver at a time. Connections that
+     * arrive while a service has an acceptor but no receiver are not read from until a receiver
+     * is registered (nothing is dropped).
+     *
+     * @throws ConfigException       if no such service is configured
+     * @throws IllegalStateException if the service already has a receiver, or is served blocking
+     */
+    Registration registerDataReceiver(String service, DataReceiver receiver);
+
+    /** As {@link #registerDataReceiver(String, DataReceiver)}, calling back on {@code executor}. */
+    Registration registerDataReceiver(String service, DataReceiver receiver, Executor executor);
+
+    /**
+     * Opens a client connection to the service's configured endpoint; its data and close event go
+     * to {@code receiver}. If this runtime itself serves the service on an ephemeral port, the
+     * bound port is used.
+     *
+     * @return completes with the open connection, or fails with a {@link ManComException}
+     *         (UNREACHABLE, TIMEOUT, ...) or a {@link ConfigException}
+     */
+    CompletableFuture<Connection> connectAsync(String service, DataReceiver receiver);
+
+    /**
+     * Waits up to {@code timeout} for the next connection of {@code service}. The first call binds
+     * the service's endpoint; connections that arrive between calls wait in a bounded backlog
+     * ({@code blocking.accept-backlog}).
+     *
+     * @throws ManComException       with reason TIMEOUT if none arrived in time, or why binding failed
+     * @throws ConfigException       if no such service is configured
+     * @throws IllegalStateException if the service is served with callbacks
+     */
+    BlockingConnection accept(String service, Duration timeout) throws IOException;
+
+    /** Connects to {@code service} within the configured {@code connect-timeout}. */
+    BlockingConnection connect(String service) throws IOException;
+
+    /**
+     * Connects to the service's configured endpoint within {@code timeout}.
+     *
+     * @throws ManComException UNREACHABLE, TIMEOUT, NO_TRANSPORT, ...
+     * @throws ConfigException if no such service is configured
+     */
+    BlockingConnection connect(String service, Duration timeout) throws IOException;
+
+    /**
+     * Returns once every service that has a registration (or a blocking accept) is bound and
+     * listening.
+     *
+     * @throws ManComException with reason NOT_READY (or the first failure's reason) and a message
+     *                         that names each service that is not ready and why
+     */
+    void awaitReady(Duration timeout) throws ManComException;
+
+    /** The names of the configured services, sorted. */
+    Set<String> services();
+
+    /**
+     * The configured endpoint of a service.
+     *
+     * @throws ConfigException if no such service is configured
+     */
+    EndPoint endpoint(String service);
+
+    /**
+     * Where the service is bound in this runtime (the configured endpoint with an ephemeral port
+     * resolved), or empty if it is not bound (yet).
+     */
+    Optional<EndPoint> boundEndPoint(String service);
+
+    /** Closes every connection and listener and stops every thread. Idempotent. */
+    @Override
+    void close();
+
+    /**
+     * Settings for {@link ManCom#start()}. Not thread-safe; a builder may start several runtimes.
+     */
+    final class Builder {
+        private Path configFile;
+        private Path systemConfigDir = Path.of("/etc/mancom");
+        private Path userConfigDir;
+        private Map<String, String> environment;
+        private Properties systemProperties;
+        private String overrides;
+        private int ioThreads;
+
+        Builder() {
+        }
+
+        /**
+         * Use one explicit config file instead of the system, user and {@code $MANCOM_CONFIG}
+         * files. The embedded defaults and {@code -Dmancom.*} still apply.
+         */
+        public Builder configFile(Path file) {
+            this.configFile = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** The system config folder (default {@code /etc/mancom}). */
+        public Builder systemConfigDir(Path dir) {
+            this.systemConfigDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /**
+         * The user config folder (default {@code $XDG_CONFIG_HOME/mancom}, or
+         * {@code ~/.config/mancom}).
+         */
+        public Builder userConfigDir(Path dir) {
+            this.userConfigDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /** The environment variables to consult (default {@link System#getenv()}). */
+        public Builder environment(Map<String, String> env) {
+            this.environment = Map.copyOf(env);
+            return this;
+        }
+
+        /** The system properties to consult for {@code mancom.*} (default the JVM's). */
+        public Builder systemProperties(Properties props) {
+            Properties copy = new Properties();
+            copy.putAll(props);
+            this.systemProperties = copy;
+            return this;
+        }
+
+        /** HOCON text applied on top of every other layer; for programs and tests. */
+        public Builder overrides(String hocon) {
+            this.overrides = Objects.requireNonNull(hocon, "hocon");
+            return this;
+        }
+
+        /**
+         * The number of event-loop threads; 0 (the default) takes {@code mancom.io-threads} from
+         * the config.
+         */
+        public Builder ioThreads(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("ioThreads < 0: " + n);
+            }
+            this.ioThreads = n;
+            return this;
+        }
+
+        public Optional<Path> configFile() {
+            return Optional.ofNullable(configFile);
+        }
+
+        public Path systemConfigDir() {
+            return systemConfigDir;
+        }
+
+        public Optional<Path> userConfigDir() {
+            return Optional.ofNullable(userConfigDir);
+        }
+
+        public Map<String, String> environment() {
+            return environment != null ? environment : System.getenv();
+        }
+
+        public Properties systemProperties() {
+            return systemProperties != null ? systemProperties : System.getProperties();
+        }
+
+        public Optional<String> overrides() {
+            return Optional.ofNullable(overrides);
+        }
+
+        public int ioThreads() {
+            return ioThreads;
+        }
+
+        /**
+         * Loads the configuration and starts the runtime.
+         *
+         * @throws ConfigException       if the configuration is invalid
+         * @throws IllegalStateException if no runtime (mancom-core) is on the class path
+         */
+        public ManCom start() {
+            return Runtimes.provider().start(this);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.mancom;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * A failure of communication, with a {@link Reason} a program can switch on and a message a person
+ * can act on (what happened, and what to do about it).
+ *
+ * <p>Thrown by the blocking API, used to fail the futures of the callback API, and passed as the
+ * cause of {@link DataReceiver#onClose}.
+ */
+public class ManComException extends IOException {
+
+    /** Why an operation failed. The C API maps each reason to one {@code MANCOM_E...} code. */
+    public enum Reason {
+        /** The configuration is invalid ({@link ConfigException} says where). */
+        CONFIG,
+        /** No service of that name is configured. */
+        UNKNOWN_SERVICE,
+        /** No transport is installed for the endpoint's scheme. */
+        NO_TRANSPORT,
+        /** The service is served another way (callbacks versus blocking accept). */
+        WRONG_MODE,
+        /** The local address is taken by another socket or process. */
+        ADDRESS_IN_USE,
+        /** The peer refused or could not be reached. */
+        UNREACHABLE,
+        /** The operation did not finish in time. */
+        TIMEOUT,
+        /** The connection or the runtime is closed. */
+        CLOSED,
+        /** The peer reset the connection or the link failed. */
+        LINK_FAILED,
+        /** The write queue is at its hard limit. */
+        WRITE_QUEUE_FULL,
+        /** The device is not there. */
+        NO_DEVICE,
+        /** The operating system denied access. */
+        PERMISSION_DENIED,
+        /** The device is held by another program. */
+        BUSY,
+        /** The peer broke the protocol. */
+        PROTOCOL,
+        /** Not ready: the service is not bound or opened yet. */
+        NOT_READY,
+        /** Any other I/O failure. */
+        IO
+    }
+
+    private final Reason reason;
+
+    public ManComException(Reason reason, String message) {
+        super(message);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    public ManComException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Why the operation failed. */
+    public Reason reason() {
+        return reason;
+    }
+}
