@@ -116,6 +116,19 @@ public interface ManCom extends AutoCloseable {
      */
     BlockingConnection accept(String service, Duration timeout) throws IOException;
 
+    /**
+     * Binds {@code service} for the blocking API and waits until it is listening, without waiting
+     * for a connection: the blocking counterpart of registering a callback. {@link #accept} does
+     * this itself on its first call; call {@code listen} first when clients must be able to connect
+     * before the first {@code accept} runs, or to learn an ephemeral port.
+     *
+     * @return the endpoint as bound (an ephemeral port resolved)
+     * @throws ManComException       why it cannot listen (ADDRESS_IN_USE, ...) or TIMEOUT
+     * @throws ConfigException       if no such service is configured
+     * @throws IllegalStateException if the service is served with callbacks
+     */
+    EndPoint listen(String service, Duration timeout) throws IOException;
+
     /** Connects to {@code service} within the configured {@code connect-timeout}. */
     BlockingConnection connect(String service) throws IOException;
 

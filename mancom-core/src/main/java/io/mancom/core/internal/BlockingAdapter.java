@@ -1,0 +1,362 @@
+package io.mancom.core.internal;
+
+import io.mancom.BlockingConnection;
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.netty.buffer.ByteBuf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The blocking API over a callback connection: an {@link Inbound} that keeps arriving data in a
+ * bounded buffer for {@link #read}, and a {@link #write} that waits for room.
+ *
+ * <p>The buffer holds at most {@code readBuffer} bytes plus whatever was in flight when reading
+ * paused (one read's worth): at the limit the connection's {@link ReadGate} closes, and the first
+ * read that drains it below half opens it again.
+ */
+final class BlockingAdapter implements BlockingConnection, Inbound {
+    /** Reads through the stream view wait this long, which is to say without a limit. */
+    static final Duration FOREVER = Duration.ofDays(365);
+
+    /** Large writes are cut into pieces of this size so one call cannot queue without bound. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+
+    private final int readBuffer;
+    private final Consumer<BlockingAdapter> onOpen;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition readable = lock.newCondition();
+    private final Condition writable = lock.newCondition();
+    // Heap copies, not the pooled buffers: data may wait here indefinitely (a connection nobody
+    // accepts yet), and pooled memory must not be pinned by a slow application.
+    private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
+    private long buffered;
+    private boolean eof;
+    private Throwable failure;
+    private boolean paused;
+    private boolean closedByApplication;
+    private volatile ChannelConnection connection;
+    private InputStream in;
+    private OutputStream out;
+
+    /**
+     * @param onOpen called on the event loop once the connection is open (queue it for accept, or
+     *               complete a connect)
+     */
+    BlockingAdapter(int readBuffer, Consumer<BlockingAdapter> onOpen) {
+        this.readBuffer = readBuffer;
+        this.onOpen = onOpen;
+    }
+
+    // ---- Inbound: event loop side ----
+
+    @Override
+    public void opened(ChannelConnection c) {
+        connection = c;
+        c.setWritabilityListener((conn, isWritable) -> {
+            if (isWritable) {
+                signal(writable);
+            }
+        });
+        onOpen.accept(this);
+    }
+
+    @Override
+    public void data(ChannelConnection c, ByteBuf buf) {
+        byte[] copy = new byte[buf.readableBytes()];
+        buf.readBytes(copy);
+        buf.release();
+        lock.lock();
+        try {
+            if (closedByApplication) {
+                return;
+            }
+            chunks.add(ByteBuffer.wrap(copy));
+            buffered += copy.length;
+            if (buffered >= readBuffer && !paused) {
+                paused = true;
+                c.gate.close(ReadGate.BLOCKING_FULL);
+            }
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void closed(ChannelConnection c, Throwable cause) {
+        lock.lock();
+        try {
+            eof = true;
+            failure = cause;
+            readable.signalAll();
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (cause == null) {
+            c.closeFutureInternal().complete(null);
+        } else {
+            c.closeFutureInternal().completeExceptionally(cause);
+        }
+    }
+
+    private void signal(Condition condition) {
+        lock.lock();
+        try {
+            condition.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- BlockingConnection: application side ----
+
+    ChannelConnection connection() {
+        return connection;
+    }
+
+    @Override
+    public long id() {
+        return connection.id();
+    }
+
+    @Override
+    public String service() {
+        return connection.service();
+    }
+
+    @Override
+    public EndPoint local() {
+        return connection.local();
+    }
+
+    @Override
+    public EndPoint remote() {
+        return connection.remote();
+    }
+
+    @Override
+    public int read(byte[] dst, int off, int len, Duration timeout) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        return read(ByteBuffer.wrap(dst, off, len), timeout);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, Duration timeout) throws IOException {
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        boolean forever = timeout.compareTo(FOREVER) >= 0;
+        long deadline = forever ? 0 : System.nanoTime() + timeout.toNanos();
+        int n = 0;
+        lock.lock();
+        try {
+            while (chunks.isEmpty()) {
+                if (closedByApplication) {
+                    return -1;
+                }
+                if (eof) {
+                    if (failure != null) {
+                        throw rethrow(failure);
+                    }
+                    return -1;
+                }
+                long left = forever ? Long.MAX_VALUE : deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ManComException(ManComException.Reason.TIMEOUT,
+                            "no data on connection #" + id() + " (service '" + service() + "') within " + timeout);
+                }
+                try {
+                    readable.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("read interrupted");
+                }
+            }
+            while (dst.hasRemaining() && !chunks.isEmpty()) {
+                ByteBuffer head = chunks.peek();
+                int take = Math.min(dst.remaining(), head.remaining());
+                int limit = head.limit();
+                head.limit(head.position() + take);
+                dst.put(head);
+                head.limit(limit);
+                n += take;
+                if (!head.hasRemaining()) {
+                    chunks.poll();
+                }
+            }
+            buffered -= n;
+            if (paused && buffered <= readBuffer / 2) {
+                paused = false;
+                ChannelConnection c = connection;
+                c.onLoop(() -> c.gate.open(ReadGate.BLOCKING_FULL));
+            }
+        } finally {
+            lock.unlock();
+        }
+        return n;
+    }
+
+    private static IOException rethrow(Throwable t) {
+        if (t instanceof IOException io) {
+            return io;
+        }
+        return new ManComException(ManComException.Reason.LINK_FAILED, t.toString(), t);
+    }
+
+    @Override
+    public void write(byte[] src, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        write(ByteBuffer.wrap(src, off, len));
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        ChannelConnection c = connection;
+        while (src.hasRemaining()) {
+            awaitWritable(c);
+            ByteBuffer piece = src.duplicate();
+            int take = Math.min(WRITE_CHUNK, src.remaining());
+            piece.limit(piece.position() + take);
+            var done = c.write(piece);
+            src.position(src.position() + take);
+            // A failure that is already known (closed, queue full) is reported now; a later one
+            // surfaces on the next write or read.
+            var f = done.toCompletableFuture();
+            if (f.isCompletedExceptionally()) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw rethrow(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("write interrupted");
+                }
+            }
+        }
+    }
+
+    private void awaitWritable(ChannelConnection c) throws IOException {
+        lock.lock();
+        try {
+            while (!c.isWritable()) {
+                if (eof || !c.isOpen()) {
+                    throw failure instanceof IOException io ? io : c.closedException();
+                }
+                try {
+                    // The writability listener signals; the bounded wait guards against a signal
+                    // that raced with this check.
+                    writable.await(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("write interrupted");
+                }
+            }
+            if (eof && failure != null) {
+                throw rethrow(failure);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public synchronized InputStream inputStream() {
+        if (in == null) {
+            in = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    int n = read(one, 0, 1);
+                    return n < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (len == 0) {
+                        return 0;
+                    }
+                    return BlockingAdapter.this.read(b, off, len, FOREVER);
+                }
+
+                @Override
+                public int available() {
+                    lock.lock();
+                    try {
+                        return (int) Math.min(Integer.MAX_VALUE, buffered);
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+
+                @Override
+                public void close() {
+                    BlockingAdapter.this.close();
+                }
+            };
+        }
+        return in;
+    }
+
+    @Override
+    public synchronized OutputStream outputStream() {
+        if (out == null) {
+            out = new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    BlockingAdapter.this.write(new byte[]{(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    BlockingAdapter.this.write(b, off, len);
+                }
+
+                @Override
+                public void close() {
+                    BlockingAdapter.this.close();
+                }
+            };
+        }
+        return out;
+    }
+
+    @Override
+    public boolean isOpen() {
+        ChannelConnection c = connection;
+        return c != null && c.isOpen();
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            // What is still buffered is not wanted any more; a blocked reader wakes to end of stream.
+            closedByApplication = true;
+            chunks.clear();
+            buffered = 0;
+            readable.signalAll();
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        connection.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Blocking" + connection;
+    }
+}

@@ -1,0 +1,212 @@
+package io.mancom.core.internal;
+
+import io.mancom.Connection;
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.mancom.WritabilityListener;
+import io.mancom.core.config.ServiceSettings;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.WriteBufferWaterMark;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link Connection} over a Netty channel: a TCP socket, a device channel or a mux stream. The
+ * pipeline side is {@link ConnectionHandler}; this class is what the application holds.
+ */
+final class ChannelConnection implements Connection {
+    private final long id;
+    private final String service;
+    private final Channel channel;
+    private final EndPoint local;
+    private final EndPoint remote;
+    private final long maxPending;
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    final ReadGate gate;
+    final Lane lane;
+    final ConnectionHandler handler;
+    private volatile WritabilityListener writabilityListener;
+    private volatile Object attachment;
+    private volatile boolean closing;
+
+    ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
+                      ServiceSettings settings, Inbound inbound) {
+        this.id = id;
+        this.service = service;
+        this.channel = channel;
+        this.local = local;
+        this.remote = remote;
+        ServiceSettings.WriteBuffer wb = settings.writeBuffer();
+        this.maxPending = wb.maxPending();
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(wb.lowWater(), wb.highWater()));
+        this.gate = new ReadGate(channel);
+        this.lane = new Lane(channel.eventLoop());
+        this.handler = new ConnectionHandler(this, inbound);
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public String service() {
+        return service;
+    }
+
+    @Override
+    public EndPoint local() {
+        return local;
+    }
+
+    @Override
+    public EndPoint remote() {
+        return remote;
+    }
+
+    @Override
+    public CompletionStage<Void> write(ByteBuffer data) {
+        int n = data.remaining();
+        if (closing || !channel.isActive()) {
+            return CompletableFuture.failedFuture(closedException());
+        }
+        if (queuedBytes.get() + n > maxPending) {
+            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.WRITE_QUEUE_FULL,
+                    "write queue of connection #" + id + " (service '" + service + "') is at its limit of " + maxPending
+                            + " bytes (write-buffer.max-pending): the peer is not reading fast enough; "
+                            + "wait until isWritable() or the writability listener says so before writing more"));
+        }
+        ByteBuf buf = handler.lentBufferFor(data);
+        if (buf == null) {
+            buf = channel.alloc().directBuffer(n);
+            buf.writeBytes(data.duplicate());
+        }
+        queuedBytes.addAndGet(n);
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        ChannelPromise promise = channel.newPromise();
+        promise.addListener((ChannelFutureListener) f -> {
+            queuedBytes.addAndGet(-n);
+            if (f.isSuccess()) {
+                result.complete(null);
+            } else {
+                result.completeExceptionally(writeFailure(f.cause()));
+            }
+        });
+        if (channel.eventLoop().inEventLoop() && handler.deferFlush()) {
+            // Inside a read batch: flush once when the batch ends (ConnectionHandler.channelReadComplete).
+            channel.write(buf, promise);
+        } else {
+            channel.writeAndFlush(buf, promise);
+        }
+        return result;
+    }
+
+    private Throwable writeFailure(Throwable cause) {
+        if (cause instanceof ManComException) {
+            return cause;
+        }
+        if (!channel.isActive()) {
+            ManComException e = closedException();
+            e.initCause(cause);
+            return e;
+        }
+        return new ManComException(ManComException.Reason.LINK_FAILED,
+                "write on connection #" + id + " (service '" + service + "') failed: " + cause.getMessage(), cause);
+    }
+
+    ManComException closedException() {
+        return new ManComException(ManComException.Reason.CLOSED,
+                "connection #" + id + " (service '" + service + "', " + remote + ") is closed");
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void setWritabilityListener(WritabilityListener listener) {
+        this.writabilityListener = listener;
+    }
+
+    WritabilityListener writabilityListener() {
+        return writabilityListener;
+    }
+
+    @Override
+    public void pauseReading() {
+        onLoop(() -> gate.close(ReadGate.USER));
+    }
+
+    @Override
+    public void resumeReading() {
+        onLoop(() -> gate.open(ReadGate.USER));
+    }
+
+    void onLoop(Runnable r) {
+        if (channel.eventLoop().inEventLoop()) {
+            r.run();
+        } else {
+            channel.eventLoop().execute(r);
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closing && channel.isActive() && !closeFuture.isDone();
+    }
+
+    @Override
+    public CompletionStage<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    CompletableFuture<Void> closeFutureInternal() {
+        return closeFuture;
+    }
+
+    @Override
+    public void attach(Object attachment) {
+        this.attachment = attachment;
+    }
+
+    @Override
+    public Object attachment() {
+        return attachment;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        if (!channel.isOpen()) {
+            return;
+        }
+        // An empty write completes after everything written before it, so queued data goes out first.
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Closes at once with {@code cause} as the close event's cause (a callback threw, say). */
+    void abort(Throwable cause) {
+        onLoop(() -> {
+            handler.recordCause(cause);
+            channel.close();
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "Connection#" + id + "[" + service + " " + local + " <-> " + remote + "]";
+    }
+}

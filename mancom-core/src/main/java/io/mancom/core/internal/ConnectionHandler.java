@@ -1,0 +1,197 @@
+package io.mancom.core.internal;
+
+import io.mancom.ManComException;
+import io.mancom.WritabilityListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The last handler of every link's pipeline: turns Netty events into connection events for the
+ * connection's {@link Inbound} (the callback or the blocking API). It also holds the two small
+ * optimisations of the hot path: flushes are deferred to the end of a read batch, and a buffer
+ * that a receiver writes straight back (echo) is sent without a copy.
+ */
+final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+
+    private final ChannelConnection connection;
+    private final Inbound inbound;
+    private boolean started;
+    private boolean closed;
+    private Throwable cause;
+
+    // The buffer lent to a receiver during onData, so write() can recognise it. Loop-only.
+    private ByteBuf lent;
+    private ByteBuffer lentView;
+    private int lentViewPosition;
+    private boolean inReadBatch;
+    private boolean flushPending;
+
+    ConnectionHandler(ChannelConnection connection, Inbound inbound) {
+        this.connection = connection;
+        this.inbound = inbound;
+    }
+
+    Inbound inbound() {
+        return inbound;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            start();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (started) {
+            return;
+        }
+        started = true;
+        inbound.opened(connection);
+        if (connection.gate.isOpen()) {
+            connection.channel().config().setAutoRead(true);
+            connection.channel().read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(msg);
+            ctx.fireExceptionCaught(new IllegalStateException("unexpected message " + msg.getClass().getName()));
+            return;
+        }
+        if (closed || !buf.isReadable()) {
+            buf.release();
+            return;
+        }
+        inReadBatch = true;
+        inbound.data(connection, buf);
+    }
+
+    /**
+     * A view of {@code buf} for a receiver's onData that {@link #lentBufferFor} recognises. The
+     * caller keeps ownership of {@code buf}; clear with {@link #endLoan()}.
+     */
+    ByteBuffer lend(ByteBuf buf) {
+        lent = buf;
+        lentView = buf.nioBufferCount() == 1 ? buf.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(buf)).asReadOnlyBuffer();
+        lentViewPosition = lentView.position();
+        return lentView;
+    }
+
+    void endLoan() {
+        lent = null;
+        lentView = null;
+    }
+
+    /**
+     * If {@code data} is the view lent to the running onData, a retained slice of the lent buffer
+     * covering exactly the view's remaining bytes; otherwise null (the caller copies).
+     */
+    ByteBuf lentBufferFor(ByteBuffer data) {
+        if (data != lentView || data == null || !connection.channel().eventLoop().inEventLoop()) {
+            return null;
+        }
+        int offset = data.position() - lentViewPosition;
+        return lent.retainedSlice(lent.readerIndex() + offset, data.remaining());
+    }
+
+    /** Whether a write made now may leave its flush to the end of the read batch. */
+    boolean deferFlush() {
+        if (inReadBatch) {
+            flushPending = true;
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBatch = false;
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean writable = ctx.channel().isWritable();
+        // Reading stops while the peer is not taking our writes: an echo-like service cannot
+        // then queue without bound for a peer that sends but never reads.
+        if (writable) {
+            connection.gate.open(ReadGate.UNWRITABLE);
+        } else {
+            connection.gate.close(ReadGate.UNWRITABLE);
+        }
+        WritabilityListener l = connection.writabilityListener();
+        if (l != null) {
+            try {
+                l.onWritabilityChanged(connection, writable);
+            } catch (RuntimeException e) {
+                log.warn("writability listener of {} threw", connection, e);
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+        recordCause(t);
+        ctx.close();
+    }
+
+    void recordCause(Throwable t) {
+        if (cause == null) {
+            cause = t;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        fireClosed();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        fireClosed();
+    }
+
+    private void fireClosed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (flushPending) {
+            flushPending = false;
+        }
+        inbound.closed(connection, describe(cause));
+    }
+
+    private Throwable describe(Throwable t) {
+        if (t == null || t instanceof ManComException || !(t instanceof IOException)) {
+            return t;
+        }
+        return new ManComException(ManComException.Reason.LINK_FAILED,
+                "connection #" + connection.id() + " (service '" + connection.service() + "', " + connection.remote()
+                        + ") failed: " + t.getMessage(), t);
+    }
+}

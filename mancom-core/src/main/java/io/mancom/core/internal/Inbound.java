@@ -1,0 +1,20 @@
+package io.mancom.core.internal;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Where a connection's events go: the callback API or the blocking API. Every method runs on the
+ * connection's event loop, in order: {@code opened}, any number of {@code data}, one
+ * {@code closed}.
+ */
+interface Inbound {
+
+    /** The connection is ready for the application. */
+    void opened(ChannelConnection connection);
+
+    /** Data arrived; the callee owns {@code data} and must release it. */
+    void data(ChannelConnection connection, ByteBuf data);
+
+    /** The connection closed, with its cause (null when clean); called once. */
+    void closed(ChannelConnection connection, Throwable cause);
+}

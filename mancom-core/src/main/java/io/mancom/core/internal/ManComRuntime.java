@@ -1,0 +1,163 @@
+package io.mancom.core.internal;
+
+import io.mancom.AcceptCallback;
+import io.mancom.BlockingConnection;
+import io.mancom.Connection;
+import io.mancom.DataReceiver;
+import io.mancom.EndPoint;
+import io.mancom.ManCom;
+import io.mancom.ManComException;
+import io.mancom.Registration;
+import io.mancom.core.NettyRuntime;
+import io.mancom.core.config.RuntimeSettings;
+import io.mancom.spi.TransportContext;
+import io.mancom.spi.TransportProvider;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The {@link ManCom} implementation: owns the event loops, the transports and the {@link DeMuxer},
+ * and checks arguments; the DeMuxer does the work.
+ */
+public final class ManComRuntime implements ManCom, TransportContext {
+    private final RuntimeSettings settings;
+    private final EventLoops loops;
+    private final TransportRegistry transports;
+    private final DeMuxer demuxer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Starts a runtime with the transports found on the class path. */
+    public ManComRuntime(RuntimeSettings settings, int ioThreads) {
+        this(settings, ioThreads, null);
+    }
+
+    /** Starts a runtime with the given transports (tests), or those on the class path (null). */
+    public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers) {
+        this.settings = settings;
+        this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
+        this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
+        this.demuxer = new DeMuxer(settings, transports);
+    }
+
+    /** The effective configuration this runtime runs on. */
+    public RuntimeSettings settings() {
+        return settings;
+    }
+
+    /** The installed transport schemes. */
+    public List<String> transportSchemes() {
+        return transports.schemes();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) {
+        if (type.isInstance(loops)) {
+            return type.cast(loops);
+        }
+        if (type.isInstance(settings)) {
+            return type.cast(settings);
+        }
+        if (type.isInstance(this)) {
+            return type.cast(this);
+        }
+        throw new IllegalArgumentException("the ManCom runtime offers no " + type.getName()
+                + "; it offers " + NettyRuntime.class.getName() + " and " + RuntimeSettings.class.getName());
+    }
+
+    @Override
+    public Registration registerAcceptor(String service, AcceptCallback callback) {
+        return registerAcceptor(service, callback, null);
+    }
+
+    @Override
+    public Registration registerAcceptor(String service, AcceptCallback callback, Executor executor) {
+        return demuxer.registerAcceptor(service, callback, executor);
+    }
+
+    @Override
+    public Registration registerDataReceiver(String service, DataReceiver receiver) {
+        return registerDataReceiver(service, receiver, null);
+    }
+
+    @Override
+    public Registration registerDataReceiver(String service, DataReceiver receiver, Executor executor) {
+        return demuxer.registerDataReceiver(service, receiver, executor);
+    }
+
+    @Override
+    public CompletableFuture<Connection> connectAsync(String service, DataReceiver receiver) {
+        return demuxer.connectAsync(service, receiver);
+    }
+
+    @Override
+    public BlockingConnection accept(String service, Duration timeout) throws IOException {
+        Objects.requireNonNull(timeout, "timeout");
+        return demuxer.accept(service, timeout);
+    }
+
+    @Override
+    public EndPoint listen(String service, Duration timeout) throws IOException {
+        Objects.requireNonNull(timeout, "timeout");
+        return demuxer.listen(service, timeout);
+    }
+
+    @Override
+    public BlockingConnection connect(String service) throws IOException {
+        return connect(service, demuxer.service(service).settings.connectTimeout());
+    }
+
+    @Override
+    public BlockingConnection connect(String service, Duration timeout) throws IOException {
+        Objects.requireNonNull(timeout, "timeout");
+        return demuxer.connect(service, timeout);
+    }
+
+    @Override
+    public void awaitReady(Duration timeout) throws ManComException {
+        demuxer.awaitReady(Objects.requireNonNull(timeout, "timeout"));
+    }
+
+    @Override
+    public Set<String> services() {
+        return demuxer.serviceNames();
+    }
+
+    @Override
+    public EndPoint endpoint(String service) {
+        return demuxer.service(service).settings.endpoint();
+    }
+
+    @Override
+    public Optional<EndPoint> boundEndPoint(String service) {
+        return Optional.ofNullable(demuxer.service(service).boundEndPoint());
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            demuxer.close();
+        } finally {
+            try {
+                transports.close();
+            } finally {
+                loops.shutdown();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ManCom" + services();
+    }
+}

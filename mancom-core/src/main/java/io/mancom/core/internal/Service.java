@@ -1,0 +1,55 @@
+package io.mancom.core.internal;
+
+import io.mancom.EndPoint;
+import io.mancom.core.config.ServiceSettings;
+import io.mancom.spi.Listener;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * One configured service and how it is served right now. The mutable fields are guarded by the
+ * {@link DeMuxer}'s lock; the callback lists are read lock-free by event loops.
+ */
+final class Service implements Callbacks {
+    enum Mode { NONE, CALLBACK, BLOCKING }
+
+    final ServiceSettings settings;
+    final CopyOnWriteArrayList<Acceptor> acceptors = new CopyOnWriteArrayList<>();
+    volatile Receiver receiver;
+    final Set<ChannelConnection> connections = ConcurrentHashMap.newKeySet();
+
+    // Guarded by the DeMuxer.
+    Mode mode = Mode.NONE;
+    Listener listener;
+    CompletableFuture<EndPoint> ready;
+    ArrayBlockingQueue<BlockingAdapter> acceptQueue;
+
+    Service(ServiceSettings settings) {
+        this.settings = settings;
+    }
+
+    String name() {
+        return settings.name();
+    }
+
+    @Override
+    public List<Acceptor> acceptors() {
+        return acceptors;
+    }
+
+    @Override
+    public Receiver receiver() {
+        return receiver;
+    }
+
+    /** The endpoint as bound, if binding has finished successfully. */
+    EndPoint boundEndPoint() {
+        CompletableFuture<EndPoint> r = ready;
+        return r != null && r.isDone() && !r.isCompletedExceptionally() ? r.join() : null;
+    }
+}
