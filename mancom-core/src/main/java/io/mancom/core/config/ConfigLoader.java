@@ -57,7 +57,7 @@ import java.util.stream.Stream;
  * shipping defaults. A service set to {@code null} is removed (how a user drops {@code demo}).
  *
  * <h2>Errors</h2>
- * Every problem is an {@link ConfigException} located at the offending value (file and line, or a
+ * Every problem is a {@link ConfigException} located at the offending value (file and line, or a
  * "(from system property -Dmancom...)" note), naming its full key, what was found and what is
  * allowed. Validation collects every problem it can find: the first is thrown and the others are
  * attached as {@linkplain Throwable#getSuppressed() suppressed} exceptions, so {@code mancom config

@@ -137,10 +137,13 @@ final class Origins {
         } catch (ArithmeticException e) {
             return d.toDays() + "d";
         }
+        if (nanos == 0) {
+            return "0s";
+        }
         String[] units = {"d", "h", "m", "s", "ms", "us"};
         long[] sizes = {86_400_000_000_000L, 3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L, 1_000L};
         for (int i = 0; i < units.length; i++) {
-            if (nanos != 0 && nanos % sizes[i] == 0) {
+            if (nanos % sizes[i] == 0) {
                 return (nanos / sizes[i]) + units[i];
             }
         }

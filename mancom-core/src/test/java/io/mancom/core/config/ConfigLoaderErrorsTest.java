@@ -423,4 +423,16 @@ class ConfigLoaderErrorsTest {
                         + " \"tcp://0.0.0.0:7000\", \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"",
                 etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard");
     }
+
+    @Test
+    void unknownServiceNamesTheConfiguredOnes() {
+        f.etcFile("mancom.services.echo.endpoint = \"tcp://h:1\"");
+        RuntimeSettings s = f.load();
+
+        assertThat(s.service("echo").name()).isEqualTo("echo");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.service("ecko"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("mancom.services.ecko: no service \"ecko\" is configured; configured services: demo, echo"
+                        + " (add mancom.services.ecko { endpoint = \"tcp://HOST:PORT\" } to a config file)");
+    }
 }
