@@ -104,6 +104,15 @@ class ErrorsTest {
     }
 
     @Test
+    void aBadTcpOptionNamesItsKey() {
+        mancom = TestManCom.start("mancom.services.echo { endpoint = \"tcp://127.0.0.1:0\", tcp.backlog = 0 }");
+        assertThatThrownBy(() -> mancom.registerDataReceiver("echo", (c, d) -> { }))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mancom.services.echo.tcp.backlog")
+                .hasMessageContaining("found 0 but expected an integer from 1 to 65535");
+    }
+
+    @Test
     void aServiceIsServedInOneStyle() throws Exception {
         mancom = TestManCom.start("mancom.services.echo.endpoint = \"tcp://127.0.0.1:0\"");
         mancom.registerDataReceiver("echo", (c, d) -> { });

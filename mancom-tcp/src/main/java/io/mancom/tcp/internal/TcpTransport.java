@@ -1,12 +1,12 @@
 package io.mancom.tcp.internal;
 
-import com.typesafe.config.Config;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.TcpAddress;
 import io.mancom.core.ChannelSink;
 import io.mancom.core.NettyRuntime;
+import io.mancom.core.config.Settings;
 import io.mancom.spi.LinkSink;
 import io.mancom.spi.Listener;
 import io.mancom.spi.Transport;
@@ -48,14 +48,14 @@ public final class TcpTransport implements Transport {
     public Listener listen(EndPoint endpoint, LinkSink sink) {
         ChannelSink channels = channelSink(sink);
         TcpAddress address = tcpAddress(endpoint);
-        Config tcp = channels.settings().config().getConfig("tcp");
+        TcpOptions tcp = TcpOptions.of(channels);
         ServerBootstrap b = new ServerBootstrap()
                 .group(runtime.group())
                 .channel(runtime.serverSocketChannelType())
-                .option(ChannelOption.SO_BACKLOG, tcp.getInt("backlog"))
+                .option(ChannelOption.SO_BACKLOG, tcp.backlog())
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, tcp.getBoolean("no-delay"))
-                .childOption(ChannelOption.SO_KEEPALIVE, tcp.getBoolean("keep-alive"))
+                .childOption(ChannelOption.TCP_NODELAY, tcp.noDelay())
+                .childOption(ChannelOption.SO_KEEPALIVE, tcp.keepAlive())
                 .childOption(ChannelOption.ALLOCATOR, runtime.alloc())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -92,14 +92,14 @@ public final class TcpTransport implements Transport {
     public CompletionStage<Void> connect(EndPoint endpoint, LinkSink sink, Duration timeout) {
         ChannelSink channels = channelSink(sink);
         TcpAddress address = tcpAddress(endpoint);
-        Config tcp = channels.settings().config().getConfig("tcp");
+        TcpOptions tcp = TcpOptions.of(channels);
         CompletableFuture<Void> done = new CompletableFuture<>();
         Bootstrap b = new Bootstrap()
                 .group(runtime.group())
                 .channel(runtime.socketChannelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())))
-                .option(ChannelOption.TCP_NODELAY, tcp.getBoolean("no-delay"))
-                .option(ChannelOption.SO_KEEPALIVE, tcp.getBoolean("keep-alive"))
+                .option(ChannelOption.TCP_NODELAY, tcp.noDelay())
+                .option(ChannelOption.SO_KEEPALIVE, tcp.keepAlive())
                 .option(ChannelOption.ALLOCATOR, runtime.alloc())
                 // Nothing may be read before the runtime has its handlers in place.
                 .option(ChannelOption.AUTO_READ, false)
@@ -122,6 +122,15 @@ public final class TcpTransport implements Transport {
     @Override
     public void close() {
         servers.close().awaitUninterruptibly();
+    }
+
+    /** The service's {@code tcp} block, validated (errors name the file, line and key). */
+    private record TcpOptions(int backlog, boolean noDelay, boolean keepAlive) {
+        static TcpOptions of(ChannelSink sink) {
+            Settings tcp = Settings.of(sink.settings()).block("tcp");
+            tcp.requireKnownKeys(java.util.List.of("backlog", "no-delay", "keep-alive"));
+            return new TcpOptions(tcp.getInt("backlog", 1, 65535), tcp.getBoolean("no-delay"), tcp.getBoolean("keep-alive"));
+        }
     }
 
     private static ChannelSink channelSink(LinkSink sink) {
