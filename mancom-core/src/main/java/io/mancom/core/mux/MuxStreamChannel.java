@@ -1,0 +1,654 @@
+package io.mancom.core.mux;
+
+import io.mancom.ManComException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.AbstractChannel;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.channel.socket.ChannelOutputShutdownEvent;
+import io.netty.channel.socket.ChannelOutputShutdownException;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.DuplexChannelConfig;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
+
+import java.net.SocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
+
+/**
+ * One stream of a mux session, as a Netty {@link Channel}: a child of the link's channel
+ * ({@link #parent()}), living on the link's event loop. Handlers written for a TCP socket work on
+ * it unchanged: it is a {@link DuplexChannel} with auto-read, water marks and half-closure.
+ *
+ * <h2>Lifecycle</h2>
+ * A stream is created by its {@link MuxSessionHandler}: by {@link MuxSessionHandler#openStream}
+ * for streams this side opens, or on the peer's OpenStream, in which case the session's
+ * {@link MuxStreamAcceptor} sees it before it is registered. It is active from registration until
+ * it closes. It closes when:
+ * <ul>
+ *   <li>this side calls {@link #close()} (CloseStream is sent; queued writes fail);</li>
+ *   <li>the peer sends CloseStream (the data that arrived first is delivered, then the channel
+ *       closes);</li>
+ *   <li>the peer finished writing (CloseRead) and {@link ChannelOption#ALLOW_HALF_CLOSURE} is off
+ *       (the default, as for sockets): buffered data, then close;</li>
+ *   <li>both directions are finished (half-closed on each side);</li>
+ *   <li>the session ends: on the peer's CloseMux, a protocol error or a lost link the stream
+ *       delivers what it has buffered, then fires {@code exceptionCaught} with the reason (a
+ *       {@link ManComException}, for example "session closed by peer") and closes; when this side
+ *       closes the session, the stream closes at once.</li>
+ * </ul>
+ * {@link #closeCause()} tells why a stream closed, if not cleanly.
+ *
+ * <h2>Reading</h2>
+ * Each Data frame's payload is delivered as one {@link ByteBuf}, which the receiving handler owns
+ * and must release. Delivery follows Netty's read model: with auto-read on, data is delivered as
+ * it arrives; with auto-read off, each {@link #read()} delivers one batch (up to
+ * {@code maxMessagesPerRead} buffers). Credit goes back to the peer as data is delivered, so a
+ * stream whose reader stops (auto-read off, no {@code read()}) stops its sender after one receive
+ * window, and only that stream: the session keeps reading the link for the others. End of input
+ * arrives as for a socket: {@link ChannelInputShutdownEvent} with half-closure allowed, otherwise
+ * the channel closes.
+ *
+ * <h2>Writing</h2>
+ * Write {@link ByteBuf}s; each is sent as Data frames of up to 65536 bytes as the peer's credit
+ * allows, and a write's promise completes when its last byte has been handed to the link. Bytes
+ * waiting for credit, or for the link to become writable, stay in this channel's outbound buffer,
+ * so {@link #isWritable()} turns false past the high water mark exactly as a socket's does when
+ * the peer is slow. {@link #shutdownOutput()} sends the queued bytes, then CloseRead ("the peer's
+ * read side is done"); {@link #shutdownInput()} sends CloseWrite ("the peer's write side is
+ * done") and drops what is buffered. After the peer's CloseWrite, writes fail with a
+ * {@link ManComException} saying the peer stopped reading.
+ *
+ * <h2>Threading</h2>
+ * Like any Netty channel: operations may be called from any thread and run on the link's event
+ * loop; handlers run on that loop.
+ *
+ * <h2>Addresses</h2>
+ * {@link #localAddress()} and {@link #remoteAddress()} are the link's, so code that logs or
+ * inspects a socket's addresses works unchanged; {@link #streamId()} tells streams apart.
+ */
+public final class MuxStreamChannel extends AbstractChannel implements DuplexChannel {
+
+    private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
+
+    private final MuxSessionHandler session;
+    private final int id;
+    private final boolean outbound;
+    private final MuxStreamChannelConfig config;
+    private volatile String service;
+
+    // Receive side; event loop only. The session reads and updates the credit fields.
+    final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
+    int queuedBytes;
+    long recvCredit = MuxFrame.MAX_DATA;
+    int recvWindow = MuxFrame.MAX_DATA;
+    long consumedSinceGrowth;
+    boolean awaitingPreamble;
+    boolean readyQueued;
+    boolean readRequested;
+    private boolean delivering;
+    private boolean remoteWriteDone;
+    private boolean remoteClosed;
+    private Throwable sessionFailure;
+    private boolean eofDelivered;
+    private boolean sentCloseWrite;
+    private volatile boolean inputShut;
+
+    // Send side; event loop only.
+    long sendCredit = MuxFrame.MAX_DATA;
+    boolean waitingForLink;
+    private boolean localWriteDone;
+    private boolean peerStoppedReading;
+    private Throwable writeFailure;
+    private ChannelPromise shutdownOutputPromise;
+    private volatile boolean outputShut;
+
+    private volatile boolean open = true;
+    private volatile Throwable closeCause;
+
+    MuxStreamChannel(MuxSessionHandler session, Channel link, int id, boolean outbound, String service) {
+        super(link);
+        this.session = session;
+        this.id = id;
+        this.outbound = outbound;
+        this.service = service;
+        this.config = new MuxStreamChannelConfig(this);
+        config.setAllocator(link.config().getAllocator());
+    }
+
+    /** The stream id (an unsigned 32-bit value). */
+    public long streamId() {
+        return Integer.toUnsignedLong(id);
+    }
+
+    int rawId() {
+        return id;
+    }
+
+    /** Whether this side opened the stream. */
+    public boolean isOutbound() {
+        return outbound;
+    }
+
+    /**
+     * The service the stream belongs to: the name this side opened it for, or the name in the
+     * peer's preamble; {@code null} with {@code routing = none} for streams the peer opened.
+     */
+    public String service() {
+        return service;
+    }
+
+    void service(String service) {
+        this.service = service;
+    }
+
+    /** The session this stream belongs to. */
+    public MuxSessionHandler session() {
+        return session;
+    }
+
+    /**
+     * Why the stream closed if it did not close cleanly (the session ended under it), else
+     * {@code null}. The same exception was fired through the pipeline before the close.
+     */
+    public Throwable closeCause() {
+        return closeCause;
+    }
+
+    @Override
+    public DuplexChannelConfig config() {
+        return config;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public boolean isActive() {
+        return open;
+    }
+
+    @Override
+    public ChannelMetadata metadata() {
+        return METADATA;
+    }
+
+    @Override
+    public boolean isInputShutdown() {
+        return inputShut;
+    }
+
+    @Override
+    public boolean isOutputShutdown() {
+        return outputShut;
+    }
+
+    @Override
+    public boolean isShutdown() {
+        return inputShut && outputShut || !open;
+    }
+
+    @Override
+    public ChannelFuture shutdownInput() {
+        return shutdownInput(newPromise());
+    }
+
+    /** Sends CloseWrite (the peer's write side is done) and drops buffered data. */
+    @Override
+    public ChannelFuture shutdownInput(ChannelPromise promise) {
+        if (!onLoop(() -> shutdownInput(promise))) {
+            return promise;
+        }
+        if (!inputShut) {
+            inputShut = true;
+            releaseInbound();
+            if (open && !remoteWriteDone && !remoteClosed && sessionFailure == null) {
+                sentCloseWrite = true;
+                session.sendControl(this, MuxFrame.Type.CLOSE_WRITE);
+            }
+        }
+        promise.trySuccess();
+        maybeComplete();
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture shutdownOutput() {
+        return shutdownOutput(newPromise());
+    }
+
+    /**
+     * Sends every flushed byte (as credit allows), then CloseRead (the peer's read side is done).
+     * The promise completes when CloseRead has been queued on the link; later writes fail.
+     */
+    @Override
+    public ChannelFuture shutdownOutput(ChannelPromise promise) {
+        if (!onLoop(() -> shutdownOutput(promise))) {
+            return promise;
+        }
+        if (!open) {
+            promise.tryFailure(new ClosedChannelException());
+            return promise;
+        }
+        if (localWriteDone || peerStoppedReading) {
+            promise.trySuccess();
+            return promise;
+        }
+        if (shutdownOutputPromise != null) {
+            shutdownOutputPromise.addListener(new PromiseRelay(promise));
+            return promise;
+        }
+        outputShut = true;
+        shutdownOutputPromise = promise;
+        unsafe().flush();
+        ChannelOutboundBuffer out = unsafe().outboundBuffer();
+        if (out == null || out.isEmpty()) {
+            finishShutdownOutput();
+        }
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture shutdown() {
+        return shutdown(newPromise());
+    }
+
+    /** {@link #shutdownInput()} and {@link #shutdownOutput()}; completes when both have. */
+    @Override
+    public ChannelFuture shutdown(ChannelPromise promise) {
+        if (!onLoop(() -> shutdown(promise))) {
+            return promise;
+        }
+        ChannelFuture output = shutdownOutput();
+        shutdownInput();
+        output.addListener(new PromiseRelay(promise));
+        return promise;
+    }
+
+    /** Runs {@code task} now if on the loop (returns true), otherwise hands it to the loop. */
+    private boolean onLoop(Runnable task) {
+        EventLoop loop = eventLoop();
+        if (loop.inEventLoop()) {
+            return true;
+        }
+        loop.execute(task);
+        return false;
+    }
+
+    // ---- AbstractChannel
+
+    @Override
+    protected AbstractUnsafe newUnsafe() {
+        return new StreamUnsafe();
+    }
+
+    @Override
+    protected boolean isCompatible(EventLoop loop) {
+        return true;
+    }
+
+    @Override
+    protected SocketAddress localAddress0() {
+        return parent().localAddress();
+    }
+
+    @Override
+    protected SocketAddress remoteAddress0() {
+        return parent().remoteAddress();
+    }
+
+    @Override
+    protected void doBind(SocketAddress localAddress) {
+        throw new UnsupportedOperationException("a mux stream cannot be bound");
+    }
+
+    @Override
+    protected void doDisconnect() {
+        doClose();
+    }
+
+    @Override
+    protected void doClose() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        inputShut = true;
+        outputShut = true;
+        releaseInbound();
+        boolean bothHalvesClosed = (localWriteDone || peerStoppedReading) && (remoteWriteDone || sentCloseWrite);
+        // A ManCom peer closes a stream by itself once both halves are closed; a plain gomux peer
+        // might wait for CloseStream, so it always gets one.
+        boolean sendCloseStream = !remoteClosed && sessionFailure == null
+                && !(bothHalvesClosed && session.isPeerManCom());
+        session.streamClosed(this, sendCloseStream);
+        if (shutdownOutputPromise != null) {
+            shutdownOutputPromise.tryFailure(new ClosedChannelException());
+        }
+    }
+
+    @Override
+    protected void doBeginRead() {
+        if (!open) {
+            return;
+        }
+        readRequested = true;
+        deliver();
+    }
+
+    @Override
+    protected Object filterOutboundMessage(Object msg) throws Exception {
+        if (!(msg instanceof ByteBuf)) {
+            throw new UnsupportedOperationException("a mux stream writes ByteBufs, not " + msg.getClass().getName());
+        }
+        if (writeFailure != null) {
+            throw copyOf(writeFailure);
+        }
+        if (outputShut) {
+            throw new ChannelOutputShutdownException("stream " + streamId() + ": output is shut down");
+        }
+        return msg;
+    }
+
+    @Override
+    protected void doWrite(ChannelOutboundBuffer in) {
+        assert eventLoop().inEventLoop();
+        boolean wrote = false;
+        for (;;) {
+            Object msg = in.current();
+            if (msg == null) {
+                break;
+            }
+            if (writeFailure != null) {
+                in.remove(copyOf(writeFailure));
+                continue;
+            }
+            ByteBuf buf = (ByteBuf) msg;
+            int readable = buf.readableBytes();
+            if (readable == 0) {
+                in.remove();
+                continue;
+            }
+            if (sendCredit <= 0) {
+                break; // resumed by the peer's WindowUpdate
+            }
+            if (!session.linkWritable()) {
+                session.awaitLink(this); // resumed when the link drains
+                break;
+            }
+            int n = (int) Math.min(Math.min(readable, sendCredit), MuxFrame.MAX_DATA);
+            session.writeData(this, buf.retainedSlice(buf.readerIndex(), n));
+            sendCredit -= n;
+            wrote = true;
+            in.removeBytes(n);
+        }
+        if (wrote) {
+            session.flushSoon();
+        }
+        if (in.isEmpty()) {
+            if (shutdownOutputPromise != null && !localWriteDone) {
+                finishShutdownOutput();
+            }
+            session.streamDrained(this);
+        }
+    }
+
+    /** Whether flushed writes are still waiting to become frames. */
+    boolean hasQueuedWrites() {
+        ChannelOutboundBuffer out = unsafe().outboundBuffer();
+        return out != null && !out.isEmpty();
+    }
+
+    private void finishShutdownOutput() {
+        localWriteDone = true;
+        if (writeFailure == null && open) {
+            session.sendControl(this, MuxFrame.Type.CLOSE_READ);
+        }
+        ChannelPromise p = shutdownOutputPromise;
+        shutdownOutputPromise = null;
+        p.trySuccess();
+        if (isRegistered() && open) {
+            pipeline().fireUserEventTriggered(ChannelOutputShutdownEvent.INSTANCE);
+        }
+        maybeComplete();
+    }
+
+    // ---- called by the session, on the loop
+
+    /** Queues a received payload (ownership passes to the stream). */
+    void enqueue(ByteBuf payload) {
+        inbound.add(payload);
+        queuedBytes += payload.readableBytes();
+    }
+
+    /** Whether Data for this stream is still wanted. */
+    boolean wantsData() {
+        return open && !inputShut && !remoteWriteDone && !remoteClosed && sessionFailure == null;
+    }
+
+    /** The peer granted {@code n} more bytes. */
+    void creditGranted(int n) {
+        boolean wasBlocked = sendCredit <= 0;
+        sendCredit += n;
+        if (wasBlocked && sendCredit > 0 && isRegistered()) {
+            forceFlush();
+        }
+    }
+
+    /** The peer finished writing (CloseRead): EOF after the buffered data. */
+    void onCloseRead() {
+        remoteWriteDone = true;
+    }
+
+    /** The peer closed the stream (CloseStream): close after the buffered data. */
+    void onCloseStream() {
+        remoteClosed = true;
+        stopWriting(new ManComException(ManComException.Reason.CLOSED,
+                "stream " + streamId() + " was closed by the peer"));
+    }
+
+    /** The peer stopped reading (CloseWrite): writes fail from now on. */
+    void onCloseWrite() {
+        if (peerStoppedReading) {
+            return;
+        }
+        peerStoppedReading = true;
+        stopWriting(new ManComException(ManComException.Reason.CLOSED,
+                "stream " + streamId() + ": the peer stopped reading (it sent CloseWrite)"));
+        if (shutdownOutputPromise != null) {
+            ChannelPromise p = shutdownOutputPromise;
+            shutdownOutputPromise = null;
+            p.trySuccess();
+        }
+        if (isRegistered() && open) {
+            pipeline().fireUserEventTriggered(ChannelOutputShutdownEvent.INSTANCE);
+        }
+        maybeComplete();
+    }
+
+    /**
+     * The session ended. With {@code clean} (this side closed it) the stream closes at once;
+     * otherwise it delivers what it has buffered, then fails with {@code cause}.
+     */
+    void sessionEnded(Throwable cause, boolean clean) {
+        if (!open) {
+            return;
+        }
+        stopWriting(cause);
+        if (clean) {
+            close();
+            return;
+        }
+        sessionFailure = cause;
+        deliver();
+    }
+
+    private void stopWriting(Throwable cause) {
+        if (writeFailure == null) {
+            writeFailure = cause;
+        }
+        outputShut = true;
+        if (isRegistered()) {
+            forceFlush(); // fails what is queued, with the reason
+        }
+    }
+
+    /** Resumes writing once the link is writable again. */
+    void forceFlush() {
+        ((StreamUnsafe) unsafe()).forceFlush();
+    }
+
+    /**
+     * Delivers queued data to the pipeline as far as the reader asks for it, returns the credit
+     * for it, and ends the input once everything is delivered and the peer is done.
+     */
+    void deliver() {
+        assert eventLoop().inEventLoop();
+        if (delivering || !isRegistered() || awaitingPreamble) {
+            return;
+        }
+        delivering = true;
+        int consumed = 0;
+        boolean any = false;
+        try {
+            int max = maxMessagesPerRead();
+            int batch = 0;
+            while (open && !inbound.isEmpty() && (config.isAutoRead() || readRequested)) {
+                ByteBuf buf = inbound.poll();
+                int n = buf.readableBytes();
+                queuedBytes -= n;
+                consumed += n;
+                any = true;
+                if (!config.isAutoRead() && ++batch >= max) {
+                    readRequested = false;
+                }
+                pipeline().fireChannelRead(buf);
+            }
+            if (any) {
+                if (!config.isAutoRead()) {
+                    readRequested = false;
+                }
+                pipeline().fireChannelReadComplete();
+            }
+        } finally {
+            delivering = false;
+        }
+        if (consumed > 0) {
+            session.inboundReleased(consumed);
+            session.streamConsumed(this, consumed);
+        }
+        if (inbound.isEmpty()) {
+            endInputIfDone();
+        }
+    }
+
+    private int maxMessagesPerRead() {
+        RecvByteBufAllocator a = config.getRecvByteBufAllocator();
+        return a instanceof MaxMessagesRecvByteBufAllocator m ? Math.max(1, m.maxMessagesPerRead()) : 16;
+    }
+
+    private void endInputIfDone() {
+        if (!open || eofDelivered || !isRegistered()) {
+            return;
+        }
+        if (sessionFailure != null) {
+            eofDelivered = true;
+            closeCause = sessionFailure;
+            pipeline().fireExceptionCaught(sessionFailure);
+            close();
+        } else if (remoteClosed) {
+            eofDelivered = true;
+            close();
+        } else if (remoteWriteDone && !inputShut) {
+            eofDelivered = true;
+            inputShut = true;
+            if (config.isAllowHalfClosure()) {
+                pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+                pipeline().fireUserEventTriggered(ChannelInputShutdownReadComplete.INSTANCE);
+                maybeComplete();
+            } else {
+                close();
+            }
+        }
+    }
+
+    /** Closes the stream once both directions are finished. */
+    private void maybeComplete() {
+        if (open && inputShut && (localWriteDone || peerStoppedReading) && isRegistered()) {
+            close();
+        }
+    }
+
+    /** Drops an unregistered stream the session refuses (or a session that ends before acceptance). */
+    void discard() {
+        open = false;
+        releaseInbound();
+    }
+
+    private void releaseInbound() {
+        if (queuedBytes > 0 || !inbound.isEmpty()) {
+            session.inboundReleased(queuedBytes);
+        }
+        ByteBuf b;
+        while ((b = inbound.poll()) != null) {
+            b.release();
+        }
+        queuedBytes = 0;
+    }
+
+    private static Exception copyOf(Throwable cause) {
+        // A fresh exception per failed write, so each promise's stack trace says where it failed.
+        if (cause instanceof ManComException m) {
+            return new ManComException(m.reason(), m.getMessage(), m.getCause());
+        }
+        ClosedChannelException e = new ClosedChannelException();
+        e.initCause(cause);
+        return e;
+    }
+
+    @Override
+    public String toString() {
+        return "MuxStream(" + streamId() + (service != null ? " '" + service + "'" : "")
+                + (outbound ? ", opened here" : ", opened by peer") + ", link " + parent() + ")";
+    }
+
+    private final class StreamUnsafe extends AbstractUnsafe {
+        @Override
+        public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+            promise.setFailure(new UnsupportedOperationException("a mux stream is opened by its session, not connected"));
+        }
+
+        void forceFlush() {
+            flush0();
+        }
+    }
+
+    private static final class PromiseRelay implements GenericFutureListener<Future<? super Void>> {
+        private final ChannelPromise target;
+
+        PromiseRelay(ChannelPromise target) {
+            this.target = target;
+        }
+
+        @Override
+        public void operationComplete(Future<? super Void> f) {
+            if (f.isSuccess()) {
+                target.trySuccess();
+            } else {
+                target.tryFailure(f.cause());
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/**
+ * The ManCom mux: many flow-controlled streams over one link, as Netty handlers and child channels.
+ * The wire protocol is in {@code docs/protocol.md}.
+ *
+ * <h2>Layers</h2>
+ * <ul>
+ *   <li>{@link io.mancom.core.mux.MuxFrameDecoder} / {@link io.mancom.core.mux.MuxFrameEncoder}:
+ *       bytes to {@link io.mancom.core.mux.MuxFrame}s and back; no state.</li>
+ *   <li>{@link io.mancom.core.mux.MuxSessionHandler}: the stream table, roles, credit, limits,
+ *       keepalive and shutdown of one link.</li>
+ *   <li>{@link io.mancom.core.mux.MuxStreamChannel}: one stream as a child {@code Channel} of the
+ *       link, so the handlers written for a socket run on it unchanged.</li>
+ *   <li>{@link io.mancom.core.mux.MuxSettings}: the {@code mux} config block.</li>
+ *   <li>{@link io.mancom.core.mux.MuxStreamAcceptor}: where the runtime takes inbound streams.</li>
+ * </ul>
+ *
+ * <h2>Wiring a link</h2>
+ * <pre>{@code
+ * MuxSettings mux = MuxSettings.of(serviceSettings);
+ * MuxSessionHandler session = MuxSessionHandler.install(linkChannel, mux,
+ *         mux.roleFor(isSerialOrUsb, dialed),
+ *         (stream, service) -> {              // on the loop, before the stream is registered
+ *             stream.pipeline().addLast(...); // the same handlers a TCP connection gets
+ *             return true;                    // false refuses it (CloseStream)
+ *         });
+ * session.openStream("telemetry", handlers).addListener(...);   // outbound
+ * session.terminationFuture().addListener(...);                 // the link's session ended
+ * }</pre>
+ */
+package io.mancom.core.mux;
