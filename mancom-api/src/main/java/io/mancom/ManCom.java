@@ -106,6 +106,18 @@ public interface ManCom extends AutoCloseable {
     CompletableFuture<Connection> connectAsync(String service, DataReceiver receiver);
 
     /**
+     * Opens a stream of {@code service} to the peer at the other end of {@code via}'s link: how a
+     * server opens streams to a client that dialled it. Both services must share that link
+     * ({@code mux} on, the same endpoint), and the peer must serve {@code service}; a peer that does
+     * not refuses the stream, which then closes at once.
+     *
+     * @param via a connection that is a stream of a multiplexed link
+     * @throws IllegalArgumentException if {@code via} is not a mux stream, or {@code service} does
+     *                                  not share its link
+     */
+    CompletableFuture<Connection> connectAsync(String service, DataReceiver receiver, Connection via);
+
+    /**
      * Waits up to {@code timeout} for the next connection of {@code service}. The first call binds
      * the service's endpoint; connections that arrive between calls wait in a bounded backlog
      * ({@code blocking.accept-backlog}).

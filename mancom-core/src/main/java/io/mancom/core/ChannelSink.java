@@ -27,7 +27,8 @@ public interface ChannelSink extends LinkSink {
 
     /**
      * Takes over a channel that is registered on one of {@link NettyRuntime#group()}'s loops and
-     * active. The runtime appends its handlers to the channel's pipeline; the transport's own
+     * active. The channel may come with auto-read off (nothing must be read before the runtime's
+     * handlers are in place); the runtime turns reading on. The runtime appends its handlers to the channel's pipeline; the transport's own
      * handlers (framing, device adaptation) stay in front of them. Must be called on the
      * channel's event loop.
      */

@@ -36,10 +36,12 @@ final class ChannelConnection implements Connection {
     private volatile WritabilityListener writabilityListener;
     private volatile Object attachment;
     private volatile boolean closing;
+    private final boolean pausesWhenUnwritable;
 
     ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
-                      ServiceSettings settings, Inbound inbound) {
+                      ServiceSettings settings, Inbound inbound, boolean pausesWhenUnwritable) {
         this.id = id;
+        this.pausesWhenUnwritable = pausesWhenUnwritable;
         this.service = service;
         this.channel = channel;
         this.local = local;
@@ -54,6 +56,17 @@ final class ChannelConnection implements Connection {
 
     Channel channel() {
         return channel;
+    }
+
+    /**
+     * Whether reading pauses while the write queue is over its high-water mark. Only for callback
+     * connections a service accepted: if both ends of a link paused their reads on their own
+     * full write queues, a full-duplex transfer would wait on itself. Clients keep reading (their
+     * writes fail at max-pending instead), and blocking connections need no pause: their writes
+     * block the writer.
+     */
+    boolean pausesWhenUnwritable() {
+        return pausesWhenUnwritable;
     }
 
     @Override

@@ -134,12 +134,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         boolean writable = ctx.channel().isWritable();
-        // Reading stops while the peer is not taking our writes: an echo-like service cannot
-        // then queue without bound for a peer that sends but never reads.
-        if (writable) {
-            connection.gate.open(ReadGate.UNWRITABLE);
-        } else {
-            connection.gate.close(ReadGate.UNWRITABLE);
+        if (connection.pausesWhenUnwritable()) {
+            // A served callback connection stops reading while its peer is not taking our writes:
+            // an echo-like service then cannot queue without bound for a peer that never reads.
+            if (writable) {
+                connection.gate.open(ReadGate.UNWRITABLE);
+            } else {
+                connection.gate.close(ReadGate.UNWRITABLE);
+            }
         }
         WritabilityListener l = connection.writabilityListener();
         if (l != null) {

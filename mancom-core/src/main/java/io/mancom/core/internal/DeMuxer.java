@@ -11,8 +11,12 @@ import io.mancom.TcpAddress;
 import io.mancom.core.ChannelSink;
 import io.mancom.core.config.RuntimeSettings;
 import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.mux.MuxSessionHandler;
+import io.mancom.core.mux.MuxSettings;
+import io.mancom.core.mux.MuxStreamChannel;
 import io.mancom.spi.Transport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +65,52 @@ final class DeMuxer implements AutoCloseable {
         settings.services().forEach((name, s) -> m.put(name, new Service(s)));
         this.services = Collections.unmodifiableMap(m);
         this.transports = transports;
+        groupSharedLinks(m.values());
+    }
+
+    /**
+     * Services with mux on and the same endpoint share one link. Two services on one fixed
+     * endpoint without mux would fight over it, which is a configuration error said up front.
+     */
+    private static void groupSharedLinks(java.util.Collection<Service> all) {
+        Map<String, List<Service>> byEndpoint = new TreeMap<>();
+        for (Service s : all) {
+            EndPoint e = s.settings.endpoint();
+            boolean ephemeral = e.address() instanceof TcpAddress tcp && tcp.port() == 0;
+            if (ephemeral && !MuxSettings.of(s.settings).enabled()) {
+                continue; // every plain bind to port 0 gets a port of its own
+            }
+            byEndpoint.computeIfAbsent(e.toString(), k -> new ArrayList<>()).add(s);
+        }
+        for (Service s : all) {
+            if (MuxSettings.of(s.settings).enabled() && s.group == null) {
+                List<Service> sharing = byEndpoint.getOrDefault(s.settings.endpoint().toString(), List.of(s));
+                LinkGroup g = new LinkGroup(s.settings.endpoint(), sharing.isEmpty() ? List.of(s) : sharing);
+                for (Service member : g.members.values()) {
+                    member.group = g;
+                }
+            }
+        }
+        for (List<Service> sharing : byEndpoint.values()) {
+            if (sharing.size() < 2) {
+                continue;
+            }
+            List<String> names = sharing.stream().map(Service::name).toList();
+            for (Service s : sharing) {
+                if (!MuxSettings.of(s.settings).enabled()) {
+                    throw new ConfigException(null, -1, "mancom.services." + s.name() + ".mux",
+                            "services " + String.join(", ", names) + " all use endpoint " + s.settings.endpoint()
+                                    + ", but '" + s.name() + "' has mux off; set mux = on for each of them to share "
+                                    + "one link, or give each its own endpoint");
+                }
+            }
+            LinkGroup g = sharing.get(0).group;
+            if (g.mux.routing() == MuxSettings.Routing.NONE) {
+                throw new ConfigException(null, -1, "mancom.services." + g.first.name() + ".mux.routing",
+                        "services " + String.join(", ", names) + " share endpoint " + g.endpoint
+                                + " but routing = none carries a single service; use routing = service");
+            }
+        }
     }
 
     Set<String> serviceNames() {
@@ -146,6 +196,15 @@ final class DeMuxer implements AutoCloseable {
 
     /** Starts serving the service's endpoint if it is not served yet. Under the lock. */
     private void bind(Service s) {
+        if (!io.mancom.core.config.Settings.of(s.settings).getBoolean("listen")) {
+            // Nothing to bind: the service takes streams over links this runtime dials.
+            s.ready = CompletableFuture.completedFuture(s.settings.endpoint());
+            return;
+        }
+        if (s.group != null) {
+            s.ready = bindGroup(s.group);
+            return;
+        }
         if (s.ready != null && !s.ready.isCompletedExceptionally()) {
             return; // serving, or on its way
         }
@@ -177,6 +236,16 @@ final class DeMuxer implements AutoCloseable {
             return;
         }
         s.mode = Service.Mode.NONE;
+        if (s.group != null) {
+            s.ready = null;
+            for (ChannelConnection c : s.connections) {
+                c.close();
+            }
+            if (!s.group.inUse()) {
+                unbindGroup(s.group);
+            }
+            return;
+        }
         if (s.listener != null) {
             s.listener.close();
             s.listener = null;
@@ -247,21 +316,26 @@ final class DeMuxer implements AutoCloseable {
         Service s = service(name);
         java.util.Objects.requireNonNull(receiver, "receiver");
         CompletableFuture<Connection> result = new CompletableFuture<>();
-        Callbacks.Acceptor completer = new Callbacks.Acceptor(result::complete, null);
-        Callbacks callbacks = new Callbacks() {
+        dial(s, s.settings.connectTimeout(),
+                ch -> new CallbackInbound(clientCallbacks(receiver, result), s.settings.blocking().readBuffer()), result);
+        return result;
+    }
+
+    /** A client's callbacks: its receiver, and an acceptor that completes the connect. */
+    private static Callbacks clientCallbacks(DataReceiver receiver, CompletableFuture<Connection> result) {
+        List<Callbacks.Acceptor> completer = List.of(new Callbacks.Acceptor(result::complete, null));
+        Callbacks.Receiver r = new Callbacks.Receiver(receiver, null);
+        return new Callbacks() {
             @Override
             public List<Acceptor> acceptors() {
-                return List.of(completer);
+                return completer;
             }
 
             @Override
             public Receiver receiver() {
-                return new Receiver(receiver, null);
+                return r;
             }
         };
-        dial(s, s.settings.connectTimeout(),
-                ch -> new CallbackInbound(callbacks, s.settings.blocking().readBuffer()), result);
-        return result;
     }
 
     BlockingAdapter connect(String name, Duration timeout) throws ManComException {
@@ -290,15 +364,16 @@ final class DeMuxer implements AutoCloseable {
                 return;
             }
         }
+        if (s.group != null) {
+            dialStream(s, timeout, inbound, result);
+            return;
+        }
         EndPoint target = s.settings.endpoint();
         EndPoint bound = s.boundEndPoint();
         if (bound != null) {
             target = dialable(bound);
         } else if (target.address() instanceof TcpAddress tcp && tcp.port() == 0) {
-            result.completeExceptionally(new ManComException(ManComException.Reason.UNREACHABLE,
-                    "cannot connect to service '" + s.name() + "': its endpoint " + target + " has port 0 (any free port), "
-                            + "which only this runtime can resolve, and this runtime does not serve it yet; serve it here "
-                            + "first (awaitReady), or give mancom.services." + s.name() + ".endpoint a fixed port"));
+            result.completeExceptionally(ephemeral(s, target));
             return;
         }
         try {
@@ -382,7 +457,7 @@ final class DeMuxer implements AutoCloseable {
         ChannelConnection c = new ChannelConnection(ids.incrementAndGet(), s.name(), ch,
                 endpoint(ch, ch.localAddress(), ChannelSink.LOCAL_ENDPOINT, s.settings.endpoint()),
                 endpoint(ch, ch.remoteAddress(), ChannelSink.REMOTE_ENDPOINT, s.settings.endpoint()),
-                s.settings, inbound);
+                s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound);
         registry.add(c);
         ch.closeFuture().addListener(f -> registry.remove(c));
         ch.pipeline().addLast("mancom-connection", c.handler);
@@ -421,20 +496,207 @@ final class DeMuxer implements AutoCloseable {
 
         @Override
         public void channelOpened(Channel ch) {
-            Inbound inbound;
-            if (s.mode == Service.Mode.BLOCKING) {
-                inbound = new BlockingAdapter(s.settings.blocking().readBuffer(), a -> {
-                    ArrayBlockingQueue<BlockingAdapter> q = s.acceptQueue;
-                    if (q == null || !q.offer(a)) {
-                        log.warn("service '{}': accept backlog full ({} waiting, blocking.accept-backlog); closing {}",
-                                s.name(), q == null ? 0 : q.size(), a.connection());
-                        a.close();
+            open(s, ch, serverInbound(s), s.connections);
+        }
+    }
+
+    /** Where the events of a link or stream that a peer opened to {@code s} go. */
+    private static Inbound serverInbound(Service s) {
+        if (s.mode == Service.Mode.BLOCKING) {
+            return new BlockingAdapter(s.settings.blocking().readBuffer(), a -> {
+                ArrayBlockingQueue<BlockingAdapter> q = s.acceptQueue;
+                if (q == null || !q.offer(a)) {
+                    log.warn("service '{}': accept backlog full ({} waiting, blocking.accept-backlog); closing {}",
+                            s.name(), q == null ? 0 : q.size(), a.connection());
+                    a.close();
+                }
+            });
+        }
+        return new CallbackInbound(s, s.settings.blocking().readBuffer());
+    }
+
+    // ---- multiplexed links ----
+
+    /** Serves a shared link for every member of {@code g}. Under the lock. */
+    private CompletableFuture<EndPoint> bindGroup(LinkGroup g) {
+        if (g.ready != null && !g.ready.isCompletedExceptionally()) {
+            return g.ready;
+        }
+        if (g.listener != null) {
+            g.listener.close();
+            g.listener = null;
+        }
+        try {
+            Transport t = transports.forEndPoint(g.endpoint, g.first.name());
+            g.listener = t.listen(g.endpoint, new MuxLinkSink(g, false, null));
+            g.ready = g.listener.ready().toCompletableFuture();
+            g.ready.whenComplete((bound, err) -> {
+                if (err != null) {
+                    log.warn("shared link {} ({}) is not serving: {}", g.endpoint, g.names(), unwrap(err).getMessage());
+                }
+            });
+        } catch (ManComException e) {
+            g.ready = CompletableFuture.failedFuture(e);
+        }
+        return g.ready;
+    }
+
+    private void unbindGroup(LinkGroup g) {
+        if (g.listener != null) {
+            g.listener.close();
+            g.listener = null;
+        }
+        g.ready = null;
+        for (MuxSessionHandler session : g.served) {
+            session.closeGracefully();
+        }
+    }
+
+    /** A stream the peer opened: route it by its preamble to a member served here, or refuse it. */
+    private boolean acceptStream(LinkGroup g, MuxStreamChannel stream, String name) {
+        Service s = name == null ? g.first : g.members.get(name);
+        if (s == null || s.mode == Service.Mode.NONE) {
+            log.debug("refusing a stream to '{}' on {}: {}", name, g.endpoint,
+                    s == null ? "no such service on this link (" + g.names() + ")" : "not served here");
+            return false;
+        }
+        stream.pipeline().addLast(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                open(s, ch, serverInbound(s), s.connections);
+            }
+        });
+        return true;
+    }
+
+    /** Opens a stream of {@code s} on its group's link, dialling the link first if needed. */
+    private void dialStream(Service s, Duration timeout, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
+        LinkGroup g = s.group;
+        CompletableFuture<MuxSessionHandler> session;
+        synchronized (this) {
+            MuxSessionHandler live = g.liveSession();
+            if (live != null) {
+                session = CompletableFuture.completedFuture(live);
+            } else if (g.dialed != null && !g.dialed.isDone()) {
+                session = g.dialed; // another connect is dialling the link already
+            } else {
+                session = new CompletableFuture<>();
+                g.dialed = session;
+                dialLink(g, s, timeout, session);
+            }
+        }
+        session.whenComplete((mux, err) -> {
+            if (err != null) {
+                result.completeExceptionally(unwrap(err));
+            } else {
+                openStream(mux, s, inbound, result);
+            }
+        });
+    }
+
+    private void dialLink(LinkGroup g, Service s, Duration timeout, CompletableFuture<MuxSessionHandler> session) {
+        EndPoint target = g.endpoint;
+        if (g.ready != null && g.ready.isDone() && !g.ready.isCompletedExceptionally()) {
+            target = dialable(g.ready.join());
+        } else if (target.address() instanceof TcpAddress tcp && tcp.port() == 0) {
+            session.completeExceptionally(ephemeral(s, target));
+            return;
+        }
+        try {
+            Transport t = transports.forEndPoint(target, s.name());
+            t.connect(target, new MuxLinkSink(g, true, session), timeout).whenComplete((v, err) -> {
+                if (err != null) {
+                    session.completeExceptionally(unwrap(err));
+                }
+            });
+        } catch (ManComException e) {
+            session.completeExceptionally(e);
+        }
+    }
+
+    private void openStream(MuxSessionHandler mux, Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
+        mux.openStream(s.name(), new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (result.isDone()) {
+                    ch.close(); // the caller gave up waiting
+                    return;
+                }
+                open(s, ch, inbound.apply(ch), clients);
+            }
+        }).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(asManCom(f.cause()));
+            }
+        });
+    }
+
+    /** A stream of {@code service} to the peer at the other end of {@code via}'s link. */
+    CompletableFuture<Connection> connectAsync(String name, DataReceiver receiver, Connection via) {
+        Service s = service(name);
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        if (!(via instanceof ChannelConnection c) || !(c.channel() instanceof MuxStreamChannel stream)) {
+            throw new IllegalArgumentException("connection " + via + " is not a stream of a multiplexed link; "
+                    + "streams can only be opened over links with mux on");
+        }
+        if (s.group == null || !s.group.members.containsKey(via.service())) {
+            throw new IllegalArgumentException("service '" + name + "' does not share the link of " + via
+                    + " (mux on, same endpoint)");
+        }
+        openStream(stream.session(), s, ch -> new CallbackInbound(clientCallbacks(receiver, result), s.settings.blocking().readBuffer()), result);
+        return result;
+    }
+
+    private static ManComException ephemeral(Service s, EndPoint target) {
+        return new ManComException(ManComException.Reason.UNREACHABLE,
+                "cannot connect to service '" + s.name() + "': its endpoint " + target + " has port 0 (any free port), "
+                        + "which only this runtime can resolve, and this runtime does not serve it yet; serve it here "
+                        + "first (awaitReady), or give mancom.services." + s.name() + ".endpoint a fixed port");
+    }
+
+    /** Puts a mux session on each link of a group, and routes the streams the peer opens. */
+    private final class MuxLinkSink implements ChannelSink {
+        private final LinkGroup g;
+        private final boolean dialed;
+        private final CompletableFuture<MuxSessionHandler> session;
+
+        MuxLinkSink(LinkGroup g, boolean dialed, CompletableFuture<MuxSessionHandler> session) {
+            this.g = g;
+            this.dialed = dialed;
+            this.session = session;
+        }
+
+        @Override
+        public String service() {
+            return g.names();
+        }
+
+        @Override
+        public ServiceSettings settings() {
+            return g.linkSettings();
+        }
+
+        @Override
+        public void channelOpened(Channel link) {
+            MuxSessionHandler mux = MuxSessionHandler.install(link, g.mux, g.mux.roleFor(g.symmetric, dialed),
+                    (stream, name) -> acceptStream(g, stream, name));
+            // Transports hand links over with auto-read off; the session is in place now. The
+            // session itself keeps reading bounded (stream windows, receive-buffer budget).
+            link.config().setAutoRead(true);
+            link.read();
+            if (dialed) {
+                mux.terminationFuture().addListener(f -> {
+                    synchronized (DeMuxer.this) {
+                        if (g.dialed == session) {
+                            g.dialed = null; // the next connect dials a new link
+                        }
                     }
                 });
+                session.complete(mux);
             } else {
-                inbound = new CallbackInbound(s, s.settings.blocking().readBuffer());
+                g.served.add(mux);
+                mux.terminationFuture().addListener(f -> g.served.remove(mux));
             }
-            open(s, ch, inbound, s.connections);
         }
     }
 
@@ -475,12 +737,24 @@ final class DeMuxer implements AutoCloseable {
     @Override
     public void close() {
         List<ChannelConnection> all = new ArrayList<>(clients);
+        Set<Channel> links = new java.util.HashSet<>();
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
             for (Service s : services.values()) {
+                if (s.group != null) {
+                    LinkGroup g = s.group;
+                    if (g.listener != null) {
+                        g.listener.close();
+                        g.listener = null;
+                    }
+                    g.served.forEach(mux -> links.add(mux.link()));
+                    if (g.dialed != null && g.dialed.isDone() && !g.dialed.isCompletedExceptionally()) {
+                        links.add(g.dialed.join().link());
+                    }
+                }
                 if (s.listener != null) {
                     s.listener.close();
                     s.listener = null;
@@ -494,8 +768,15 @@ final class DeMuxer implements AutoCloseable {
         for (ChannelConnection c : all) {
             c.channel().close();
         }
+        // Closing a mux link sends CloseMux; its streams then end with the session.
+        for (Channel link : links) {
+            link.close();
+        }
         for (ChannelConnection c : all) {
             c.channel().closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        for (Channel link : links) {
+            link.closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
     }
 

@@ -98,6 +98,13 @@ public final class ManComRuntime implements ManCom, TransportContext {
     }
 
     @Override
+    public CompletableFuture<Connection> connectAsync(String service, DataReceiver receiver, Connection via) {
+        Objects.requireNonNull(receiver, "receiver");
+        Objects.requireNonNull(via, "via");
+        return demuxer.connectAsync(service, receiver, via);
+    }
+
+    @Override
     public BlockingConnection accept(String service, Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
         return demuxer.accept(service, timeout);

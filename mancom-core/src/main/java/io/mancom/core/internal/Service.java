@@ -23,6 +23,9 @@ final class Service implements Callbacks {
     volatile Receiver receiver;
     final Set<ChannelConnection> connections = ConcurrentHashMap.newKeySet();
 
+    /** The multiplexed link this service shares, or null when it has links of its own. */
+    LinkGroup group;
+
     // Guarded by the DeMuxer.
     Mode mode = Mode.NONE;
     Listener listener;

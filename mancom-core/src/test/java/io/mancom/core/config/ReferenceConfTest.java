@@ -25,6 +25,7 @@ class ReferenceConfTest {
                 Map.entry("mancom.io-threads", 0),
                 Map.entry("mancom.defaults.handler", "echo"),
                 Map.entry("mancom.defaults.connect-timeout", "5s"),
+                Map.entry("mancom.defaults.listen", "on"),
                 Map.entry("mancom.defaults.write-buffer.low-water", "32KiB"),
                 Map.entry("mancom.defaults.write-buffer.high-water", "64KiB"),
                 Map.entry("mancom.defaults.write-buffer.max-pending", "16MiB"),

@@ -1,0 +1,246 @@
+package io.mancom.cli.bench;
+
+import io.mancom.cli.internal.Stats;
+import io.mancom.cli.internal.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code mancom bench tcp}: echo throughput of ManCom's callback and blocking APIs against a plain
+ * Netty echo server, driven by one plain Netty load generator, in one process.
+ *
+ * <h2>Method</h2>
+ * The three servers start once, with the same kind and number of event-loop threads, and each is
+ * checked to echo byte-exact. Each run then measures them in turn (netty, callback, blocking): the
+ * load generator opens its connections, warms up, counts the echoed bytes over the measured
+ * interval and closes them. Alternating within a run spreads drift (JIT, CPU frequency, other
+ * load) over all three instead of favouring one. The report gives each server's median MB/s and
+ * the median over runs of the per-run ratios to plain Netty, which is steadier than a ratio of
+ * medians when the machine's speed moves between runs.
+ *
+ * <p>This is a benchmark, not a test: nothing asserts the figures, and it takes about
+ * {@code runs x 3 x (warmup + seconds)}.
+ */
+@Command(name = "tcp", mixinStandardHelpOptions = true,
+        description = {"Echo throughput of ManCom's two APIs against plain Netty, over loopback TCP.",
+                "",
+                "Runs three echo servers in this process: plain Netty, ManCom's callback API and ManCom's blocking"
+                        + " API, with the same event-loop type and thread count. One plain Netty client drives each in"
+                        + " turn (alternating within every run) with a fixed window of bytes in flight per connection."
+                        + " Reports MB/s (10^6 bytes per second of echoed data, each way) per server and the median of"
+                        + " the per-run ratios to plain Netty. Takes about runs x 3 x (warmup + seconds)."})
+public final class TcpBenchCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
+            description = "Measured seconds per server per run (default ${DEFAULT-VALUE}).")
+    private double seconds;
+
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "S",
+            description = "Seconds of load before each measurement starts (default ${DEFAULT-VALUE}).")
+    private double warmup;
+
+    @Option(names = "--runs", defaultValue = "5", paramLabel = "R",
+            description = "Runs; each measures every server once (default ${DEFAULT-VALUE}).")
+    private int runs;
+
+    @Option(names = "--connections", defaultValue = "4", paramLabel = "C",
+            description = "Connections of the load generator (default ${DEFAULT-VALUE}).")
+    private int connections;
+
+    @Option(names = "--size", defaultValue = "16384", paramLabel = "BYTES",
+            description = "Bytes per write of the load generator (default ${DEFAULT-VALUE}).")
+    private int size;
+
+    @Option(names = "--window", defaultValue = "262144", paramLabel = "BYTES",
+            description = "Bytes each connection keeps in flight (default ${DEFAULT-VALUE}).")
+    private int window;
+
+    @Option(names = "--io-threads", paramLabel = "N",
+            description = "Event-loop threads of each server and of the load generator (default: half the CPUs, at least 1).")
+    private Integer ioThreads;
+
+    /** One run: MB/s of netty, callback, blocking. */
+    private record Run(double netty, double callback, double blocking) {
+        double callbackRatio() {
+            return callback / netty;
+        }
+
+        double blockingRatio() {
+            return blocking / netty;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        int threads = ioThreads != null ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        PrintWriter out = spec.commandLine().getOut();
+        long warmupNanos = (long) (warmup * 1e9);
+        long measureNanos = (long) (seconds * 1e9);
+
+        List<EchoServer> servers = new ArrayList<>();
+        try {
+            ManComServers.Callback callback = new ManComServers.Callback(threads);
+            servers.add(callback);
+            boolean epoll = callback.isNative();
+            servers.add(0, new NettyEchoServer(threads, epoll));
+            servers.add(new ManComServers.Blocking(threads));
+            for (EchoServer s : servers) {
+                checkEcho(s);
+            }
+            try (LoadGenerator load = new LoadGenerator(threads, epoll, connections, size, window)) {
+                printHeader(out, threads, epoll);
+                Table table = table();
+                List<String> printed = new ArrayList<>();
+                List<Run> results = new ArrayList<>();
+                for (int r = 1; r <= runs; r++) {
+                    double[] mbs = new double[servers.size()];
+                    for (int i = 0; i < servers.size(); i++) {
+                        EchoServer s = servers.get(i);
+                        mbs[i] = load.measure(s.name(), s.address(), warmupNanos, measureNanos).mbPerSecond();
+                    }
+                    Run run = new Run(mbs[0], mbs[1], mbs[2]);
+                    results.add(run);
+                    table.row(Integer.toString(r), mb(run.netty()), mb(run.callback()), mb(run.blocking()),
+                            ratio(run.callbackRatio()), ratio(run.blockingRatio()));
+                    // Print as each run finishes: a long benchmark should show it is alive.
+                    printNewLines(out, table, printed);
+                }
+                double netty = Stats.median(results.stream().mapToDouble(Run::netty).toArray());
+                double callbackMb = Stats.median(results.stream().mapToDouble(Run::callback).toArray());
+                double blockingMb = Stats.median(results.stream().mapToDouble(Run::blocking).toArray());
+                double callbackRatio = Stats.median(results.stream().mapToDouble(Run::callbackRatio).toArray());
+                double blockingRatio = Stats.median(results.stream().mapToDouble(Run::blockingRatio).toArray());
+                table.row("median", mb(netty), mb(callbackMb), mb(blockingMb), ratio(callbackRatio), ratio(blockingRatio));
+                printNewLines(out, table, printed);
+                out.println();
+                out.printf(Locale.ROOT, "summary: callback API %s of plain Netty, blocking API %s"
+                                + " (median of %d run%s; plain Netty %s MB/s over %s with %d connections x %s writes)%n",
+                        ratio(callbackRatio), ratio(blockingRatio), runs, runs == 1 ? "" : "s", mb(netty),
+                        epoll ? "epoll" : "NIO", connections, Stats.bytes(size));
+                out.flush();
+            }
+        } finally {
+            for (EchoServer s : servers) {
+                s.close();
+            }
+        }
+        return 0;
+    }
+
+    private void validate() {
+        List<String> problems = new ArrayList<>();
+        if (!(seconds > 0) || seconds > 3600) {
+            problems.add("--seconds must be above 0 and at most 3600: " + seconds);
+        }
+        if (!(warmup >= 0) || warmup > 3600) {
+            problems.add("--warmup must be from 0 to 3600: " + warmup);
+        }
+        if (runs < 1 || runs > 1000) {
+            problems.add("--runs must be from 1 to 1000: " + runs);
+        }
+        if (connections < 1 || connections > 10_000) {
+            problems.add("--connections must be from 1 to 10000: " + connections);
+        }
+        if (size < 1 || size > 16 << 20) {
+            problems.add("--size must be from 1 to 16777216: " + size);
+        }
+        if (window < size || window > 1 << 30) {
+            problems.add("--window must be at least --size (" + size + ") and at most 1073741824: " + window);
+        }
+        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
+            problems.add("--io-threads must be from 1 to 256: " + ioThreads);
+        }
+        if (!problems.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+        }
+    }
+
+    /**
+     * A quick correctness check before any figure is taken: a server that does not echo exactly
+     * would make its throughput meaningless. Plain blocking sockets, independent of what is measured.
+     */
+    private static void checkEcho(EchoServer server) throws IOException {
+        byte[] sent = new byte[64 * 1024];
+        new Random(7).nextBytes(sent);
+        byte[] got = new byte[sent.length];
+        InetSocketAddress at = server.address();
+        try (Socket s = new Socket(at.getAddress(), at.getPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(sent);
+            out.flush();
+            int off = 0;
+            while (off < got.length) {
+                int n = in.read(got, off, got.length - off);
+                if (n < 0) {
+                    break;
+                }
+                off += n;
+            }
+            if (off != got.length || !Arrays.equals(sent, got)) {
+                throw new IOException("the " + server.name() + " echo server did not echo 64 KiB byte-exact ("
+                        + off + " bytes came back); its figures would mean nothing");
+            }
+        }
+    }
+
+    private void printHeader(PrintWriter out, int threads, boolean epoll) {
+        out.println("ManCom TCP echo benchmark");
+        out.printf(Locale.ROOT, "  load      %d connections, each keeping %s in flight in %s writes; %s s warm-up, %s s measured%n",
+                connections, Stats.bytes(window), Stats.bytes(size), plain(warmup), plain(seconds));
+        out.printf(Locale.ROOT, "  threads   %d %s event-loop thread%s per server and for the load generator; %d CPUs; Java %s%n",
+                threads, epoll ? "epoll" : "NIO", threads == 1 ? "" : "s", Runtime.getRuntime().availableProcessors(),
+                Runtime.version());
+        out.println("  servers   netty = plain Netty echo, callback = ManCom callback API, blocking = ManCom blocking API"
+                + " (a thread per connection)");
+        out.println();
+        out.flush();
+    }
+
+    private static Table table() {
+        return new Table("  ", "run", "netty MB/s>", "callback MB/s>", "blocking MB/s>", "callback/netty>", "blocking/netty>")
+                .minWidth(0, "median".length());
+    }
+
+    /** Prints the lines of {@code table} not printed yet (the columns are wider than any figure, so rows line up). */
+    private static void printNewLines(PrintWriter out, Table table, List<String> printed) {
+        List<String> lines = table.lines();
+        for (int i = printed.size(); i < lines.size(); i++) {
+            out.println(lines.get(i));
+            printed.add(lines.get(i));
+        }
+        out.flush();
+    }
+
+    private static String mb(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String ratio(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String plain(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+}

@@ -1,0 +1,43 @@
+package io.mancom.cli.internal;
+
+import io.mancom.cli.Main;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+import java.util.concurrent.Callable;
+
+/** The top-level {@code mancom} command; it only holds the subcommands and the global options. */
+@Command(name = "mancom",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = "Managed communication: one API for TCP, serial lines and USB.",
+        subcommands = {DemoCommand.class, ServeCommand.class, ConfigCommand.class, BenchCommand.class, PortsCommand.class},
+        footer = {"", "Exit codes: " + Main.OK + " success, " + Main.CONFIG + " bad configuration, " + Main.FAILURE + " any other error.",
+                "Configuration: reference.conf < /etc/mancom/mancom.conf < /etc/mancom/conf.d/*.conf"
+                        + " < $XDG_CONFIG_HOME/mancom/mancom.conf < $MANCOM_CONFIG < -Dmancom.*"})
+public final class ManComCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    /**
+     * {@code --verbose} on any command. Logging is configured from system properties when the first
+     * logger is made, which is after the command line is parsed, so setting them here is in time.
+     */
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "Log what ManCom does (debug) and print stack traces with errors.")
+    void verbose(boolean on) {
+        if (on) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+            System.setProperty("org.slf4j.simpleLogger.log.io.mancom", "debug");
+        }
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of demo, serve, config, bench, ports");
+    }
+}

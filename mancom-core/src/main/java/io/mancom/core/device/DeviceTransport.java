@@ -1,0 +1,90 @@
+package io.mancom.core.device;
+
+import io.mancom.EndPoint;
+import io.mancom.TransportType;
+import io.mancom.core.ChannelSink;
+import io.mancom.core.NettyRuntime;
+import io.mancom.spi.LinkSink;
+import io.mancom.spi.Listener;
+import io.mancom.spi.Transport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A complete {@link Transport} for one kind of byte-pipe device, given only its
+ * {@link DeviceOpener}: {@link #listen} is a {@link DeviceListener} (open, and reopen after a
+ * loss), {@link #connect} is a {@link DeviceConnector} (open once). The serial transport is this
+ * class with a jSerialComm opener; a USB transport will be this class with a usb4java opener.
+ *
+ * <p>Thread-safe. Needs the runtime's {@link ChannelSink}s (mancom-core); any other
+ * {@link LinkSink} is an {@link IllegalArgumentException}. {@link #close()} stops every listener;
+ * channels already handed out belong to the runtime, which closes them.
+ */
+public final class DeviceTransport implements Transport {
+    private final TransportType type;
+    private final NettyRuntime runtime;
+    private final DeviceOpener opener;
+    private final DeviceChannel.Options options;
+    private final List<DeviceListener> listeners = new ArrayList<>();
+    private boolean closed;
+
+    /**
+     * @param type    the endpoints this transport accepts (checked, for a clear error)
+     * @param runtime the runtime's Netty machinery ({@code context.unwrap(NettyRuntime.class)})
+     */
+    public DeviceTransport(TransportType type, NettyRuntime runtime, DeviceOpener opener, DeviceChannel.Options options) {
+        this.type = Objects.requireNonNull(type, "type");
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.opener = Objects.requireNonNull(opener, "opener");
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    @Override
+    public Listener listen(EndPoint endpoint, LinkSink sink) {
+        check(endpoint);
+        ChannelSink channels = channelSink(sink);
+        synchronized (listeners) {
+            if (closed) {
+                throw new IllegalStateException("the " + type.scheme() + " transport is closed");
+            }
+            DeviceListener l = DeviceListener.start(endpoint, opener, channels, runtime, options);
+            listeners.add(l);
+            return l;
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> connect(EndPoint endpoint, LinkSink sink, Duration timeout) {
+        check(endpoint);
+        return DeviceConnector.connect(endpoint, opener, channelSink(sink), runtime, options, timeout);
+    }
+
+    @Override
+    public void close() {
+        List<DeviceListener> copy;
+        synchronized (listeners) {
+            closed = true;
+            copy = new ArrayList<>(listeners);
+            listeners.clear();
+        }
+        copy.forEach(DeviceListener::close);
+    }
+
+    private void check(EndPoint endpoint) {
+        if (endpoint.type() != type) {
+            throw new IllegalArgumentException("not a " + type.scheme() + " endpoint: " + endpoint);
+        }
+    }
+
+    private ChannelSink channelSink(LinkSink sink) {
+        if (sink instanceof ChannelSink c) {
+            return c;
+        }
+        throw new IllegalArgumentException("the " + type.scheme() + " transport needs the ManCom core runtime's ChannelSink, got "
+                + sink.getClass().getName());
+    }
+}

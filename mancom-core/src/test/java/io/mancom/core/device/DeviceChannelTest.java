@@ -1,0 +1,277 @@
+package io.mancom.core.device;
+
+import io.mancom.ManComException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The channel's contract against a scripted in-memory device. */
+class DeviceChannelTest {
+    private static final long T = 10;
+    private final TestRuntime runtime = new TestRuntime();
+    private final List<DeviceChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        // An event loop does not close device channels when it shuts down: their readers would run on.
+        for (DeviceChannel ch : channels) {
+            ch.close().awaitUninterruptibly();
+        }
+        runtime.close();
+    }
+
+    private DeviceChannel register(DeviceLink link, DeviceChannel.Options options, Recorder recorder, boolean autoRead)
+            throws Exception {
+        DeviceChannel ch = new DeviceChannel(link, runtime.blockingExecutor(), options);
+        channels.add(ch);
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(recorder);
+        runtime.group().register(ch).sync();
+        ch.config().setAutoRead(autoRead);
+        return ch;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Waits for a condition another thread makes true; a bounded poll, not a sleep for ordering. */
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(T);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void deliversChunksInOrderAndWritesBack() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder echo = new Recorder(true) {
+            @Override
+            void onBytes(ChannelHandlerContext ctx, ByteBuf b) {
+                ctx.writeAndFlush(b.retainedDuplicate());
+            }
+        };
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, echo, true);
+        link.offer(bytes("hello, "));
+        link.offer(bytes("device "));
+        link.offer(bytes("channel"));
+        echo.awaitBytes(21).get(T, TimeUnit.SECONDS);
+        await("echo written", () -> link.written().length == 21);
+        assertThat(new String(echo.data(), StandardCharsets.US_ASCII)).isEqualTo("hello, device channel");
+        assertThat(new String(link.written(), StandardCharsets.US_ASCII)).isEqualTo("hello, device channel");
+        assertThat(ch.localAddress().endpoint()).isEqualTo(link.local());
+        ch.close().sync();
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        assertThat(link.closes).hasValue(1);
+        assertThat(echo.exceptions).isEmpty();
+        assertThat(ch.closeCause()).isNull();
+    }
+
+    @Test
+    void withAutoReadOffEachReadDeliversOneChunk() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, new DeviceChannel.Options(64, 4, 1024), r, false);
+        link.offer(bytes("one"));
+        link.offer(bytes("two"));
+        link.offer(bytes("six"));
+        await("three chunks read ahead", () -> link.reads.get() == 3);
+        assertThat(r.reads).hasValue(0);
+        ch.read();
+        await("first chunk and its read-complete", () -> r.readCompletes.get() == 1);
+        assertThat(r.reads).hasValue(1);
+        ch.read();
+        await("second chunk", () -> r.reads.get() == 2);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo("onetwo");
+        ch.close().sync();
+        // The third chunk was never asked for: released with the channel (the leak detector checks).
+        assertThat(r.reads).hasValue(2);
+    }
+
+    @Test
+    void readAheadIsBoundedWhileThePipelineDoesNotRead() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, new DeviceChannel.Options(16, 2, 1024), r, false);
+        for (int i = 0; i < 10; i++) {
+            link.offer(bytes("chunk" + i));
+        }
+        await("two chunks read ahead", () -> link.reads.get() == 2);
+        // The reader now waits for a permit: nothing more leaves the device however long we wait.
+        Thread.sleep(300);
+        assertThat(link.reads).hasValue(2);
+        ch.read();
+        await("one more chunk read after one was delivered", () -> link.reads.get() == 3);
+        ch.config().setAutoRead(true);
+        r.awaitBytes(60).get(T, TimeUnit.SECONDS);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII))
+                .isEqualTo("chunk0chunk1chunk2chunk3chunk4chunk5chunk6chunk7chunk8chunk9");
+        ch.close().sync();
+    }
+
+    @Test
+    void endOfStreamClosesOnceWithACauseAfterTheDataBeforeIt() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, r, true);
+        link.offer(bytes("last words"));
+        link.endOfStream();
+        r.inactive.get(T, TimeUnit.SECONDS);
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo("last words");
+        assertThat(r.exceptions).hasSize(1);
+        assertThat(r.exceptions.get(0)).isInstanceOf(ManComException.class)
+                .hasMessageContaining("end of stream");
+        assertThat(((ManComException) r.exceptions.get(0)).reason()).isEqualTo(ManComException.Reason.LINK_FAILED);
+        assertThat(ch.closeCause()).isSameAs(r.exceptions.get(0));
+        assertThat(r.inactiveEvents).hasValue(1);
+        assertThat(link.closes).hasValue(1);
+    }
+
+    @Test
+    void readFailureClosesOnceWithTheLinksException() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, r, true);
+        IOException unplugged = new IOException("/dev/queue-link was unplugged");
+        link.fail(unplugged);
+        r.inactive.get(T, TimeUnit.SECONDS);
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        assertThat(r.exceptions).containsExactly(unplugged);
+        assertThat(ch.closeCause()).isSameAs(unplugged);
+        assertThat(link.closes).hasValue(1);
+    }
+
+    @Test
+    void localCloseIsNotAFailure() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, r, true);
+        ch.close().sync();
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        r.inactive.get(T, TimeUnit.SECONDS); // fired after the close promise completes
+        assertThat(r.exceptions).isEmpty();
+        assertThat(r.inactiveEvents).hasValue(1);
+        assertThat(ch.closeCause()).isNull();
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(link.closes).hasValue(1);
+    }
+
+    @Test
+    void writeFailureFailsThePromiseAndClosesOnce() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, r, true);
+        link.failWrites(new IOException("/dev/queue-link: write failed, device gone"));
+        ChannelFuture w = ch.writeAndFlush(Unpooled.wrappedBuffer(bytes("lost")));
+        assertThat(w.await(T, TimeUnit.SECONDS)).isTrue();
+        assertThat(w.cause()).isInstanceOf(IOException.class).hasMessage("/dev/queue-link: write failed, device gone");
+        r.inactive.get(T, TimeUnit.SECONDS);
+        assertThat(r.exceptions).hasSize(1);
+        assertThat(ch.closeCause()).isSameAs(w.cause());
+    }
+
+    @Test
+    void writesAfterCloseFailAndReleaseTheirBuffers() throws Exception {
+        QueueLink link = new QueueLink();
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, new Recorder(true), true);
+        ch.close().sync();
+        ByteBuf buf = Unpooled.directBuffer().writeBytes(bytes("late"));
+        ChannelFuture w = ch.writeAndFlush(buf);
+        assertThat(w.await(T, TimeUnit.SECONDS)).isTrue();
+        assertThat(w.isSuccess()).isFalse();
+        assertThat(buf.refCnt()).isZero();
+    }
+
+    @Test
+    void rejectsMessagesThatAreNotBuffers() throws Exception {
+        QueueLink link = new QueueLink();
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, new Recorder(true), true);
+        ChannelFuture w = ch.writeAndFlush("a string");
+        assertThat(w.await(T, TimeUnit.SECONDS)).isTrue();
+        assertThat(w.cause()).isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("String");
+        ch.close().sync();
+    }
+
+    @Test
+    void optionsAreValidated() {
+        assertThatThrownBy(() -> new DeviceChannel.Options(0, 1, 1)).hasMessage("readChunk < 1: 0");
+        assertThatThrownBy(() -> new DeviceChannel.Options(1, 0, 1)).hasMessage("readsInFlight < 1: 0");
+        assertThatThrownBy(() -> new DeviceChannel.Options(1, 1, -5)).hasMessage("writeBatch < 1: -5");
+    }
+
+    @Test
+    void closeWakesAReaderThatWaitsForAPermit() throws Exception {
+        QueueLink link = new QueueLink();
+        DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1024), new Recorder(true), false);
+        link.offer(bytes("a"));
+        link.offer(bytes("b"));
+        await("the reader holds its only permit", () -> link.reads.get() == 1);
+        CompletableFuture<Void> released = ch.releaseFuture().toCompletableFuture();
+        assertThat(released).isNotDone();
+        ch.close().sync();
+        released.get(T, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void writesCompleteWhenTheDeviceTookThemAndWritabilityFollows() throws Exception {
+        QueueLink link = new QueueLink();
+        DeviceChannel ch = register(link, DeviceChannel.Options.DEFAULT, new Recorder(true), true);
+        ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(8 * 1024, 16 * 1024));
+        link.holdWrites();
+        List<ChannelFuture> writes = new ArrayList<>();
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        ch.eventLoop().execute(() -> {
+            for (int i = 0; i < 8; i++) {
+                writes.add(ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[4096])));
+            }
+            queued.complete(null);
+        });
+        queued.get(T, TimeUnit.SECONDS);
+        // The device has taken nothing: nothing is complete, and 32 KiB queued is over the 16 KiB mark.
+        assertThat(writes).noneMatch(ChannelFuture::isDone);
+        assertThat(ch.isWritable()).isFalse();
+        link.openWrites();
+        for (ChannelFuture w : writes) {
+            assertThat(w.await(T, TimeUnit.SECONDS)).isTrue();
+            assertThat(w.isSuccess()).isTrue();
+        }
+        await("writable again", ch::isWritable);
+        assertThat(link.written()).hasSize(8 * 4096);
+        ch.close().sync();
+    }
+
+    @Test
+    void aFailureTheLinkReportsClosesAPausedChannelAtOnce() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1024), r, false);
+        link.offer(bytes("unread"));
+        await("the reader holds its only permit", () -> link.reads.get() == 1);
+        IOException gone = new IOException("/dev/queue-link was disconnected");
+        link.reportFailure(gone);
+        r.inactive.get(T, TimeUnit.SECONDS);
+        assertThat(r.exceptions).containsExactly(gone);
+        assertThat(ch.closeCause()).isSameAs(gone);
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        assertThat(r.reads).hasValue(0);
+    }
+}

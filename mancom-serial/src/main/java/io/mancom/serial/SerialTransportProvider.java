@@ -1,0 +1,45 @@
+package io.mancom.serial;
+
+import io.mancom.TransportType;
+import io.mancom.core.NettyRuntime;
+import io.mancom.core.device.DeviceChannel;
+import io.mancom.core.device.DeviceTransport;
+import io.mancom.serial.internal.SerialOpener;
+import io.mancom.spi.Transport;
+import io.mancom.spi.TransportContext;
+import io.mancom.spi.TransportProvider;
+
+/**
+ * The {@code serial:///dev/ttyUSB0?baud=115200&databits=8&parity=none&stopbits=1&flow=none&timeout=0}
+ * transport, on jSerialComm.
+ *
+ * <p>A serial line has no "accept": a service on a serial endpoint opens the port when the runtime
+ * starts, and the open line is its one connection; when the port is lost it is reopened with
+ * backoff ({@code reconnect}) and the service gets a new connection. A client {@code connect}
+ * opens the port once. The line is a {@link DeviceChannel} on the runtime's event loops, so
+ * everything built on connections works on it unchanged. See {@code docs/serial.md}.
+ *
+ * <p>The constructor does nothing (jSerialComm's native library is loaded on the first open).
+ */
+public final class SerialTransportProvider implements TransportProvider {
+    /**
+     * 16 KiB chunks (a read takes what the tty has waiting, beyond its 4 KiB line buffer), 4 of
+     * them read ahead at most (64 KiB per stalled line), and 64 KiB write batches.
+     */
+    static final DeviceChannel.Options OPTIONS = new DeviceChannel.Options(16 * 1024, 4, 64 * 1024);
+
+    @Override
+    public String scheme() {
+        return "serial";
+    }
+
+    @Override
+    public TransportType type() {
+        return TransportType.SERIAL;
+    }
+
+    @Override
+    public Transport create(TransportContext context) {
+        return new DeviceTransport(TransportType.SERIAL, context.unwrap(NettyRuntime.class), new SerialOpener(), OPTIONS);
+    }
+}

@@ -1,0 +1,196 @@
+package io.mancom.serial.internal;
+
+import com.fazecast.jSerialComm.SerialPort;
+import com.fazecast.jSerialComm.SerialPortDataListener;
+import com.fazecast.jSerialComm.SerialPortEvent;
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.mancom.ManComException.Reason;
+import io.mancom.core.device.DeviceLink;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * An open jSerialComm port as a {@link DeviceLink}.
+ *
+ * <p>Reads are semi-blocking (they return as soon as a byte is there, or after the line's read
+ * timeout with none); writes block until the driver has every byte. jSerialComm's
+ * PORT_DISCONNECTED event fires over and over once a port is gone (it polls a hung-up file); the
+ * first one marks the link disconnected and reports the failure, the rest are ignored, and the
+ * channel then closes the port, which ends them. A disconnected port's reads may return 0 at once
+ * instead of failing (a hung-up tty reads as end of file), so a read that comes back empty on a
+ * disconnected link fails too.
+ */
+final class SerialLink implements DeviceLink {
+    /** Largest piece copied out of a direct buffer per native write. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+
+    private final SerialPort port;
+    private final EndPoint endpoint;
+    private final String device;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean disconnected = new AtomicBoolean();
+    private volatile Consumer<? super IOException> failureListener;
+    /** Reusable copies for writes, by power-of-two size from 1 KiB to 64 KiB; writer thread only. */
+    private final byte[][] scratch = new byte[7][];
+
+    private SerialLink(SerialPort port, EndPoint endpoint, String device) {
+        this.port = port;
+        this.endpoint = endpoint;
+        this.device = device;
+    }
+
+    static SerialLink start(SerialPort port, EndPoint endpoint, String device) {
+        SerialLink link = new SerialLink(port, endpoint, device);
+        port.addDataListener(link.new Disconnects());
+        return link;
+    }
+
+    @Override
+    public int read(byte[] dst, int off, int len) throws IOException {
+        if (closed.get()) {
+            return -1;
+        }
+        int n = port.readBytes(dst, len, off);
+        if (n > 0) {
+            // A tty hands out at most its 4 KiB line buffer per read; when more is already waiting,
+            // take it now, so that the channel wakes its event loop once per larger chunk.
+            while (n < len && !closed.get()) {
+                int available = port.bytesAvailable();
+                if (available <= 0) {
+                    break;
+                }
+                int m = port.readBytes(dst, Math.min(available, len - n), off + n);
+                if (m <= 0) {
+                    break; // a failure shows on the next read
+                }
+                n += m;
+            }
+            return n;
+        }
+        if (disconnected.get()) {
+            throw disconnectedException();
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (closed.get()) {
+            return -1;
+        }
+        int errno = port.getLastErrorCode();
+        throw new ManComException(Reason.LINK_FAILED, "serial port " + device + ": read failed: " + Errno.describe(errno)
+                + (errno == Errno.EIO ? "; the device was unplugged or hung up" : ""));
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            if (closed.get()) {
+                throw new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
+            }
+            byte[] array;
+            int offset;
+            int len;
+            if (src.hasArray() && src.arrayOffset() + src.position() == 0 && src.remaining() == src.array().length) {
+                array = src.array();
+                offset = 0;
+                len = src.remaining();
+            } else {
+                // jSerialComm's native write copies the whole Java array it is given, however
+                // little of it is written: a slice of a pooled buffer's megabyte-sized chunk
+                // would cost a megabyte of copying per write. So only a piece goes over.
+                len = Math.min(src.remaining(), WRITE_CHUNK);
+                byte[] scratch = scratchFor(len);
+                src.duplicate().get(scratch, 0, len);
+                array = scratch;
+                offset = 0;
+            }
+            // jSerialComm loops until all is written or the driver fails; less than asked is a failure.
+            int n = port.writeBytes(array, len, offset);
+            if (n > 0) {
+                src.position(src.position() + n);
+            }
+            if (n < len) {
+                if (disconnected.get()) {
+                    throw disconnectedException();
+                }
+                if (closed.get()) {
+                    throw new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
+                }
+                int errno = port.getLastErrorCode();
+                throw new ManComException(Reason.LINK_FAILED, "serial port " + device + ": write failed: "
+                        + Errno.describe(errno) + (errno == Errno.EIO ? "; the device was unplugged or hung up" : ""));
+            }
+        }
+    }
+
+    /** An array of at least {@code len} bytes and at most twice that (or 1 KiB). */
+    private byte[] scratchFor(int len) {
+        int size = Math.max(1024, Integer.highestOneBit(Math.max(1, len - 1)) << 1);
+        int index = Integer.numberOfTrailingZeros(size) - 10;
+        byte[] b = scratch[index];
+        if (b == null) {
+            b = new byte[size];
+            scratch[index] = b;
+        }
+        return b;
+    }
+
+    @Override
+    public void onFailure(Consumer<? super IOException> listener) {
+        failureListener = listener;
+        if (disconnected.get()) {
+            listener.accept(disconnectedException()); // lost between open and now
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            // Also stops jSerialComm's event thread, releases the flock and wakes a blocked read or write.
+            port.closePort();
+        }
+    }
+
+    @Override
+    public EndPoint local() {
+        return endpoint;
+    }
+
+    @Override
+    public EndPoint remote() {
+        return endpoint;
+    }
+
+    private ManComException disconnectedException() {
+        return new ManComException(Reason.LINK_FAILED, "serial port " + device + " was disconnected (unplugged, or its "
+                + "other side hung up)");
+    }
+
+    @Override
+    public String toString() {
+        return "SerialLink[" + device + "]";
+    }
+
+    private final class Disconnects implements SerialPortDataListener {
+        @Override
+        public int getListeningEvents() {
+            return SerialPort.LISTENING_EVENT_PORT_DISCONNECTED;
+        }
+
+        @Override
+        public void serialEvent(SerialPortEvent event) {
+            if ((event.getEventType() & SerialPort.LISTENING_EVENT_PORT_DISCONNECTED) == 0
+                    || closed.get() || !disconnected.compareAndSet(false, true)) {
+                return; // the event repeats until the port is closed: act on the first only
+            }
+            Consumer<? super IOException> l = failureListener;
+            if (l != null) {
+                l.accept(disconnectedException());
+            }
+        }
+    }
+}

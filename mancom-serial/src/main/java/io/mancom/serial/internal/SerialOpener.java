@@ -1,0 +1,67 @@
+package io.mancom.serial.internal;
+
+import com.fazecast.jSerialComm.SerialPort;
+import com.fazecast.jSerialComm.SerialPortInvalidPortException;
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.mancom.SerialAddress;
+import io.mancom.core.device.DeviceLink;
+import io.mancom.core.device.DeviceOpener;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Opens {@code serial://} endpoints with jSerialComm: by explicit path (a {@code /dev/tty*}
+ * device, a pty, or a link to either such as {@code /dev/serial/by-id/...}), with the endpoint's
+ * line settings, and with jSerialComm's exclusive lock (flock) so that two programs cannot both
+ * use the line.
+ *
+ * <p>Thread-safe. Opens are serialised JVM-wide: jSerialComm keeps its last error in a global,
+ * and the error is read right after the failed open.
+ */
+public final class SerialOpener implements DeviceOpener {
+    private static final Object OPEN_LOCK = new Object();
+
+    private final OpenFailures failures;
+
+    public SerialOpener() {
+        this(new OpenFailures());
+    }
+
+    SerialOpener(OpenFailures failures) {
+        this.failures = failures;
+    }
+
+    @Override
+    public DeviceLink open(EndPoint endpoint) throws ManComException {
+        if (!(endpoint.address() instanceof SerialAddress address)) {
+            throw new IllegalArgumentException("not a serial endpoint: " + endpoint);
+        }
+        LineSettings line = LineSettings.of(address);
+        String device = address.device();
+        Path path = Path.of(device);
+        // Checked first so that the message names the path the user wrote (jSerialComm resolves
+        // links) and lists what exists instead.
+        if (!Files.exists(path)) {
+            throw failures.noSuchPort(device);
+        }
+        if (!Files.isReadable(path) || !Files.isWritable(path)) {
+            throw failures.permissionDenied(device);
+        }
+        SerialPort port;
+        synchronized (OPEN_LOCK) {
+            try {
+                port = SerialPort.getCommPort(device);
+            } catch (SerialPortInvalidPortException e) {
+                throw failures.noSuchPort(device); // removed since the check above
+            }
+            line.applyTo(port);
+            // 0: no "safety sleep" before opening (jSerialComm's default waits a second).
+            if (!port.openPort(0)) {
+                throw failures.openFailed(device, port.getLastErrorCode());
+            }
+        }
+        return SerialLink.start(port, endpoint, device);
+    }
+}

@@ -1,0 +1,148 @@
+package io.mancom.serial.internal;
+
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.mancom.ManComException.Reason;
+import io.mancom.core.device.DeviceLink;
+import io.mancom.testkit.PtyPair;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** jSerialComm's port as a DeviceLink on real ptys. */
+class SerialLinkTest {
+    @TempDir
+    Path dir;
+    private PtyPair pty;
+    private DeviceLink link;
+
+    @BeforeEach
+    void start() throws IOException {
+        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        pty = PtyPair.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        if (link != null) {
+            link.close();
+        }
+        if (pty != null) {
+            pty.close();
+        }
+    }
+
+    private DeviceLink open(String options) throws ManComException {
+        link = new SerialOpener().open(EndPoint.parse("serial://" + pty.a() + options));
+        return link;
+    }
+
+    @Test
+    void readsWritesAndTimesOutWithNothingToRead() throws Exception {
+        open("?baud=9600");
+        try (PtyPeer peer = new PtyPeer(pty.b())) {
+            byte[] buf = new byte[64];
+            long t0 = System.nanoTime();
+            assertThat(link.read(buf, 0, buf.length)).isZero();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(50L, 5_000L);
+
+            peer.write("ping".getBytes(StandardCharsets.US_ASCII));
+            int n = 0;
+            while (n < 4) {
+                n += link.read(buf, n, buf.length - n);
+            }
+            assertThat(new String(buf, 0, n, StandardCharsets.US_ASCII)).isEqualTo("ping");
+
+            CompletableFuture<byte[]> back = peer.readExactly(8);
+            link.write(ByteBuffer.wrap("pong".getBytes(StandardCharsets.US_ASCII)));
+            ByteBuffer direct = ByteBuffer.allocateDirect(4).put("PONG".getBytes(StandardCharsets.US_ASCII)).flip();
+            link.write(direct);
+            assertThat(direct.hasRemaining()).isFalse();
+            assertThat(new String(back.get(10, TimeUnit.SECONDS), StandardCharsets.US_ASCII)).isEqualTo("pongPONG");
+        }
+    }
+
+    @Test
+    void aHungUpLineFailsReadsAndReportsTheDisconnectOnce() throws Exception {
+        open("");
+        List<IOException> reported = new CopyOnWriteArrayList<>();
+        CompletableFuture<IOException> first = new CompletableFuture<>();
+        link.onFailure(e -> {
+            reported.add(e);
+            first.complete(e);
+        });
+        pty.kill();
+        IOException e = first.get(10, TimeUnit.SECONDS);
+        assertThat(e).isInstanceOf(ManComException.class).hasMessageContaining("disconnected");
+        assertThatThrownBy(() -> link.read(new byte[16], 0, 16)).isInstanceOf(ManComException.class)
+                .satisfies(t -> assertThat(((ManComException) t).reason()).isEqualTo(Reason.LINK_FAILED));
+        assertThatThrownBy(() -> link.write(ByteBuffer.wrap(new byte[]{1, 2, 3}))).isInstanceOf(ManComException.class);
+        link.close();
+        link.close(); // idempotent
+        // jSerialComm fired the event many times before the close; it was reported once.
+        assertThat(reported).hasSize(1);
+    }
+
+    @Test
+    void closeEndsAReadThatWaits() throws Exception {
+        open("?timeout=20s");
+        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
+            try {
+                return link.read(new byte[16], 0, 16);
+            } catch (IOException e) {
+                return -2;
+            }
+        });
+        Thread.sleep(100); // let the read start waiting; the close below must end it either way
+        long t0 = System.nanoTime();
+        link.close();
+        assertThat(read.get(10, TimeUnit.SECONDS)).isIn(-1, -2, 0);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5_000);
+    }
+
+    @Test
+    void theLineSettingsReachTheTerminal() throws Exception {
+        // A pty keeps speed, stop bits, flow control and input flags as set, but its driver forces
+        // cs8 and -parenb (there are no bits on a wire to frame): data bits and parity show here
+        // only as the input flags jSerialComm sets with them (istrip for 7 bits, inpck for parity).
+        open("?baud=9600&databits=7&parity=even&stopbits=2&flow=rtscts");
+        assertThat(stty(pty.a())).contains("speed 9600 baud").contains(" cstopb").contains(" crtscts")
+                .contains(" -ixon").contains(" -ixoff").contains(" istrip").contains(" inpck");
+        link.close();
+        open("?baud=115200&databits=8&parity=none&stopbits=1&flow=xonxoff");
+        assertThat(stty(pty.a())).contains("speed 115200 baud").contains(" -cstopb").contains(" -crtscts")
+                .contains(" ixon").contains(" ixoff").contains(" -istrip").contains(" -inpck");
+        link.close();
+        open("?databits=5&stopbits=1.5");
+        assertThat(stty(pty.a())).contains(" cstopb"); // what a UART sends as 1.5 stop bits with 5-bit characters
+    }
+
+    private static String stty(Path device) throws Exception {
+        Process p = new ProcessBuilder("stty", "-F", device.toString(), "-a").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return " " + out.replace('\n', ' ').replace(';', ' ');
+    }
+
+    @Test
+    void oneAndAHalfStopBitsNeedFiveDataBitsOnLinux() {
+        assertThatThrownBy(() -> open("?databits=8&stopbits=1.5"))
+                .isInstanceOf(ManComException.class)
+                .hasMessageContaining("stopbits=1.5 needs databits=5")
+                .satisfies(t -> assertThat(((ManComException) t).reason()).isEqualTo(Reason.CONFIG));
+    }
+}
