@@ -503,14 +503,19 @@ public final class DeviceChannel extends AbstractChannel {
     }
 
     private void writeDone(long written, Throwable failure) {
-        writing = false;
         ChannelOutboundBuffer in = unsafe().outboundBuffer();
         if (in == null) {
+            writing = false;
             return; // closed meanwhile; closing failed the writes still queued
         }
         if (written > 0) {
+            // Still "writing" while the written bytes are removed: removing a buffer can fire
+            // writability, and an application that writes and flushes from that callback must not
+            // start a batch here, before the partly written buffer's reader index has moved past
+            // what the device already took (that batch would send those bytes twice).
             in.removeBytes(written);
         }
+        writing = false;
         if (failure != null) {
             if (in.current() != null) {
                 in.remove(failure);

@@ -177,10 +177,10 @@ class ConfigLoaderErrorsTest {
 
     @Test
     void lowWaterAboveHighWaterBlamesTheValueTheServiceSets() {
-        Path etc = f.etcFile("mancom.services.echo {", "  endpoint = \"tcp://h:1\"", "  write-buffer.low-water = 128KiB", "}");
+        Path etc = f.etcFile("mancom.services.echo {", "  endpoint = \"tcp://h:1\"", "  write-buffer.low-water = 512KiB", "}");
 
         assertError(f.fails(), etc, 3, "mancom.services.echo.write-buffer.low-water",
-                "found 128KiB but expected at most high-water, which is 64KiB (reference.conf (defaults))");
+                "found 512KiB but expected at most high-water, which is 256KiB (reference.conf (defaults))");
     }
 
     @Test
@@ -188,16 +188,16 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom.services.echo {", "  endpoint = \"tcp://h:1\"", "  write-buffer.high-water = 16KiB", "}");
 
         assertError(f.fails(), etc, 3, "mancom.services.echo.write-buffer.high-water",
-                "found 16KiB but expected at least low-water, which is 32KiB (reference.conf (defaults))");
+                "found 16KiB but expected at least low-water, which is 128KiB (reference.conf (defaults))");
     }
 
     @Test
     void lowWaterAboveHighWaterInheritedFromAFileNamesItsLocation() {
-        Path etc = f.etcFile("mancom.defaults.write-buffer.high-water = 100KiB",
-                "mancom.services.echo { endpoint = \"tcp://h:1\", write-buffer.low-water = 200KiB }");
+        Path etc = f.etcFile("mancom.defaults.write-buffer.high-water = 200KiB",
+                "mancom.services.echo { endpoint = \"tcp://h:1\", write-buffer.low-water = 300KiB }");
 
         assertError(f.fails(), etc, 2, "mancom.services.echo.write-buffer.low-water",
-                "found 200KiB but expected at most high-water, which is 100KiB (" + etc + ":1)");
+                "found 300KiB but expected at most high-water, which is 200KiB (" + etc + ":1)");
     }
 
     @Test

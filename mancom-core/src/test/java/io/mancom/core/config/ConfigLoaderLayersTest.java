@@ -40,7 +40,7 @@ class ConfigLoaderLayersTest {
         assertThat(demo.endpoint()).isEqualTo(EndPoint.tcp("127.0.0.1", 0));
         assertThat(demo.handler()).isEqualTo("echo");
         assertThat(demo.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(demo.writeBuffer()).isEqualTo(new ServiceSettings.WriteBuffer(32 * 1024, 64 * 1024, 16L << 20));
+        assertThat(demo.writeBuffer()).isEqualTo(new ServiceSettings.WriteBuffer(128 * 1024, 256 * 1024, 16L << 20));
         assertThat(demo.blocking()).isEqualTo(new ServiceSettings.Blocking(256 * 1024, 128));
         assertThat(demo.reconnect())
                 .isEqualTo(new ServiceSettings.Reconnect(true, Duration.ofMillis(100), Duration.ofSeconds(5)));

@@ -56,7 +56,7 @@ class ConfigReportTest {
         assertThat(entry(echo, "blocking.accept-backlog"))
                 .isEqualTo(new ConfigReport.Entry("blocking.accept-backlog", "5", "overrides", false));
         assertThat(entry(echo, "write-buffer.high-water"))
-                .isEqualTo(new ConfigReport.Entry("write-buffer.high-water", "64KiB", "reference.conf (defaults)", true));
+                .isEqualTo(new ConfigReport.Entry("write-buffer.high-water", "256KiB", "reference.conf (defaults)", true));
         assertThat(echo.entries()).extracting(ConfigReport.Entry::key).isSorted();
     }
 
