@@ -25,7 +25,9 @@ import java.time.Duration;
  * <h2>Errors</h2>
  * A read that times out throws {@link ManComException} with reason
  * {@link ManComException.Reason#TIMEOUT} and loses no data. After the link fails, reads return
- * the data that had already arrived and then throw the failure; writes throw it at once.
+ * the data that had already arrived and then throw the failure; writes throw it at once. When the
+ * peer half-closes, {@code read} returns -1 while {@code write} still works; {@link #close()}
+ * ends the connection.
  */
 public interface BlockingConnection extends Closeable {
 
@@ -84,6 +86,14 @@ public interface BlockingConnection extends Closeable {
 
     /** A stream view of {@link #write}; closing the stream closes the connection. */
     OutputStream outputStream();
+
+    /**
+     * Finishes this side's writes and keeps reading: the peer sees end of input after what is
+     * queued, and {@code read} here goes on until the peer closes or half-closes too (then -1).
+     *
+     * @throws ManComException with reason IO on a link that has no half-close (serial, USB)
+     */
+    void shutdownOutput() throws IOException;
 
     /** Whether the connection is still open (data may still be buffered after it closed). */
     boolean isOpen();

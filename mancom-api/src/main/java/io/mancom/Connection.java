@@ -95,6 +95,16 @@ public interface Connection extends AutoCloseable {
     /** The object given to {@link #attach(Object)}, or {@code null}. */
     Object attachment();
 
+    /**
+     * Finishes this side's writes, keeping the connection open for reading: what is queued is sent,
+     * then the peer sees end of input (a TCP FIN; on a mux stream, CloseRead). Further writes fail
+     * with reason CLOSED. The peer's {@link DataReceiver#onInputShutdown} runs.
+     *
+     * @return completes once the shutdown is sent; fails with reason IO on a link that has no
+     *         half-close (a serial line or USB device)
+     */
+    CompletionStage<Void> shutdownOutput();
+
     /** Sends what is queued, then closes. Idempotent; never throws. */
     @Override
     void close();

@@ -25,6 +25,16 @@ public interface DataReceiver {
     void onData(Connection connection, ByteBuffer data);
 
     /**
+     * The peer finished writing (it half-closed: {@link Connection#shutdownOutput()}, a TCP FIN, a
+     * mux CloseRead) while this side may still write. Called at most once, after the last
+     * {@link #onData}. The default closes the connection once what is queued is sent; override it
+     * to answer first, then close.
+     */
+    default void onInputShutdown(Connection connection) {
+        connection.close();
+    }
+
+    /**
      * The connection closed; called exactly once per connection, after its last {@link #onData}.
      *
      * @param cause null for a clean close (either side closed it), otherwise why it failed

@@ -1,5 +1,8 @@
 package io.mancom.cli.internal;
 
+import io.mancom.cli.bench.MuxBenchCommand;
+import io.mancom.cli.bench.MuxIdleBenchCommand;
+import io.mancom.cli.bench.SerialBenchCommand;
 import io.mancom.cli.bench.TcpBenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,16 +11,17 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code mancom bench}: holds one benchmark per transport (only TCP so far). */
+/** {@code mancom bench}: the benchmarks (TCP echo, serial line, mux throughput, mux idle streams). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ManCom against plain Netty, in one process.",
-        subcommands = TcpBenchCommand.class)
+        subcommands = {TcpBenchCommand.class, SerialBenchCommand.class, MuxBenchCommand.class,
+                MuxIdleBenchCommand.class})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark: mancom bench tcp");
+        throw new ParameterException(spec.commandLine(), "missing benchmark: mancom bench tcp|serial|mux|mux-idle");
     }
 }

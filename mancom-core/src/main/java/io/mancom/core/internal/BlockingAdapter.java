@@ -46,6 +46,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     private Throwable failure;
     private boolean paused;
     private boolean closedByApplication;
+    private boolean inputEnded;
     private volatile ChannelConnection connection;
     private InputStream in;
     private OutputStream out;
@@ -88,6 +89,17 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                 paused = true;
                 c.gate.close(ReadGate.BLOCKING_FULL);
             }
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void inputShutdown(ChannelConnection c) {
+        lock.lock();
+        try {
+            inputEnded = true;
             readable.signalAll();
         } finally {
             lock.unlock();
@@ -164,7 +176,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         lock.lock();
         try {
             while (chunks.isEmpty()) {
-                if (closedByApplication) {
+                if (closedByApplication || (inputEnded && !eof)) {
                     return -1;
                 }
                 if (eof) {
@@ -331,6 +343,18 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             };
         }
         return out;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        try {
+            connection.shutdownOutput().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("shutdownOutput interrupted");
+        }
     }
 
     @Override

@@ -97,6 +97,17 @@ final class CallbackInbound implements Inbound {
     }
 
     @Override
+    public void inputShutdown(ChannelConnection c) {
+        Callbacks.Receiver r = callbacks.receiver();
+        if (r == null) {
+            c.close(); // nobody to tell: the default a receiver would have had
+            return;
+        }
+        receiverArrived(c);
+        c.lane.submit(r.executor(), () -> guard(c, () -> r.receiver().onInputShutdown(c)));
+    }
+
+    @Override
     public void closed(ChannelConnection c, Throwable cause) {
         Callbacks.Receiver r = callbacks.receiver();
         if (r == null) {

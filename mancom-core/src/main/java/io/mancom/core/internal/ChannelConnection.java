@@ -9,7 +9,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.WriteBufferWaterMark;
 
 import java.nio.ByteBuffer;
@@ -36,6 +38,7 @@ final class ChannelConnection implements Connection {
     private volatile WritabilityListener writabilityListener;
     private volatile Object attachment;
     private volatile boolean closing;
+    private volatile boolean outputShut;
     private final boolean pausesWhenUnwritable;
 
     ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
@@ -49,6 +52,9 @@ final class ChannelConnection implements Connection {
         ServiceSettings.WriteBuffer wb = settings.writeBuffer();
         this.maxPending = wb.maxPending();
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(wb.lowWater(), wb.highWater()));
+        // The peer's end of input is an event (onInputShutdown), not a close: a request/response
+        // peer may half-close and still wait for the answer. Links without half-close ignore it.
+        channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         this.gate = new ReadGate(channel);
         this.lane = new Lane(channel.eventLoop());
         this.handler = new ConnectionHandler(this, inbound);
@@ -92,7 +98,7 @@ final class ChannelConnection implements Connection {
     @Override
     public CompletionStage<Void> write(ByteBuffer data) {
         int n = data.remaining();
-        if (closing || !channel.isActive()) {
+        if (closing || outputShut || !channel.isActive()) {
             return CompletableFuture.failedFuture(closedException());
         }
         if (queuedBytes.get() + n > maxPending) {
@@ -142,6 +148,29 @@ final class ChannelConnection implements Connection {
     ManComException closedException() {
         return new ManComException(ManComException.Reason.CLOSED,
                 "connection #" + id + " (service '" + service + "', " + remote + ") is closed");
+    }
+
+    @Override
+    public CompletionStage<Void> shutdownOutput() {
+        if (!(channel instanceof DuplexChannel duplex)) {
+            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.IO,
+                    "connection #" + id + " (service '" + service + "', " + remote + ") has no half-close: "
+                            + "a " + remote.type().scheme() + " link is one stream of bytes; close it instead"));
+        }
+        if (closing || !channel.isActive()) {
+            return CompletableFuture.failedFuture(closedException());
+        }
+        outputShut = true;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        // After what is queued: an empty write completes after every write before it.
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput().addListener(s -> {
+            if (s.isSuccess()) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(writeFailure(s.cause()));
+            }
+        }));
+        return done;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final Inbound inbound;
     private boolean started;
     private boolean closed;
+    private boolean inputShutdown;
     private Throwable cause;
 
     // The buffer lent to a receiver during onData, so write() can recognise it. Loop-only.
@@ -152,6 +154,15 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE && !closed && !inputShutdown) {
+            inputShutdown = true;
+            inbound.inputShutdown(connection);
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -477,10 +477,11 @@ final class DeMuxer implements AutoCloseable {
         return configured;
     }
 
-    private final class ServiceSink implements ChannelSink {
-        private final Service s;
+    /** A sink for the links of one service. */
+    private abstract static class ServiceChannelSink implements ChannelSink {
+        final Service s;
 
-        ServiceSink(Service s) {
+        ServiceChannelSink(Service s) {
             this.s = s;
         }
 
@@ -492,6 +493,12 @@ final class DeMuxer implements AutoCloseable {
         @Override
         public ServiceSettings settings() {
             return s.settings;
+        }
+    }
+
+    private final class ServiceSink extends ServiceChannelSink {
+        ServiceSink(Service s) {
+            super(s);
         }
 
         @Override
@@ -700,25 +707,14 @@ final class DeMuxer implements AutoCloseable {
         }
     }
 
-    private final class ClientSink implements ChannelSink {
-        private final Service s;
+    private final class ClientSink extends ServiceChannelSink {
         private final Function<Channel, Inbound> inbound;
         private final CompletableFuture<?> result;
 
         ClientSink(Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
-            this.s = s;
+            super(s);
             this.inbound = inbound;
             this.result = result;
-        }
-
-        @Override
-        public String service() {
-            return s.name();
-        }
-
-        @Override
-        public ServiceSettings settings() {
-            return s.settings;
         }
 
         @Override

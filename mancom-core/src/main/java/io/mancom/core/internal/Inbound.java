@@ -15,6 +15,9 @@ interface Inbound {
     /** Data arrived; the callee owns {@code data} and must release it. */
     void data(ChannelConnection connection, ByteBuf data);
 
+    /** The peer finished writing; this side may still write. At most once, before {@code closed}. */
+    void inputShutdown(ChannelConnection connection);
+
     /** The connection closed, with its cause (null when clean); called once. */
     void closed(ChannelConnection connection, Throwable cause);
 }

@@ -1,0 +1,435 @@
+package io.mancom.cli.bench;
+
+import io.mancom.Connection;
+import io.mancom.DataReceiver;
+import io.mancom.ManCom;
+import io.mancom.cli.internal.Stats;
+import io.mancom.cli.internal.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code mancom bench serial}: one-way throughput over a socat pty pair through a ManCom serial
+ * service, against plain {@link FileInputStream}/{@link FileOutputStream} on the same pair, in
+ * the same run.
+ *
+ * <p>Every measurement moves the same {@code --size} bytes, in {@code --chunk} writes, over the
+ * same pty pair (one socat for the whole benchmark). One end is always plain Java streams; the
+ * other end is either plain streams too (the baseline) or a ManCom service (callback API) on a
+ * {@code serial://} endpoint:
+ *
+ * <pre>
+ *   plain b-&gt;a   FileOutputStream(b)  ──socat──&gt;  FileInputStream(a)
+ *   rx           FileOutputStream(b)  ──socat──&gt;  ManCom service on serial://a (data receiver counts)
+ *   plain a-&gt;b   FileOutputStream(a)  ──socat──&gt;  FileInputStream(b)
+ *   tx           ManCom service on serial://a (writes while writable)  ──socat──&gt;  FileInputStream(b)
+ * </pre>
+ *
+ * The ratios rx/plain and tx/plain compare the same direction over the same pair. A measurement
+ * starts at the first write and ends when the reader has the last byte; the runtime's start and
+ * the port's opening happen before it. A benchmark, not a test: nothing asserts the figures.
+ */
+@Command(name = "serial", mixinStandardHelpOptions = true,
+        description = {"One-way throughput over a socat pty pair: a ManCom serial service against plain Java streams.",
+                "",
+                "Needs socat (apt-get install socat). Starts one pty pair (socat pty,raw,echo=0 x 2) and, in every run,"
+                        + " moves --size bytes in --chunk writes four ways over it: plain FileOutputStream to"
+                        + " FileInputStream in each direction, a ManCom service receiving (rx) and a ManCom service"
+                        + " sending (tx), the other end plain streams. Reports MB/s per way and the ratios rx/plain and"
+                        + " tx/plain of the same direction, per run and as medians. A pty ignores the baud rate: this"
+                        + " measures ManCom's overhead, not a UART."})
+public final class SerialBenchCommand implements Callable<Integer> {
+    private static final Duration READY = Duration.ofSeconds(10);
+    private static final String SERVICE = "line";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--size", defaultValue = "67108864", paramLabel = "BYTES",
+            description = "Bytes per transfer (default ${DEFAULT-VALUE}, 64 MiB).")
+    private int size;
+
+    @Option(names = "--chunk", defaultValue = "65536", paramLabel = "BYTES",
+            description = "Bytes per write (default ${DEFAULT-VALUE}).")
+    private int chunk;
+
+    @Option(names = "--runs", defaultValue = "5", paramLabel = "R",
+            description = "Runs; each measures all four ways once (default ${DEFAULT-VALUE}).")
+    private int runs;
+
+    @Option(names = "--io-threads", paramLabel = "N",
+            description = "Event-loop threads of the runtime (default: half the CPUs, at least 1).")
+    private Integer ioThreads;
+
+    @Option(names = "--timeout", defaultValue = "60", paramLabel = "S",
+            description = "Seconds one transfer may take before the benchmark gives up (default ${DEFAULT-VALUE}).")
+    private int timeoutSeconds;
+
+    /** One run's MB/s. */
+    private record Run(double plainBA, double rx, double plainAB, double tx) {
+        double rxRatio() {
+            return rx / plainBA;
+        }
+
+        double txRatio() {
+            return tx / plainAB;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        String socat = SocatPair.version();
+        if (socat == null) {
+            throw new IOException("bench serial needs socat, which is not installed or cannot be run: install it"
+                    + " (apt-get install socat, dnf install socat, brew install socat) and run again");
+        }
+        int threads = ioThreads != null ? ioThreads : BenchKit.defaultThreads();
+        PrintWriter out = spec.commandLine().getOut();
+        byte[] data = new byte[size];
+        new Random(42).nextBytes(data);
+        Path dir = Files.createTempDirectory("mancom-bench-serial");
+        try (SocatPair pty = SocatPair.start(dir)) {
+            Ways ways = new Ways(pty, data, chunk, threads, Duration.ofSeconds(timeoutSeconds));
+            ways.check();
+            out.println("ManCom serial benchmark (socat pty pair, one direction at a time)");
+            out.printf(Locale.ROOT, "  load      %s per transfer in %s writes; %s%n", Stats.bytes(size), Stats.bytes(chunk), socat);
+            out.printf(Locale.ROOT, "  threads   %d event-loop thread%s in the runtime; %s%n", threads, threads == 1 ? "" : "s",
+                    BenchKit.javaAndCpus());
+            out.println("  columns   plain = FileOutputStream -> FileInputStream; rx = plain writer -> ManCom service;"
+                    + " tx = ManCom service -> plain reader");
+            out.println();
+            out.flush();
+            Table table = new Table("  ", "run", "plain b->a MB/s>", "rx MB/s>", "plain a->b MB/s>", "tx MB/s>",
+                    "rx/plain>", "tx/plain>").minWidth(0, "median".length());
+            List<String> printed = new ArrayList<>();
+            List<Run> results = new ArrayList<>();
+            for (int r = 1; r <= runs; r++) {
+                double plainBA;
+                double rx;
+                double plainAB;
+                double tx;
+                // Alternate which of a pair goes first, so neither always runs on a warmer machine.
+                if (r % 2 == 1) {
+                    plainBA = ways.plain(pty.b(), pty.a());
+                    rx = ways.rx();
+                    plainAB = ways.plain(pty.a(), pty.b());
+                    tx = ways.tx();
+                } else {
+                    rx = ways.rx();
+                    plainBA = ways.plain(pty.b(), pty.a());
+                    tx = ways.tx();
+                    plainAB = ways.plain(pty.a(), pty.b());
+                }
+                Run run = new Run(plainBA, rx, plainAB, tx);
+                results.add(run);
+                table.row(Integer.toString(r), BenchKit.mb(plainBA), BenchKit.mb(rx), BenchKit.mb(plainAB), BenchKit.mb(tx),
+                        BenchKit.ratio(run.rxRatio()), BenchKit.ratio(run.txRatio()));
+                BenchKit.printNewLines(out, table, printed);
+            }
+            double rxRatio = Stats.median(results.stream().mapToDouble(Run::rxRatio).toArray());
+            double txRatio = Stats.median(results.stream().mapToDouble(Run::txRatio).toArray());
+            table.row("median", BenchKit.mb(Stats.median(results.stream().mapToDouble(Run::plainBA).toArray())),
+                    BenchKit.mb(Stats.median(results.stream().mapToDouble(Run::rx).toArray())),
+                    BenchKit.mb(Stats.median(results.stream().mapToDouble(Run::plainAB).toArray())),
+                    BenchKit.mb(Stats.median(results.stream().mapToDouble(Run::tx).toArray())),
+                    BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio));
+            BenchKit.printNewLines(out, table, printed);
+            out.println();
+            out.printf(Locale.ROOT, "summary: ManCom receiving %s of plain streams, sending %s (median of %d run%s; target 0.90)%n",
+                    BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio), runs, runs == 1 ? "" : "s");
+            out.flush();
+        } finally {
+            deleteTree(dir);
+        }
+        return 0;
+    }
+
+    private void validate() {
+        List<String> problems = new ArrayList<>();
+        if (size < 1 || size > 1 << 30) {
+            problems.add("--size must be from 1 to 1073741824: " + size);
+        }
+        if (chunk < 1 || chunk > 16 << 20) {
+            problems.add("--chunk must be from 1 to 16777216: " + chunk);
+        }
+        if (runs < 1 || runs > 1000) {
+            problems.add("--runs must be from 1 to 1000: " + runs);
+        }
+        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
+            problems.add("--io-threads must be from 1 to 256: " + ioThreads);
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            problems.add("--timeout must be from 1 to 3600: " + timeoutSeconds);
+        }
+        if (!problems.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary folder left behind is harmless
+        }
+    }
+
+    /** The four ways of moving the bytes over one pty pair. */
+    private static final class Ways {
+        private final SocatPair pty;
+        private final byte[] data;
+        private final int chunk;
+        private final int threads;
+        private final Duration timeout;
+
+        Ways(SocatPair pty, byte[] data, int chunk, int threads, Duration timeout) {
+            this.pty = pty;
+            this.data = data;
+            this.chunk = chunk;
+            this.threads = threads;
+            this.timeout = timeout;
+        }
+
+        /**
+         * Both ManCom directions once with a digest of what arrived, before any figure is taken
+         * (a path that does not move the bytes exactly would make its figure meaningless); this
+         * also warms the JIT up.
+         */
+        void check() throws Exception {
+            for (boolean receiving : new boolean[] {true, false}) {
+                Reader sink = receiving ? null : new Reader(pty.b(), data.length, true);
+                byte[] got = receiving ? mancomReceive(true).digest : sink.digest(mancomSend(sink));
+                if (!Arrays.equals(got, sha256(data))) {
+                    throw new IOException("the bytes a ManCom service " + (receiving ? "received" : "sent")
+                            + " over the pty pair are not the bytes written; its figures would mean nothing");
+                }
+            }
+        }
+
+        /** plain writer on {@code from}, plain reader on {@code to}: MB/s. */
+        double plain(Path from, Path to) throws Exception {
+            // A ManCom run leaves the terminal in jSerialComm's read mode (VMIN 0, a read timeout),
+            // in which a plain read returns end-of-file whenever the line is idle: make reads block.
+            stty(from);
+            Reader reader = new Reader(to, data.length, false);
+            long t0 = System.nanoTime();
+            try (FileOutputStream w = new FileOutputStream(from.toFile())) {
+                for (int off = 0; off < data.length; off += chunk) {
+                    w.write(data, off, Math.min(chunk, data.length - off));
+                }
+            }
+            return Stats.mbPerSecond(data.length, reader.await(timeout) - t0);
+        }
+
+        /** plain writer on b, ManCom service on a: MB/s. */
+        double rx() throws Exception {
+            Received r = mancomReceive(false);
+            return Stats.mbPerSecond(data.length, r.nanos);
+        }
+
+        /** ManCom service on a, plain reader on b: MB/s. */
+        double tx() throws Exception {
+            Reader reader = new Reader(pty.b(), data.length, false);
+            long t0 = mancomSend(reader);
+            return Stats.mbPerSecond(data.length, reader.await(timeout) - t0);
+        }
+
+        private record Received(long nanos, byte[] digest) {
+        }
+
+        private Received mancomReceive(boolean digest) throws Exception {
+            stty(pty.b());
+            MessageDigest md = digest ? sha256() : null;
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            long[] got = {0};
+            try (ManCom mancom = runtime()) {
+                mancom.registerDataReceiver(SERVICE, new DataReceiver() {
+                    @Override
+                    public void onData(Connection c, ByteBuffer d) {
+                        got[0] += d.remaining(); // one connection: callbacks run one at a time
+                        if (md != null) {
+                            md.update(d);
+                        }
+                        if (got[0] >= data.length) {
+                            done.complete(System.nanoTime());
+                        }
+                    }
+
+                    @Override
+                    public void onClose(Connection c, Throwable cause) {
+                        done.completeExceptionally(new IOException("the serial connection closed after " + got[0]
+                                + " bytes" + (cause != null ? ": " + cause.getMessage() : ""), cause));
+                    }
+                });
+                mancom.awaitReady(READY);
+                long t0 = System.nanoTime();
+                try (FileOutputStream w = new FileOutputStream(pty.b().toFile())) {
+                    for (int off = 0; off < data.length; off += chunk) {
+                        w.write(data, off, Math.min(chunk, data.length - off));
+                    }
+                }
+                long t1;
+                try {
+                    t1 = done.get(timeout.toSeconds(), TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new IOException("the ManCom service received " + got[0] + " of " + data.length + " bytes in "
+                            + timeout.toSeconds() + " s");
+                }
+                return new Received(t1 - t0, md != null ? md.digest() : null);
+            }
+        }
+
+        /** Starts a runtime whose service writes {@code data} once open; returns when it started writing. */
+        private long mancomSend(Reader reader) throws Exception {
+            CompletableFuture<Connection> accepted = new CompletableFuture<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            ManCom mancom = runtime();
+            try {
+                mancom.registerAcceptor(SERVICE, accepted::complete);
+                mancom.registerDataReceiver(SERVICE, new DataReceiver() {
+                    @Override
+                    public void onData(Connection c, ByteBuffer d) {
+                    }
+
+                    @Override
+                    public void onClose(Connection c, Throwable cause) {
+                        if (cause != null) {
+                            failure.compareAndSet(null, cause);
+                        }
+                    }
+                });
+                mancom.awaitReady(READY);
+                Connection c = accepted.get(READY.toSeconds(), TimeUnit.SECONDS);
+                int[] off = {0};
+                Runnable pump = () -> {
+                    synchronized (off) {
+                        while (off[0] < data.length && c.isWritable()) {
+                            int len = Math.min(chunk, data.length - off[0]);
+                            c.write(data, off[0], len);
+                            off[0] += len;
+                        }
+                    }
+                };
+                c.setWritabilityListener((conn, writable) -> {
+                    if (writable) {
+                        pump.run();
+                    }
+                });
+                long t0 = System.nanoTime();
+                pump.run();
+                reader.await(timeout);
+                Throwable t = failure.get();
+                if (t != null) {
+                    throw new IOException("the serial connection failed: " + t.getMessage(), t);
+                }
+                return t0;
+            } finally {
+                mancom.close();
+            }
+        }
+
+        private ManCom runtime() {
+            return BenchKit.runtime("mancom.services." + SERVICE + " { endpoint = \"serial://" + pty.a() + "\" }\n", threads);
+        }
+    }
+
+    /** Reads {@code total} bytes from a pty end on a thread of its own, noting when the last arrived. */
+    private static final class Reader {
+        private final CompletableFuture<Long> done = new CompletableFuture<>();
+        private final MessageDigest md;
+        private final Thread thread;
+        private final Path path;
+        private final long total;
+        private volatile long got;
+
+        Reader(Path path, long total, boolean digest) throws IOException, InterruptedException {
+            this.path = path;
+            this.total = total;
+            this.md = digest ? sha256() : null;
+            stty(path);
+            FileInputStream in = new FileInputStream(path.toFile()); // opened before any byte is written
+            thread = new Thread(() -> {
+                byte[] buf = new byte[64 * 1024];
+                try (in) {
+                    while (got < total) {
+                        int n = in.read(buf, 0, (int) Math.min(buf.length, total - got));
+                        if (n > 0) {
+                            if (md != null) {
+                                md.update(buf, 0, n);
+                            }
+                            got += n;
+                        }
+                        // n < 0: the terminal returned an empty read (an idle line in timeout mode); read again.
+                    }
+                    done.complete(System.nanoTime());
+                } catch (IOException | RuntimeException e) {
+                    done.completeExceptionally(e);
+                }
+            }, "bench-serial-reader");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** When the last byte arrived (System.nanoTime). */
+        long await(Duration timeout) throws Exception {
+            try {
+                return done.get(timeout.toSeconds(), TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                thread.interrupt();
+                throw new IOException("the reader of " + path + " got " + got + " of " + total + " bytes in "
+                        + timeout.toSeconds() + " s");
+            }
+        }
+
+        byte[] digest(long ignoredStart) {
+            return md.digest();
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] sha256(byte[] b) {
+        return sha256().digest(b);
+    }
+
+    /** Puts a pty end into raw mode with blocking reads ({@code stty raw -echo min 1 time 0}). */
+    private static void stty(Path end) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("stty", "-F", end.toString(), "raw", "-echo", "min", "1", "time", "0")
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("stty -F " + end + " failed: " + output.strip());
+        }
+    }
+}
