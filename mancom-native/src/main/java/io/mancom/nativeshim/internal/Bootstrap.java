@@ -1,0 +1,53 @@
+package io.mancom.nativeshim.internal;
+
+import com.sun.jna.Pointer;
+import io.mancom.ManCom;
+
+import java.nio.file.Path;
+
+/**
+ * The one class libmancom.so calls through JNI, once, from {@code mancom_init}: starts the
+ * runtime and hands back the address of the function {@link Table}. Everything after that goes
+ * through the table.
+ */
+public final class Bootstrap {
+    // Strong references for the life of the process: C holds pointers into them.
+    private static volatile Table table;
+    private static volatile Bridge bridge;
+    private static volatile String failure = "";
+
+    private Bootstrap() {
+    }
+
+    /**
+     * Starts the runtime on {@code configPath} (null: the layered system-wide configuration).
+     *
+     * @return the address of the table, or a negative {@code MANCOM_E...} code; then
+     *         {@link #failure()} says why
+     */
+    public static synchronized long start(String configPath) {
+        try {
+            ManCom mancom = configPath == null ? ManCom.start() : ManCom.start(Path.of(configPath));
+            Bridge b = new Bridge(mancom);
+            if (table == null) {
+                table = Table.of(b);
+            }
+            bridge = b;
+            return Pointer.nativeValue(table.getPointer());
+        } catch (Throwable t) {
+            int code = Errors.fail(t);
+            failure = "mancom_init: " + Errors.last();
+            return code;
+        }
+    }
+
+    /** Why the last {@link #start} failed. */
+    public static String failure() {
+        return failure;
+    }
+
+    /** The bridge of the running runtime, for the table's entries. */
+    static Bridge bridge() {
+        return bridge;
+    }
+}

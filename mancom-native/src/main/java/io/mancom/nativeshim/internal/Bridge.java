@@ -1,0 +1,580 @@
+package io.mancom.nativeshim.internal;
+
+import com.sun.jna.Pointer;
+import io.mancom.Connection;
+import io.mancom.DataReceiver;
+import io.mancom.EndPoint;
+import io.mancom.ManCom;
+import io.mancom.Registration;
+import io.mancom.nativeshim.ErrorCode;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The C API on top of one {@link ManCom}: each method is one entry of the {@link Table}, returns
+ * a value or a negative {@code MANCOM_E...} code, and never throws (a JNA callback must not).
+ *
+ * <h2>Handles</h2>
+ * Connections and listeners live in one {@link Handles} table; registrations have their own small
+ * int ids. C only ever holds these numbers.
+ *
+ * <h2>Modes</h2>
+ * A service is served by C callbacks or by the C blocking API (a {@link NativeListener}), not both;
+ * mixing them is {@link ErrorCode#EWRONGMODE}. Both modes are built on the runtime's callback API,
+ * so {@code mancom_poll} can wait on blocking connections and listeners together.
+ *
+ * <h2>Threading</h2>
+ * Called on C threads (attached by JNA) and from inside C callbacks on event-loop threads; the
+ * waiting entries refuse the latter ({@link CFunction#inCallback()}).
+ */
+final class Bridge {
+    static final short POLLIN = 0x001;
+    static final short POLLOUT = 0x004;
+    static final short POLLERR = 0x008;
+    static final short POLLHUP = 0x010;
+    static final short POLLNVAL = 0x020;
+    private static final int POLL_ITEM = 16;
+    private static final Duration FOREVER = Duration.ofDays(365);
+
+    private final ManCom mancom;
+    private final Handles<Object> handles = new Handles<>();
+    private final Map<Integer, AutoCloseable> registrations = new ConcurrentHashMap<>();
+    private final AtomicInteger nextRegistration = new AtomicInteger();
+    // Which style serves a service; guarded by `this`.
+    private final Map<String, NativeListener> listeners = new HashMap<>();
+    private final Map<String, Integer> callbackRegistrations = new HashMap<>();
+    private volatile boolean closed;
+
+    Bridge(ManCom mancom) {
+        this.mancom = mancom;
+    }
+
+    // ---- lifecycle ----
+
+    int shutdown() {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_shutdown");
+        }
+        closed = true;
+        synchronized (this) {
+            listeners.values().forEach(NativeListener::close);
+            listeners.clear();
+        }
+        registrations.values().forEach(Bridge::closeQuietly);
+        registrations.clear();
+        mancom.close();
+        for (Object o : handles.values()) {
+            if (o instanceof NativeConnection) {
+                ((NativeConnection) o).close();
+            }
+        }
+        return 0;
+    }
+
+    int awaitReady(int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_await_ready");
+        }
+        try {
+            mancom.awaitReady(duration(timeoutMs));
+            return 0;
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    // ---- callback API ----
+
+    int registerAcceptor(String service, Pointer cb, Pointer user) {
+        CFunction onAccept = CFunction.of(cb, "accept");
+        return registerCallbacks("mancom_register_acceptor", service,
+                () -> mancom.registerAcceptor(service, c -> onAccept.call(entryOf(c, NativeConnection.Mode.CALLBACK).handle, user)));
+    }
+
+    int registerDataReceiver(String service, Pointer data, Pointer close, Pointer user) {
+        DataReceiver receiver = new CallbackReceiver(CFunction.of(data, "data"), CFunction.of(close, "close"), user);
+        return registerCallbacks("mancom_register_data_receiver", service, () -> mancom.registerDataReceiver(service, receiver));
+    }
+
+    private interface Registrar {
+        Registration register();
+    }
+
+    private int registerCallbacks(String fn, String service, Registrar registrar) {
+        try {
+            int known = checkService(fn, service);
+            if (known < 0) {
+                return known;
+            }
+            Registration r;
+            synchronized (this) {
+                if (listeners.containsKey(service)) {
+                    return Errors.fail(ErrorCode.EWRONGMODE, fn + ": service '" + service
+                            + "' is served with the blocking API (mancom_listen/mancom_accept); use one style per service");
+                }
+                r = registrar.register();
+                callbackRegistrations.merge(service, 1, Integer::sum);
+            }
+            return addRegistration(() -> {
+                r.close();
+                synchronized (this) {
+                    callbackRegistrations.computeIfPresent(service, (k, n) -> n == 1 ? null : n - 1);
+                }
+            });
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    int connectAsync(String service, Pointer open, Pointer data, Pointer close, Pointer user) {
+        try {
+            int known = checkService("mancom_connect_async", service);
+            if (known < 0) {
+                return known;
+            }
+            CallbackReceiver receiver = new CallbackReceiver(CFunction.of(data, "data"), CFunction.of(close, "close"), user);
+            receiver.onOpen = CFunction.of(open, "open");
+            CompletableFuture<Connection> f = mancom.connectAsync(service, receiver);
+            f.whenComplete((c, e) -> {
+                if (c != null) {
+                    receiver.opened(c);
+                } else if (receiver.onClose != null) {
+                    int code = Errors.fail(e);
+                    receiver.onClose.call(0L, code, user);
+                }
+            });
+            return addRegistration(() -> {
+                if (!f.cancel(false)) {
+                    f.thenAccept(Connection::close);
+                }
+            });
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    int unregister(int id) {
+        AutoCloseable r = registrations.remove(id);
+        if (r == null) {
+            return Errors.fail(ErrorCode.EBADHANDLE, "mancom_unregister: " + id + " is not a live registration id");
+        }
+        closeQuietly(r);
+        return 0;
+    }
+
+    private int addRegistration(AutoCloseable r) {
+        int id = nextRegistration.incrementAndGet();
+        registrations.put(id, r);
+        return id;
+    }
+
+    /** The handle object of a runtime connection, made on first sight (acceptor or first data). */
+    private NativeConnection entryOf(Connection c, NativeConnection.Mode mode) {
+        Object a = c.attachment();
+        if (a instanceof NativeConnection) {
+            return (NativeConnection) a;
+        }
+        synchronized (c) {
+            a = c.attachment();
+            if (a instanceof NativeConnection) {
+                return (NativeConnection) a;
+            }
+            NativeConnection n = new NativeConnection(mode);
+            if (mode == NativeConnection.Mode.CALLBACK) {
+                n.handle = handles.add(n);
+                c.closeFuture().whenComplete((v, e) -> handles.remove(n.handle));
+            }
+            n.bind(c);
+            return n;
+        }
+    }
+
+    /** Routes a callback service's events to the C program's functions. */
+    private final class CallbackReceiver implements DataReceiver {
+        final CFunction onData;
+        final CFunction onClose;
+        final Pointer user;
+        volatile CFunction onOpen;
+        private volatile boolean announced;
+
+        CallbackReceiver(CFunction onData, CFunction onClose, Pointer user) {
+            this.onData = onData;
+            this.onClose = onClose;
+            this.user = user;
+        }
+
+        /** connect_async: on_open runs once, before the first on_data. */
+        void opened(Connection c) {
+            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
+            CFunction open = onOpen;
+            if (open == null || announced) {
+                return;
+            }
+            synchronized (this) {
+                if (announced) {
+                    return;
+                }
+                announced = true;
+            }
+            open.call(n.handle, user);
+        }
+
+        @Override
+        public void onData(Connection c, ByteBuffer data) {
+            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
+            if (onOpen != null && !announced) {
+                opened(c);
+            }
+            Pointer address = CFunction.address(data);
+            n.lend(data, Pointer.nativeValue(address));
+            try {
+                onData.call(n.handleBox(), address, (long) data.remaining(), user);
+            } finally {
+                n.endLoan();
+            }
+        }
+
+        @Override
+        public void onClose(Connection c, Throwable cause) {
+            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
+            if (onOpen != null && !announced) {
+                opened(c);
+            }
+            if (onClose != null) {
+                int code = cause == null ? 0 : Errors.fail(cause);
+                onClose.call(n.handle, code, user);
+            }
+        }
+    }
+
+    // ---- blocking API ----
+
+    long listen(String service, int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_listen");
+        }
+        try {
+            int known = checkService("mancom_listen", service);
+            if (known < 0) {
+                return known;
+            }
+            NativeListener l;
+            synchronized (this) {
+                if (callbackRegistrations.containsKey(service)) {
+                    return Errors.fail(ErrorCode.EWRONGMODE, "mancom_listen: service '" + service
+                            + "' is served with callbacks (mancom_register_...); use one style per service");
+                }
+                l = listeners.get(service);
+                if (l == null) {
+                    l = newListener(service);
+                    listeners.put(service, l);
+                }
+            }
+            if (timeoutMs != 0 && mancom.boundEndPoint(service).isEmpty()) {
+                try {
+                    mancom.awaitReady(duration(timeoutMs));
+                } catch (Exception e) {
+                    if (mancom.boundEndPoint(service).isEmpty()) {
+                        return Errors.fail(e);
+                    }
+                }
+            }
+            return l.handle;
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    private NativeListener newListener(String service) {
+        NativeListener l = new NativeListener(service);
+        DataReceiver receiver = new DataReceiver() {
+            @Override
+            public void onData(Connection c, ByteBuffer data) {
+                entryOf(c, NativeConnection.Mode.BLOCKING).onData(c, data);
+            }
+
+            @Override
+            public void onClose(Connection c, Throwable cause) {
+                entryOf(c, NativeConnection.Mode.BLOCKING).onClose(c, cause);
+            }
+        };
+        Registration acceptor = mancom.registerAcceptor(service, c -> l.offer(entryOf(c, NativeConnection.Mode.BLOCKING)));
+        Registration r;
+        try {
+            r = mancom.registerDataReceiver(service, receiver);
+        } catch (RuntimeException e) {
+            acceptor.close();
+            throw e;
+        }
+        l.registrations(acceptor, r);
+        l.handle = handles.add(l);
+        return l;
+    }
+
+    long accept(String service, int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_accept");
+        }
+        try {
+            NativeListener l;
+            synchronized (this) {
+                l = listeners.get(service);
+            }
+            if (l == null) {
+                long h = listen(service, timeoutMs);
+                if (h < 0) {
+                    return h;
+                }
+                l = (NativeListener) handles.get(h);
+            }
+            NativeConnection n = l.take(timeoutMs);
+            if (n == null) {
+                if (l.isClosed()) {
+                    return Errors.fail(ErrorCode.ECLOSED, "mancom_accept: service '" + service + "' stopped listening (mancom_close on its listener)");
+                }
+                return Errors.fail(ErrorCode.ETIMEOUT, "mancom_accept: no connection to service '" + service + "' within " + timeoutMs + " ms");
+            }
+            n.handle = handles.add(n);
+            return n.handle;
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    long connect(String service, int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_connect");
+        }
+        try {
+            int known = checkService("mancom_connect", service);
+            if (known < 0) {
+                return known;
+            }
+            NativeConnection n = new NativeConnection(NativeConnection.Mode.BLOCKING);
+            CompletableFuture<Connection> f = mancom.connectAsync(service, n);
+            Connection c;
+            try {
+                c = timeoutMs < 0 ? f.get() : f.get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                f.thenAccept(Connection::close);
+                return Errors.fail(ErrorCode.ETIMEOUT, "mancom_connect: service '" + service + "' did not answer within "
+                        + timeoutMs + " ms (" + mancom.endpoint(service) + ")");
+            }
+            n.bind(c);
+            n.handle = handles.add(n);
+            return n.handle;
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    long read(long conn, Pointer buf, long len, int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_read");
+        }
+        NativeConnection n = connection("mancom_read", conn);
+        if (n == null) {
+            return ErrorCode.EBADHANDLE.code();
+        }
+        try {
+            return n.read(buf, len, timeoutMs);
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    long write(long conn, Pointer buf, long len) {
+        NativeConnection n = connection("mancom_write", conn);
+        if (n == null) {
+            return ErrorCode.EBADHANDLE.code();
+        }
+        if (n.mode == NativeConnection.Mode.BLOCKING && CFunction.inCallback()) {
+            return refuseInCallback("mancom_write on a blocking connection");
+        }
+        try {
+            return n.write(buf, len);
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    int close(long conn) {
+        Object o = handles.get(conn);
+        try {
+            if (o instanceof NativeListener) {
+                NativeListener l = (NativeListener) o;
+                handles.remove(conn);
+                synchronized (this) {
+                    listeners.remove(l.service, l);
+                }
+                l.close();
+                return 0;
+            }
+            if (o instanceof NativeConnection) {
+                NativeConnection n = (NativeConnection) o;
+                if (n.mode == NativeConnection.Mode.BLOCKING) {
+                    handles.remove(conn);
+                }
+                n.close();
+                return 0;
+            }
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+        return badHandle("mancom_close", conn);
+    }
+
+    int poll(Pointer items, int n, int timeoutMs) {
+        if (CFunction.inCallback()) {
+            return refuseInCallback("mancom_poll");
+        }
+        try {
+            long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (true) {
+                long seen = PollSignal.seq();
+                int ready = 0;
+                for (int i = 0; i < n; i++) {
+                    long off = (long) i * POLL_ITEM;
+                    short events = items.getShort(off + 8);
+                    Object o = handles.get(items.getLong(off));
+                    short revents;
+                    if (o instanceof NativeListener) {
+                        revents = ((NativeListener) o).readiness(events);
+                    } else if (o instanceof NativeConnection && ((NativeConnection) o).mode == NativeConnection.Mode.BLOCKING) {
+                        revents = ((NativeConnection) o).readiness(events);
+                    } else {
+                        revents = POLLNVAL;
+                    }
+                    items.setShort(off + 10, revents);
+                    if (revents != 0) {
+                        ready++;
+                    }
+                }
+                if (ready > 0 || timeoutMs == 0) {
+                    return ready;
+                }
+                if (closed) {
+                    return Errors.fail(ErrorCode.ECLOSED, "mancom_poll: ManCom is shutting down");
+                }
+                if (!PollSignal.await(seen, deadline)) {
+                    return 0;
+                }
+            }
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    int endpoint(long conn, int which, Pointer out) {
+        Object o = handles.get(conn);
+        try {
+            EndPoint ep;
+            if (o instanceof NativeConnection) {
+                Connection c = ((NativeConnection) o).connection();
+                ep = which == 0 ? c.local() : c.remote();
+            } else if (o instanceof NativeListener) {
+                String service = ((NativeListener) o).service;
+                if (which != 0) {
+                    return Errors.fail(ErrorCode.EINVAL, "mancom_conn_endpoint: a listener (service '" + service
+                            + "') has no remote end; ask for MANCOM_LOCAL");
+                }
+                Optional<EndPoint> bound = mancom.boundEndPoint(service);
+                if (bound.isEmpty()) {
+                    return Errors.fail(ErrorCode.ENOTREADY, "mancom_conn_endpoint: service '" + service + "' is not bound yet");
+                }
+                ep = bound.get();
+            } else {
+                return badHandle("mancom_conn_endpoint", conn);
+            }
+            EndpointWriter.write(ep, out);
+            return 0;
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    /**
+     * The benchmark's probe (not in mancom.h): with {@code fn} NULL, a call that does nothing; else
+     * calls the C function {@code fn} {@code n} times with a data callback's arguments.
+     */
+    static int ping(Pointer fn, int n) {
+        if (fn == null) {
+            return 0;
+        }
+        CFunction f = CFunction.of(fn, "bench");
+        Long handle = 1L;
+        Long len = 0L;
+        for (int i = 0; i < n; i++) {
+            f.call(handle, fn, len, null);
+        }
+        return n;
+    }
+
+    static int lastError(Pointer buf, int len) {
+        byte[] b = Errors.last().getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(b.length, len - 1);
+        buf.write(0, b, 0, n);
+        buf.setByte(n, (byte) 0);
+        return n;
+    }
+
+    // ---- helpers ----
+
+    private NativeConnection connection(String fn, long conn) {
+        Object o = handles.get(conn);
+        if (o instanceof NativeConnection) {
+            return (NativeConnection) o;
+        }
+        if (o instanceof NativeListener) {
+            Errors.fail(ErrorCode.EBADHANDLE, fn + ": handle " + conn + " is a listener (service '"
+                    + ((NativeListener) o).service + "'), not a connection; mancom_accept gives connections");
+            return null;
+        }
+        badHandle(fn, conn);
+        return null;
+    }
+
+    private static int badHandle(String fn, long conn) {
+        return Errors.fail(ErrorCode.EBADHANDLE, fn + ": " + conn
+                + " is not a live handle (never issued, or already closed with mancom_close / after its close callback)");
+    }
+
+    private int checkService(String fn, String service) {
+        if (closed) {
+            return Errors.fail(ErrorCode.ECLOSED, fn + ": ManCom is shutting down");
+        }
+        if (!mancom.services().contains(service)) {
+            return Errors.fail(ErrorCode.ENOSERVICE, fn + ": unknown service '" + service
+                    + "': it is not configured (known services: " + String.join(", ", mancom.services())
+                    + "); add mancom.services." + service + ".endpoint to the config");
+        }
+        return 0;
+    }
+
+    private static int refuseInCallback(String fn) {
+        return Errors.fail(ErrorCode.ESTATE, fn + " may not be called from a ManCom callback: callbacks run on the "
+                + "event loop and must not block; hand the work to a thread of your own");
+    }
+
+    private static Duration duration(int timeoutMs) {
+        return timeoutMs < 0 ? FOREVER : Duration.ofMillis(timeoutMs);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // unregistering never fails in a way C could act on
+        }
+    }
+}

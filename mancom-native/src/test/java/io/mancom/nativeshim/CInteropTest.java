@@ -1,0 +1,130 @@
+package io.mancom.nativeshim;
+
+import io.mancom.BlockingConnection;
+import io.mancom.ManCom;
+import io.mancom.testkit.TestManCom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Real compiled C programs against Java and against each other, over TCP on loopback. */
+@Timeout(60)
+class CInteropTest {
+    private static final Duration T = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private static String tcp(String service, int port) {
+        return service + " { endpoint = \"tcp://127.0.0.1:" + port + "\" }\n";
+    }
+
+    private static byte[] roundTrip(ManCom mancom, String service, String text) throws IOException {
+        try (BlockingConnection c = mancom.connect(service, T)) {
+            byte[] out = text.getBytes(StandardCharsets.UTF_8);
+            c.write(out);
+            byte[] in = new byte[out.length];
+            int n = 0;
+            while (n < in.length) {
+                int r = c.read(in, n, in.length - n, T);
+                assertThat(r).as("bytes before end of stream").isPositive();
+                n += r;
+            }
+            return in;
+        }
+    }
+
+    @Test
+    void cCallbackServerWithJavaClient() throws Exception {
+        int port = CPrograms.freePort();
+        Path config = CPrograms.config(dir, "mancom.services { " + tcp("echo", port) + " }");
+        try (CProcess server = CPrograms.start(CPrograms.sample("echo_server"), config, List.of());
+             ManCom client = TestManCom.start("mancom.services { " + tcp("echo", port) + " }")) {
+            server.awaitLine("serving 'echo'", T);
+            assertThat(new String(roundTrip(client, "echo", "hello, C server"), StandardCharsets.UTF_8)).isEqualTo("hello, C server");
+            String big = "x".repeat(300_000);   // more than one chunk, more than the read buffer
+            assertThat(roundTrip(client, "echo", big)).hasSize(300_000);
+            assertThat(server.stop(T)).as(server.output()).isZero();
+        }
+    }
+
+    @Test
+    void javaServerWithCBlockingClient() throws Exception {
+        int port = CPrograms.freePort();
+        try (ManCom server = TestManCom.start("mancom.services { " + tcp("echo", port) + " }")) {
+            server.registerDataReceiver("echo", (c, data) -> c.write(data));
+            server.awaitReady(T);
+            Path config = CPrograms.config(dir, "mancom.services { " + tcp("echo", port) + " }");
+            try (CProcess client = CPrograms.start(CPrograms.sample("echo_client"), config, List.of("echo", "hello, Java server"))) {
+                assertThat(client.waitFor(T)).as(client.output()).isZero();
+                assertThat(client.stdout()).containsExactly("hello, Java server");
+            }
+        }
+    }
+
+    @Test
+    void cServerWithCClient() throws Exception {
+        int port = CPrograms.freePort();
+        Path config = CPrograms.config(dir, "mancom.services { " + tcp("echo", port) + " }");
+        try (CProcess server = CPrograms.start(CPrograms.sample("echo_server"), config, List.of())) {
+            server.awaitLine("serving", T);
+            try (CProcess client = CPrograms.start(CPrograms.sample("echo_client"), config, List.of("echo", "C to C"))) {
+                assertThat(client.waitFor(T)).as(client.output()).isZero();
+                assertThat(client.stdout()).containsExactly("C to C");
+            }
+            assertThat(server.stop(T)).as(server.output()).isZero();
+        }
+    }
+
+    @Test
+    void pollServerServesTwoServicesToManyClients() throws Exception {
+        int echo = CPrograms.freePort();
+        int upper = CPrograms.freePort();
+        String services = "mancom.services { " + tcp("echo", echo) + tcp("upper", upper) + " }";
+        Path config = CPrograms.config(dir, services);
+        try (CProcess server = CPrograms.start(CPrograms.sample("poll_server"), config, List.of());
+             ManCom client = TestManCom.start(services)) {
+            server.awaitLine("serving echo and upper", T);
+            // several connections open at once, interleaved on both services
+            try (BlockingConnection a = client.connect("echo", T);
+                 BlockingConnection b = client.connect("upper", T);
+                 BlockingConnection c = client.connect("upper", T)) {
+                a.write("one".getBytes(StandardCharsets.US_ASCII));
+                b.write("two".getBytes(StandardCharsets.US_ASCII));
+                c.write("three".getBytes(StandardCharsets.US_ASCII));
+                assertThat(readExactly(c, 5)).isEqualTo("THREE");
+                assertThat(readExactly(a, 3)).isEqualTo("one");
+                assertThat(readExactly(b, 3)).isEqualTo("TWO");
+            }
+            assertThat(new String(roundTrip(client, "upper", "again"), StandardCharsets.US_ASCII)).isEqualTo("AGAIN");
+            assertThat(server.stop(T)).as(server.output()).isZero();
+        }
+    }
+
+    private static String readExactly(BlockingConnection c, int len) throws IOException {
+        byte[] b = new byte[len];
+        int n = 0;
+        while (n < len) {
+            n += c.read(b, n, len - n, T);
+        }
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void connectAsyncAndTheCompatHeader() throws Exception {
+        Path config = CPrograms.config(dir, "mancom.services { srv { endpoint = \"tcp://127.0.0.1:0\" }\n"
+                + " refused { endpoint = \"tcp://127.0.0.1:1\" } }");
+        try (CProcess p = CPrograms.start(CPrograms.test("async_compat"), config, List.of())) {
+            assertThat(p.waitFor(T)).as(p.output()).isZero();
+            assertThat(p.stdout()).anyMatch(l -> l.contains("got=hello, async"));
+        }
+    }
+}
