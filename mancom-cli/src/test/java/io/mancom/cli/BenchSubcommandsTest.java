@@ -1,0 +1,93 @@
+package io.mancom.cli;
+
+import io.mancom.testkit.PtyPair;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The shape of {@code bench serial}, {@code bench mux} and {@code bench mux-idle}, with tiny parameters (not figures). */
+class BenchSubcommandsTest {
+    private static final String NUMBER = "\\d+\\.\\d+";
+
+    @Test
+    void benchMuxPrintsARowPerRunAndStreamCountAndASummary() {
+        Cli.Result r = Cli.run("bench", "mux", "--streams", "1,3", "--runs", "1", "--seconds", "0.2", "--warmup", "0.1",
+                "--size", "16384");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        int header = indexOf(lines, "run");
+        assertThat(lines.get(header).trim().split("\\s+"))
+                .containsExactly("run", "streams", "tcp", "MB/s", "mux", "MB/s", "mux/tcp");
+        for (int i = 1; i <= 2; i++) {
+            String[] row = lines.get(header + i).trim().split("\\s+");
+            assertThat(row).hasSize(5);
+            assertThat(row[0]).isEqualTo("1");
+            assertThat(row[1]).isEqualTo(i == 1 ? "1" : "3");
+            assertThat(row[2]).matches(NUMBER);
+            assertThat(row[3]).matches(NUMBER);
+            assertThat(row[4]).matches(NUMBER);
+        }
+        int summary = indexOf(lines, "streams");
+        assertThat(lines.get(summary + 1).trim()).matches("1\\s+" + NUMBER + "\\s+" + NUMBER + "\\s+" + NUMBER + "\\s+0\\.70\\s+(met|MISSED)");
+        assertThat(lines.get(summary + 2).trim()).matches("3\\s+" + NUMBER + "\\s+" + NUMBER + "\\s+" + NUMBER + "\\s+0\\.80\\s+(met|MISSED)");
+        assertThat(lines).anySatisfy(l -> assertThat(l)
+                .matches("summary \\(median of 1 run\\): 1 stream " + NUMBER + ", 3 streams " + NUMBER + " of one ManCom TCP connection"));
+    }
+
+    @Test
+    void benchMuxIdlePrintsBytesPerStreamForEachCase() {
+        Cli.Result r = Cli.run("bench", "mux-idle", "--streams", "200", "--histogram", "3");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        for (String c : List.of("opener", "acceptor", "pair")) {
+            assertThat(lines).as(c).anySatisfy(l -> assertThat(l.trim())
+                    .matches(c + "\\s+200\\s+[\\d.]+ [KM]iB\\s+[\\d.]+ [KM]iB\\s+-?\\d+\\s+\\d KiB.*(met|MISSED)"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith(c + ": the classes that grew most per stream"));
+        }
+    }
+
+    @Test
+    void benchSerialComparesBothDirectionsWithPlainStreams() {
+        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        Cli.Result r = Cli.run("bench", "serial", "--runs", "1", "--size", "262144", "--chunk", "16384");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        int header = indexOf(lines, "run");
+        assertThat(lines.get(header).trim().split("\\s{3,}"))
+                .containsExactly("run", "plain b->a MB/s", "rx MB/s", "plain a->b MB/s", "tx MB/s", "rx/plain", "tx/plain");
+        String[] run = lines.get(header + 1).trim().split("\\s+");
+        assertThat(run).hasSize(7);
+        for (int i = 1; i < run.length; i++) {
+            assertThat(run[i]).matches(NUMBER);
+        }
+        assertThat(lines.get(header + 2).trim()).startsWith("median");
+        assertThat(lines).anySatisfy(l -> assertThat(l)
+                .matches("summary: ManCom receiving " + NUMBER + " of plain streams, sending " + NUMBER + " .*target 0\\.90\\)"));
+    }
+
+    @Test
+    void benchSubcommandsRejectBadParametersOnOneLine() {
+        for (String[] args : List.of(new String[] {"bench", "mux", "--streams", "0"},
+                new String[] {"bench", "mux-idle", "--cases", "nosuch"},
+                new String[] {"bench", "serial", "--size", "0"})) {
+            Cli.Result r = Cli.run(args);
+            assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(Main.FAILURE);
+            assertThat(r.err().lines()).as(String.join(" ", args)).hasSize(1);
+        }
+    }
+
+    private static int indexOf(List<String> lines, String firstWord) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).trim().startsWith(firstWord + " ")) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starting with '" + firstWord + "' in:\n" + String.join("\n", lines));
+    }
+}
