@@ -436,7 +436,8 @@ final class DeMuxer implements AutoCloseable {
 
     private static String listenerStatus(Service s) {
         // Device listeners that keep retrying can say why they have not opened yet.
-        return s.listener instanceof io.mancom.core.StatusReporting r && r.status() != null ? " (" + r.status() + ")" : "";
+        io.mancom.spi.Listener l = s.group != null ? s.group.listener : s.listener;
+        return l instanceof io.mancom.core.StatusReporting r && r.status() != null ? " (" + r.status() + ")" : "";
     }
 
     Map<String, EndPoint> bound() {
@@ -584,6 +585,19 @@ final class DeMuxer implements AutoCloseable {
             MuxSessionHandler live = g.liveSession();
             if (live != null) {
                 session = CompletableFuture.completedFuture(live);
+            } else if (g.symmetric && g.listener != null) {
+                // This runtime has the device open (or is reopening it): opening it a second time
+                // would only fail as busy, so wait for the listener's next link instead.
+                if (g.nextServed == null || g.nextServed.isDone()) {
+                    g.nextServed = new CompletableFuture<>();
+                }
+                session = g.nextServed.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .exceptionally(t -> {
+                            throw new CompletionException(unwrap(t) instanceof TimeoutException
+                                    ? new ManComException(ManComException.Reason.TIMEOUT, "service '" + s.name()
+                                    + "': the shared link " + g.endpoint + " is not open after " + timeout
+                                    + listenerStatus(s)) : unwrap(t));
+                        });
             } else if (g.dialed != null && !g.dialed.isDone()) {
                 session = g.dialed; // another connect is dialling the link already
             } else {
@@ -703,6 +717,14 @@ final class DeMuxer implements AutoCloseable {
             } else {
                 g.served.add(mux);
                 mux.terminationFuture().addListener(f -> g.served.remove(mux));
+                CompletableFuture<MuxSessionHandler> waiting;
+                synchronized (DeMuxer.this) {
+                    waiting = g.nextServed;
+                    g.nextServed = null;
+                }
+                if (waiting != null) {
+                    waiting.complete(mux);
+                }
             }
         }
     }

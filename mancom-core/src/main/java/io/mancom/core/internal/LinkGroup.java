@@ -34,6 +34,8 @@ final class LinkGroup {
 
     // Guarded by the DeMuxer.
     Listener listener;
+    /** Completed by the listener's next link: connects wait on it while a device is away. */
+    CompletableFuture<MuxSessionHandler> nextServed;
     CompletableFuture<EndPoint> ready;
     CompletableFuture<MuxSessionHandler> dialed;
 
