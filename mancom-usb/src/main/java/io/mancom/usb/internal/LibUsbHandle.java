@@ -188,6 +188,23 @@ final class LibUsbHandle implements UsbHandle {
     }
 
     @Override
+    public int control(int requestType, int request, int value, int index, ByteBuffer data, long timeoutMillis)
+            throws UsbBackendException {
+        if (!data.isDirect()) {
+            throw new IllegalArgumentException("a USB control transfer needs a direct buffer");
+        }
+        // As for bulk transfers: usb4java takes wLength from the buffer's capacity.
+        ByteBuffer exact = data.slice();
+        int r = LibUsb.controlTransfer(handle, (byte) requestType, (byte) request, (short) value, (short) index, exact,
+                timeoutMillis);
+        if (r < 0) {
+            throw LibUsbBackend.error(r, String.format("control request 0x%02x (type 0x%02x, value 0x%04x, index 0x%04x) failed",
+                    request, requestType, value, index));
+        }
+        return r;
+    }
+
+    @Override
     public void clearHalt(int endpoint) throws UsbBackendException {
         int r = LibUsb.clearHalt(handle, (byte) endpoint);
         if (r != LibUsb.SUCCESS) {

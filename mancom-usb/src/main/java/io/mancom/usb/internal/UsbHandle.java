@@ -64,6 +64,20 @@ public interface UsbHandle extends AutoCloseable {
     UsbTransfer submit(int endpoint, ByteBuffer buffer, long timeoutMillis, TransferCallback callback)
             throws UsbBackendException;
 
+    /**
+     * A synchronous control transfer on endpoint 0 (blocks until it is done). The direction is bit 7
+     * of {@code requestType}: OUT sends {@code data}'s remaining bytes, IN reads up to that many
+     * into it (at its position; the position and limit do not move). {@code data} must be direct;
+     * it may be empty.
+     *
+     * @param timeoutMillis 0 for none
+     * @return the bytes transferred
+     * @throws UsbBackendException {@code NO_DEVICE}; {@code OTHER} with {@code LIBUSB_ERROR_PIPE}
+     *                             when the device does not support the request
+     */
+    int control(int requestType, int request, int value, int index, ByteBuffer data, long timeoutMillis)
+            throws UsbBackendException;
+
     /** Clears a halt (stall) on {@code endpoint}, a control transfer to the device. */
     void clearHalt(int endpoint) throws UsbBackendException;
 

@@ -95,6 +95,9 @@ public final class UsbLink implements DeviceLink {
     private volatile boolean closing;
     private volatile UsbTransfer outTransfer;
 
+    /** Status bytes at the start of every IN packet to remove (0: none); set before start. */
+    private int inPacketHeader;
+
     // Reader thread only.
     private InSlot current;
     private int inStalls;
@@ -167,6 +170,15 @@ public final class UsbLink implements DeviceLink {
     /** Waits until {@link #close()}, called by anyone, has finished; whether it has. */
     boolean awaitClosed(Duration max) throws InterruptedException {
         return closed.await(max.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Removes {@code bytes} bytes at the start of every IN packet (of the endpoint's max packet
+     * size) before the data is read, as FTDI chips need ({@link FtdiProfile#strip}). Before
+     * {@link #start()}.
+     */
+    void stripInPacketHeaders(int bytes) {
+        this.inPacketHeader = bytes;
     }
 
     /** Puts every IN transfer in flight. On failure the caller closes the link. */
@@ -242,6 +254,9 @@ public final class UsbLink implements DeviceLink {
                     throw failure;
                 }
                 current = completed.poll();
+            }
+            if (inPacketHeader > 0 && (current.status == TransferStatus.COMPLETED || current.status == TransferStatus.TIMED_OUT)) {
+                current.length = FtdiProfile.strip(current.buffer, current.length, in.maxPacketSize());
             }
         }
         InSlot slot = current;

@@ -100,7 +100,7 @@ public final class UsbOpener implements DeviceOpener {
         if (!(endpoint.address() instanceof UsbAddress a)) {
             throw new IllegalArgumentException("not a usb endpoint: " + endpoint);
         }
-        checkSupported(endpoint, a);
+        Optional<FtdiProfile> profile = profile(endpoint, a);
         if (closed) {
             throw new ManComException(Reason.CLOSED, "the listener of " + endpoint + " was closed");
         }
@@ -129,7 +129,7 @@ public final class UsbOpener implements DeviceOpener {
                     throw new ManComException(Reason.CLOSED, "the listener of " + endpoint + " was closed");
                 }
             }
-            return open(s, endpoint, a, present, matches);
+            return open(s, endpoint, a, present, matches, profile);
         } finally {
             if (arrival != null) {
                 arrival.close();
@@ -138,7 +138,7 @@ public final class UsbOpener implements DeviceOpener {
     }
 
     private UsbLink open(Session s, EndPoint endpoint, UsbAddress a, List<UsbDeviceRef> present,
-                         List<UsbDeviceRef> matches) throws ManComException {
+                         List<UsbDeviceRef> matches, Optional<FtdiProfile> profile) throws ManComException {
         ManComException failure = null;
         List<String> serialsSeen = new ArrayList<>();
         for (UsbDeviceRef d : matches) {
@@ -164,7 +164,7 @@ public final class UsbOpener implements DeviceOpener {
             }
             UsbLink link;
             try {
-                link = link(s, h, d, endpoint, a);
+                link = link(s, h, d, endpoint, a, profile);
             } catch (ManComException | RuntimeException e) {
                 h.close();
                 lastNoDevice = false;
@@ -181,7 +181,8 @@ public final class UsbOpener implements DeviceOpener {
         throw errors.noDevice(a, present, serialsSeen);
     }
 
-    private UsbLink link(Session s, UsbHandle h, UsbDeviceRef d, EndPoint endpoint, UsbAddress a) throws ManComException {
+    private UsbLink link(Session s, UsbHandle h, UsbDeviceRef d, EndPoint endpoint, UsbAddress a,
+                         Optional<FtdiProfile> profile) throws ManComException {
         int iface = a.interfaceNumber();
         List<UsbEndpoint> eps;
         try {
@@ -206,7 +207,18 @@ public final class UsbOpener implements DeviceOpener {
                 default -> errors.other("claiming interface " + iface, d, e);
             };
         }
+        if (profile.isPresent()) {
+            try {
+                profile.get().configure(h, iface, endpoint, errors);
+            } catch (ManComException e) {
+                h.release(iface);
+                throw e;
+            }
+        }
         UsbLink link = new UsbLink(h, iface, in, out, a.timeout(), endpoint, resolved(a, d, in, out), errors);
+        if (profile.isPresent()) {
+            link.stripInPacketHeaders(FtdiProfile.STATUS_BYTES);
+        }
         try {
             AutoCloseable departures = s.watcher().watch(new HotplugListener() {
                 @Override
@@ -248,7 +260,7 @@ public final class UsbOpener implements DeviceOpener {
     static EndPoint resolved(UsbAddress a, UsbDeviceRef d, UsbEndpoint in, UsbEndpoint out) {
         return EndPoint.of(new UsbAddress(a.vendorId(), a.productId(), a.serial(), OptionalInt.of(d.bus()),
                 OptionalInt.of(d.address()), a.interfaceNumber(), OptionalInt.of(in.address()),
-                OptionalInt.of(out.address()), a.timeout(), Optional.empty(), Map.of()));
+                OptionalInt.of(out.address()), a.timeout(), a.profile(), a.options()));
     }
 
     private static UsbEndpoint pick(List<UsbEndpoint> eps, OptionalInt wanted, boolean wantIn, String key,
@@ -302,16 +314,20 @@ public final class UsbOpener implements DeviceOpener {
     }
 
     /**
-     * Options this transport does not serve: a {@code profile} (device-family adapters such as
-     * FTDI's are not part of this transport). A config error, which no retry fixes.
+     * The endpoint's device profile: {@code ftdi} ({@link FtdiProfile}), or none. An unknown
+     * profile or a bad option is a config error, which no retry fixes.
      */
-    static void checkSupported(EndPoint endpoint, UsbAddress a) throws ManComException {
-        if (a.profile().isPresent()) {
-            throw new ManComException(Reason.CONFIG, "profile=" + a.profile().get() + " is not supported in " + endpoint
-                    + ": this USB transport serves a raw pair of bulk endpoints; no device profiles are installed."
-                    + " Remove profile" + (a.options().isEmpty() ? "" : " and " + String.join(", ", a.options().keySet()))
-                    + " (a USB serial adapter is served by the serial transport: serial:///dev/ttyUSB0)");
+    static Optional<FtdiProfile> profile(EndPoint endpoint, UsbAddress a) throws ManComException {
+        if (a.profile().isEmpty()) {
+            return Optional.empty();
         }
+        String p = a.profile().get();
+        if (p.equalsIgnoreCase("ftdi")) {
+            return Optional.of(FtdiProfile.of(endpoint, a));
+        }
+        throw new ManComException(Reason.CONFIG, "profile=" + p + " is not supported in " + endpoint
+                + ": the USB transport has the profile ftdi (FTDI USB-UART chips); without profile= it serves a raw pair"
+                + " of bulk endpoints");
     }
 
     /** A wait for a matching device to arrive. */

@@ -217,6 +217,9 @@ final class InMemoryUsb implements AutoCloseable {
         int detaches;
         int reattaches;
         final List<Integer> outTransferSizes = new ArrayList<>();
+        final List<ControlRequest> controlRequests = new ArrayList<>();
+        /** When set, control requests fail as a device that does not support them (a stall). */
+        boolean controlStall;
         final java.util.concurrent.atomic.AtomicInteger openHandles = new java.util.concurrent.atomic.AtomicInteger();
 
         volatile UsbDeviceRef ref;
@@ -255,6 +258,12 @@ final class InMemoryUsb implements AutoCloseable {
         int count(java.util.function.ToIntFunction<Device> f) {
             synchronized (lock) {
                 return f.applyAsInt(this);
+            }
+        }
+
+        List<ControlRequest> controlRequests() {
+            synchronized (lock) {
+                return List.copyOf(controlRequests);
             }
         }
 
@@ -528,6 +537,26 @@ final class InMemoryUsb implements AutoCloseable {
             }
 
             @Override
+            public int control(int requestType, int request, int value, int index, ByteBuffer data, long timeoutMillis)
+                    throws UsbBackendException {
+                if (!data.isDirect()) {
+                    throw new IllegalArgumentException("not direct");
+                }
+                alive();
+                byte[] payload = new byte[data.remaining()];
+                if ((requestType & 0x80) == 0) {
+                    data.get(data.position(), payload);
+                }
+                synchronized (lock) {
+                    if (controlStall) {
+                        throw new UsbBackendException(Kind.OTHER, "LIBUSB_ERROR_PIPE", "Pipe error");
+                    }
+                    controlRequests.add(new ControlRequest(requestType, request, value, index, payload));
+                }
+                return (requestType & 0x80) == 0 ? payload.length : 0;
+            }
+
+            @Override
             public void clearHalt(int endpoint) throws UsbBackendException {
                 alive();
                 synchronized (lock) {
@@ -548,6 +577,15 @@ final class InMemoryUsb implements AutoCloseable {
                     openHandles.decrementAndGet();
                 }
             }
+        }
+    }
+
+    /** A control request the device received. */
+    record ControlRequest(int requestType, int request, int value, int index, byte[] data) {
+        @Override
+        public String toString() {
+            return String.format("type 0x%02x request %d value 0x%04x index 0x%04x (%d bytes)", requestType, request, value,
+                    index, data.length);
         }
     }
 

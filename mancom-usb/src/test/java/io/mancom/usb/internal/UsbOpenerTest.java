@@ -158,9 +158,19 @@ class UsbOpenerTest {
         e = failure(() -> open("usb://16c0:05dc?out=0x05"));
         assertThat(e.getMessage()).startsWith("out=0x05: interface 0 of USB device");
 
-        e = failure(() -> open("usb://16c0:05dc?profile=ftdi&baud=9600"));
+        e = failure(() -> open("usb://16c0:05dc?profile=cdc&baud=9600"));
         assertThat(e.reason()).isEqualTo(Reason.CONFIG);
-        assertThat(e.getMessage()).startsWith("profile=ftdi is not supported in usb://16c0:05dc").contains("Remove profile and baud");
+        assertThat(e.getMessage()).startsWith("profile=cdc is not supported in usb://16c0:05dc").contains("the profile ftdi");
+
+        e = failure(() -> open("usb://16c0:05dc?profile=ftdi&baud=9"));
+        assertThat(e.reason()).isEqualTo(Reason.CONFIG);
+        assertThat(e.getMessage()).startsWith("baud=9 is out of range 183..3000000 (in usb://16c0:05dc");
+
+        e = failure(() -> open("usb://16c0:05dc?profile=ftdi&parity=weird"));
+        assertThat(e.getMessage()).startsWith("parity=weird is not one of none, odd, even, mark, space");
+
+        e = failure(() -> open("usb://16c0:05dc?profile=ftdi&speed=9600"));
+        assertThat(e.getMessage()).startsWith("speed=9600 is not an option of profile=ftdi; its options: baud, data, flow, latency, parity, stop");
     }
 
     @Test
