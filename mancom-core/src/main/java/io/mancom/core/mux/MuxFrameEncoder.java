@@ -26,7 +26,7 @@ public final class MuxFrameEncoder extends MessageToMessageEncoder<MuxFrame> {
     public static final MuxFrameEncoder INSTANCE = new MuxFrameEncoder();
 
     // Below this a copy costs less than a second buffer in the write.
-    private static final int COPY_THRESHOLD = 1024;
+    static final int COPY_THRESHOLD = 1024;
 
     private MuxFrameEncoder() {
         super(MuxFrame.class);
@@ -36,12 +36,9 @@ public final class MuxFrameEncoder extends MessageToMessageEncoder<MuxFrame> {
     protected void encode(ChannelHandlerContext ctx, MuxFrame frame, List<Object> out) {
         ByteBuf payload = frame.content();
         int length = frame.type() == MuxFrame.Type.DATA ? payload.readableBytes() : frame.length();
-        if (frame.type() != MuxFrame.Type.DATA || length <= COPY_THRESHOLD) {
+        if (copies(frame)) {
             ByteBuf buf = ctx.alloc().ioBuffer(MuxFrame.HEADER_SIZE + (frame.type() == MuxFrame.Type.DATA ? length : 0));
-            writeHeader(buf, frame.streamId(), length, frame.type());
-            if (frame.type() == MuxFrame.Type.DATA) {
-                buf.writeBytes(payload, payload.readerIndex(), length);
-            }
+            encodeInto(buf, frame);
             out.add(buf);
             return;
         }
@@ -49,6 +46,30 @@ public final class MuxFrameEncoder extends MessageToMessageEncoder<MuxFrame> {
         writeHeader(header, frame.streamId(), length, frame.type());
         out.add(header);
         out.add(payload.retain());
+    }
+
+    /**
+     * Whether {@code frame} is small enough to be copied whole into a shared buffer: every control
+     * frame, and Data of up to {@link #COPY_THRESHOLD} bytes. {@link MuxSessionHandler} coalesces
+     * such frames with {@link #encodeInto} and writes them to the link as one buffer per flush.
+     */
+    static boolean copies(MuxFrame frame) {
+        return frame.type() != MuxFrame.Type.DATA || frame.content().readableBytes() <= COPY_THRESHOLD;
+    }
+
+    /**
+     * Appends a frame for which {@link #copies} is true to {@code buf}: header, then any payload
+     * (copied). The frame is not released.
+     */
+    static void encodeInto(ByteBuf buf, MuxFrame frame) {
+        if (frame.type() == MuxFrame.Type.DATA) {
+            ByteBuf payload = frame.content();
+            int length = payload.readableBytes();
+            writeHeader(buf, frame.streamId(), length, frame.type());
+            buf.writeBytes(payload, payload.readerIndex(), length);
+        } else {
+            writeHeader(buf, frame.streamId(), frame.length(), frame.type());
+        }
     }
 
     /** Writes one frame header to {@code buf}. */

@@ -14,6 +14,8 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.collection.IntObjectHashMap;
@@ -69,7 +71,15 @@ import java.util.function.IntSupplier;
  * application. Receive windows start at 65536 and grow toward {@code max-window} while the sum of
  * all windows stays under {@code receive-buffer} (see {@link ReceiveWindows}), which bounds what
  * the session can be made to buffer. A peer that keeps sending while not reading our frames (over
- * 1 MiB of them queued past the link's high water mark) ends the session.
+ * 1 MiB of them still queued past the link's high water mark after a flush) ends the session.
+ *
+ * <h2>Writing</h2>
+ * Small frames (control frames, Data up to 1 KiB) are encoded into one shared buffer; larger Data
+ * frames go to {@link MuxFrameEncoder} behind them, in order. The link is flushed once per read
+ * batch, once per pass resuming streams that waited for the link, and otherwise once at the end of
+ * the event-loop turn in which streams wrote, so frames of many streams share a gathering write.
+ * {@link #install} deepens a socket link's water marks to {@link #LINK_HIGH_WATER} so that one
+ * 64 KiB frame does not stop every stream.
  *
  * <h2>Threading</h2>
  * Pipeline callbacks run on the link's event loop; so do the streams. The public methods may be
@@ -103,7 +113,17 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
     // Frames may queue past the link's high water mark only this far (data frames stop at the
     // mark; only control frames pass it), so a peer that sends but never reads cannot grow memory.
+    // Checked after each flush of the link, against the bytes the link still holds then.
     static final long CONTROL_BACKLOG_LIMIT = 1 << 20;
+    /**
+     * The least high water mark {@link #install} gives the link: four full Data frames, so that one
+     * frame does not stop every stream and a flush sends several frames in one syscall. The low
+     * mark becomes at least half of it.
+     */
+    static final int LINK_HIGH_WATER = 4 * (MuxFrame.HEADER_SIZE + MuxFrame.MAX_DATA);
+    // Small frames (control, short Data) are encoded into one buffer; past this size it is written
+    // to the link (not flushed) and a new one started.
+    private static final int COALESCE_CHUNK = 16 * 1024;
 
     private enum State { NEW, OPEN, CLOSING, CLOSED }
 
@@ -126,6 +146,9 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     private final ArrayDeque<PendingOpen> pendingOpens = new ArrayDeque<>();
     private boolean batching;
     private boolean flushPending;
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::scheduledFlush;
+    private ByteBuf coalesced; // small frames encoded, not yet written to the link
     private boolean resuming;
     private ScheduledFuture<?> closeTimer;
 
@@ -179,11 +202,32 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                     + "ChannelInitializer or after registration");
         }
         MuxSessionHandler session = new MuxSessionHandler(link, settings, role, acceptor, tieBreaks);
+        deepenWaterMarks(link);
         ChannelPipeline p = link.pipeline();
         p.addLast(DECODER_NAME, new MuxFrameDecoder());
         p.addLast(ENCODER_NAME, MuxFrameEncoder.INSTANCE);
         p.addLast(SESSION_NAME, session);
         return session;
+    }
+
+    /**
+     * On a socket link, raises the write-buffer water marks to at least {@link #LINK_HIGH_WATER}
+     * (low: at least half of the high mark). The link carries every stream; with Netty's default
+     * high mark of 64 KiB, one full Data frame makes it unwritable and stops all streams until it
+     * drains, and each flush sends a frame or two. Each stream keeps its own marks (its outbound
+     * buffer), so an application cannot queue more than before. Other links (serial, USB) keep
+     * theirs: on a slow line a deeper queue is seconds of delay for every other stream's frames.
+     */
+    private static void deepenWaterMarks(Channel link) {
+        if (!(link instanceof DuplexChannel)) {
+            return;
+        }
+        WriteBufferWaterMark m = link.config().getWriteBufferWaterMark();
+        int high = Math.max(m.high(), LINK_HIGH_WATER);
+        int low = Math.max(m.low(), high / 2);
+        if (high != m.high() || low != m.low()) {
+            link.config().setWriteBufferWaterMark(new WriteBufferWaterMark(low, high));
+        }
     }
 
     // ---- public API
@@ -343,7 +387,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         state = State.OPEN;
         liveness.start();
         writeFrame(hello(roles.start()));
-        ctx.flush();
+        flushLink();
         if (roles.settled()) {
             roleSettled();
         }
@@ -400,7 +444,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         }
         if (flushPending) {
             flushPending = false;
-            ctx.flush();
+            flushLink();
         }
     }
 
@@ -435,7 +479,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         }
         if (!batching && flushPending) {
             flushPending = false;
-            ctx.flush();
+            flushLink(); // once per pass: every resumed stream's frames in one write
         }
     }
 
@@ -491,12 +535,28 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         if (started && link.isActive()) {
             sendCloseMuxAndClose(promise);
         } else {
+            dropCoalesced();
             ctx.close(promise);
         }
     }
 
+    /** A flush of the link from elsewhere sends the coalesced frames too. */
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        writeCoalesced();
+        ctx.flush();
+    }
+
+    /** A write to the link from elsewhere goes behind the coalesced frames, in order. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        writeCoalesced();
+        ctx.write(msg, promise);
+    }
+
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        dropCoalesced();
         if (state != State.CLOSED) {
             endStreamsAndState(new ManComException(Reason.CLOSED, "the mux session was removed from " + link), false);
             termination.tryFailure(cause);
@@ -866,11 +926,54 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Asks for the link to be flushed: at the end of the read batch or resume pass if one is
+     * running, otherwise once at the end of this event-loop turn, so the frames of every stream
+     * that writes in the turn go out together (one gathering write, not one syscall per frame).
+     */
     void flushSoon() {
         if (batching) {
             flushPending = true;
-        } else if (ctx != null) {
-            ctx.flush();
+        } else if (ctx != null && !flushScheduled) {
+            flushScheduled = true;
+            if (loop instanceof SingleThreadEventLoop l) {
+                l.executeAfterEventLoopIteration(flushTask);
+            } else {
+                loop.execute(flushTask); // EmbeddedChannel's loop, for one
+            }
+        }
+    }
+
+    private void scheduledFlush() {
+        flushScheduled = false;
+        if (batching) {
+            flushPending = true; // the batch flushes
+        } else {
+            flushLink();
+        }
+    }
+
+    /**
+     * Flushes the link (the coalesced frames first), then checks the control-frame backlog: with
+     * the bytes flushed, what the link still holds past its high water mark is what the peer has
+     * not taken. Data frames stop at the mark; only control frames pass it, so over
+     * {@link #CONTROL_BACKLOG_LIMIT} of them means the peer keeps sending (opening, writing)
+     * without reading the replies.
+     */
+    private void flushLink() {
+        if (ctx == null) {
+            return;
+        }
+        writeCoalesced();
+        ctx.flush();
+        if (state == State.CLOSED || link.isWritable()) {
+            return;
+        }
+        ChannelOutboundBuffer out = link.unsafe().outboundBuffer();
+        long pastMark = out == null ? 0 : out.totalPendingWriteBytes() - link.config().getWriteBufferHighWaterMark();
+        if (pastMark > CONTROL_BACKLOG_LIMIT) {
+            protocolError("the peer does not read: over " + (CONTROL_BACKLOG_LIMIT >> 10)
+                    + " KiB of mux frames are queued for it");
         }
     }
 
@@ -879,14 +982,43 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             frame.release();
             return;
         }
-        ctx.write(frame, ctx.voidPromise());
         liveness.wrote();
-        if (frame.type() != MuxFrame.Type.DATA && !link.isWritable()
-                && link.bytesBeforeWritable() > CONTROL_BACKLOG_LIMIT) {
-            // Only control frames pass the high water mark; this many means the peer keeps
-            // sending (opening, writing) without reading the replies.
-            protocolError("the peer does not read: over " + (CONTROL_BACKLOG_LIMIT >> 10)
-                    + " KiB of mux frames are queued for it");
+        if (MuxFrameEncoder.copies(frame)) {
+            try {
+                if (coalesced == null) {
+                    coalesced = ctx.alloc().ioBuffer(256);
+                }
+                MuxFrameEncoder.encodeInto(coalesced, frame);
+            } finally {
+                frame.release();
+            }
+            if (coalesced.readableBytes() >= COALESCE_CHUNK) {
+                writeCoalesced();
+            }
+            return;
+        }
+        writeCoalesced(); // in order: what was written before goes first
+        ctx.write(frame, ctx.voidPromise());
+    }
+
+    /** Hands the coalesced frames to the link (without flushing). */
+    private void writeCoalesced() {
+        ByteBuf b = coalesced;
+        if (b == null) {
+            return;
+        }
+        coalesced = null;
+        if (b.isReadable() && ctx != null) {
+            ctx.write(b, ctx.voidPromise());
+        } else {
+            b.release();
+        }
+    }
+
+    private void dropCoalesced() {
+        if (coalesced != null) {
+            coalesced.release();
+            coalesced = null;
         }
     }
 
@@ -945,6 +1077,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             if (sendCloseMux && started && link.isActive()) {
                 sendCloseMuxAndClose(link.newPromise());
             } else {
+                dropCoalesced();
                 ctx.close();
             }
         }
@@ -965,6 +1098,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     private void sendCloseMuxAndClose(ChannelPromise promise) {
         ChannelHandlerContext c = ctx;
         link.closeFuture().addListener(f -> promise.trySuccess());
+        writeCoalesced(); // the frames written before the end go first
         c.writeAndFlush(MuxFrame.control(MuxFrame.Type.CLOSE_MUX, 0)).addListener(f -> {
             if (f.isSuccess() && link instanceof DuplexChannel d && link.isActive()) {
                 d.shutdownOutput();

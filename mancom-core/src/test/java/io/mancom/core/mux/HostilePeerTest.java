@@ -292,6 +292,42 @@ class HostilePeerTest {
     }
 
     @Test
+    void aBurstOfOpensFromAPeerThatReadsIsServed() throws Exception {
+        // Each preamble is answered with a WindowUpdate; a read batch of thousands of them once
+        // counted as a peer that "does not read" (Netty's per-message overhead on unflushed frames).
+        int n = 30_000;
+        MuxSettings limits = MuxSettings.builder().maxStreams(n + 16).build();
+        try (RawPeer peer = new RawPeer(start(limits))) {
+            CompletableFuture<Integer> credits = CompletableFuture.supplyAsync(() -> {
+                int seen = 0;
+                try {
+                    while (seen < n) {
+                        RawPeer.Frame f = peer.read();
+                        if (f.type() == MuxFrame.Type.WINDOW_UPDATE) {
+                            seen++;
+                        } else if (f.type() == MuxFrame.Type.CLOSE_MUX) {
+                            break;
+                        }
+                    }
+                } catch (IOException e) {
+                    // counted so far
+                }
+                return seen;
+            });
+            peer.hello(MuxFrame.CAP_SERVICE_ROUTING, 0xFFFF);
+            for (int i = 0; i < n; i++) {
+                peer.open(2L * i).preamble(2L * i, "svc");
+            }
+            peer.flush();
+            assertThat(credits.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(n);
+            MuxSessionStats st = stats();
+            assertThat(session().terminationCause()).isNull();
+            assertThat(st.streamsOpened()).isEqualTo(n);
+            assertThat(st.openStreams()).isEqualTo(n);
+        }
+    }
+
+    @Test
     void peerThatSendsButNeverReadsEndsTheSession() throws Exception {
         MuxSettings limits = MuxSettings.builder().routing(MuxSettings.Routing.NONE).maxStreams(1).build();
         try (RawPeer peer = new RawPeer(start(limits, MuxSettings.Role.RESPONDER, 16 * 1024), 4 * 1024)) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The session on an {@link EmbeddedChannel}: frame-exact checks of credit, routing and closing,
@@ -80,6 +81,9 @@ class MuxSessionHandlerTest {
 
     /** Every frame the session wrote since the last call. */
     private List<MuxFrame> out() {
+        if (link != null) {
+            link.runPendingTasks(); // the session's end-of-turn flush
+        }
         ByteBuf b;
         while (link != null && (b = link.readOutbound()) != null) {
             parser.writeInbound(b);
@@ -285,5 +289,86 @@ class MuxSessionHandlerTest {
         assertThat(collector(0).failure).isCompletedWithValueMatching(t -> t.getMessage().equals("session closed by peer"));
         assertThat(s.isOpen()).isFalse();
         assertThat(link.isOpen()).isFalse();
+    }
+
+    @Test
+    void aBurstOfOpensInOneReadIsServedAndAnsweredInFewBuffers() {
+        // Found by bench mux-idle: each preamble is answered with an 8-byte WindowUpdate; 20,000 of
+        // them in one read used to count as over 1 MiB queued ("the peer does not read").
+        start(QUIET.toBuilder().maxStreams(50_000).build(), true, false);
+        out();
+        int n = 20_000;
+        byte[] name = "idle".getBytes(StandardCharsets.UTF_8);
+        ByteBuf burst = Unpooled.buffer(n * (16 + 1 + name.length));
+        for (int i = 0; i < n; i++) {
+            int id = 2 * i; // the peer dialled: it is the initiator, with even ids
+            MuxFrameEncoder.writeHeader(burst, id, 0, MuxFrame.Type.OPEN_STREAM);
+            MuxFrameEncoder.writeHeader(burst, id, 1 + name.length, MuxFrame.Type.DATA);
+            burst.writeByte(name.length).writeBytes(name);
+        }
+        link.writeInbound(burst);
+        link.runPendingTasks();
+        assertThat(session.terminationCause()).as("the session's end").isNull();
+        assertThat(session.isOpen()).isTrue();
+        assertThat(session.stats().streamsOpened()).isEqualTo(n);
+        assertThat(accepted).hasSize(n);
+        // The replies are coalesced: a few buffers of 16 KiB, not one message per frame.
+        assertThat(link.outboundMessages().size()).isLessThanOrEqualTo(n * MuxFrame.HEADER_SIZE / (16 * 1024) + 2);
+        List<Integer> credit = out(MuxFrame.Type.WINDOW_UPDATE);
+        assertThat(credit).hasSize(n).containsOnly(1 + name.length);
+    }
+
+    @Test
+    void repliesToOneReadGoOutAsOneBufferInOrder() {
+        start(NONE, true, false);
+        out();
+        in(frame(0, MuxFrame.Type.OPEN_STREAM, 0), data(0, "ab"), frame(2, MuxFrame.Type.OPEN_STREAM, 0),
+                data(2, "c"), frame(4, MuxFrame.Type.OPEN_STREAM, 0), data(4, "xyz"));
+        assertThat(link.outboundMessages()).hasSize(1);
+        List<MuxFrame> frames = out();
+        assertThat(frames).extracting(MuxFrame::type, MuxFrame::streamId, MuxFrame::length).containsExactly(
+                tuple(MuxFrame.Type.WINDOW_UPDATE, 0, 2),
+                tuple(MuxFrame.Type.WINDOW_UPDATE, 2, 1),
+                tuple(MuxFrame.Type.WINDOW_UPDATE, 4, 3));
+        frames.forEach(MuxFrame::release);
+    }
+
+    @Test
+    void writesOfManyStreamsInOneTurnAreFlushedOnceAtItsEnd() throws Exception {
+        start(NONE, true, false);
+        out();
+        MuxStreamChannel a = session.openStream(null).get();
+        MuxStreamChannel b = session.openStream(null).get();
+        out();
+        a.writeAndFlush(Unpooled.wrappedBuffer(new byte[10]));
+        b.writeAndFlush(Unpooled.wrappedBuffer(new byte[20]));
+        a.writeAndFlush(Unpooled.wrappedBuffer(new byte[30]));
+        assertThat(link.outboundMessages()).as("nothing flushed before the end of the turn").isEmpty();
+        link.runPendingTasks();
+        assertThat(link.outboundMessages()).as("one buffer, one flush").hasSize(1);
+        List<MuxFrame> frames = out();
+        assertThat(frames).extracting(MuxFrame::streamId, MuxFrame::length).containsExactly(
+                tuple(1, 10),
+                tuple(3, 20),
+                tuple(1, 30));
+        frames.forEach(MuxFrame::release);
+        // A large frame goes out as it is, behind the small frames written before it.
+        a.writeAndFlush(Unpooled.wrappedBuffer(new byte[5]));
+        b.writeAndFlush(Unpooled.wrappedBuffer(new byte[70_000]));
+        frames = out();
+        assertThat(frames).extracting(MuxFrame::streamId, MuxFrame::length).containsExactly(
+                tuple(1, 5),
+                tuple(3, 65536 - 20));
+        frames.forEach(MuxFrame::release);
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void aSocketLinksWaterMarksAreRaisedToSeveralFrames() {
+        start(NONE, true, false);
+        // An EmbeddedChannel is no socket: its marks stay.
+        assertThat(link.config().getWriteBufferHighWaterMark()).isEqualTo(64 * 1024);
+        assertThat(MuxSessionHandler.LINK_HIGH_WATER).isGreaterThanOrEqualTo(4 * MuxFrame.MAX_DATA);
     }
 }
