@@ -5,6 +5,8 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.WritabilityListener;
 import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.mux.MuxSettings;
+import io.mancom.core.mux.MuxStreamChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -51,7 +53,7 @@ final class ChannelConnection implements Connection {
         this.remote = remote;
         ServiceSettings.WriteBuffer wb = settings.writeBuffer();
         this.maxPending = wb.maxPending();
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(wb.lowWater(), wb.highWater()));
+        channel.config().setWriteBufferWaterMark(waterMark(channel, wb));
         // The peer's end of input is an event (onInputShutdown), not a close: a request/response
         // peer may half-close and still wait for the answer. Links without half-close ignore it.
         channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -62,6 +64,20 @@ final class ChannelConnection implements Connection {
 
     Channel channel() {
         return channel;
+    }
+
+    /**
+     * The service's write-queue marks; for a mux stream at most one initial window. A stream can
+     * send only as far as its credit, and the link below keeps several frames queued of its own, so
+     * a deeper stream queue only holds bytes longer: with a thousand streams each queueing 256 KiB,
+     * bytes waited so long in round robin that the mux ran at half the speed of one connection.
+     */
+    private static WriteBufferWaterMark waterMark(Channel channel, ServiceSettings.WriteBuffer wb) {
+        if (channel instanceof MuxStreamChannel) {
+            int high = Math.min(wb.highWater(), MuxSettings.INITIAL_WINDOW);
+            return new WriteBufferWaterMark(Math.min(wb.lowWater(), high / 2), high);
+        }
+        return new WriteBufferWaterMark(wb.lowWater(), wb.highWater());
     }
 
     /**
