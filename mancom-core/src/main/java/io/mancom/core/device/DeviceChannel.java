@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyConnectedException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -27,7 +26,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -41,8 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * handed to a blocking thread.
  *
  * <pre>
- *   device ──read()──▶ reader thread ──eventLoop().execute──▶ inbound chunks ──copy──▶ channelRead
- *          ◀─write()── writer task   ◀──────── doWrite (one batch at a time) ◀── flush
+ *   device ──read()──▶ reader thread ──▶ read-ahead ring ──(one drain task)──copy──▶ channelRead
+ *          ◀─write()── writer task   ◀── batches (one written, the next one ready) ◀── doWrite ◀── flush
  * </pre>
  *
  * <h2>Lifecycle</h2>
@@ -53,36 +52,44 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reader or writer thread is inside it any more, which is when the device may be opened again.
  *
  * <h2>Reading and backpressure</h2>
- * The reader thread reads chunks of up to {@link Options#readChunk()} bytes into staging arrays of
- * its own and hands each to the event loop, which copies it into a buffer from the channel's
- * allocator as the pipeline reads it (so the allocator is only used on the loop). At most
- * {@link Options#readsInFlight()} chunks exist between the reader and the pipeline: when the
- * pipeline stops reading (auto-read off, no {@code read()} pending), they fill, the reader blocks,
- * and the device's and the operating system's buffers fill until the peer is held back (by flow
- * control on a real line, by a blocked writer on a pty). A stalled channel holds
- * {@code readChunk * readsInFlight} bytes of arrays and no buffer; memory does not grow. With auto-read off, each {@code read()}
- * delivers one chunk; with auto-read on, everything queued is delivered in one batch followed by
- * {@code channelReadComplete}.
+ * The reader thread reads straight into the channel's read-ahead, one array of
+ * {@link Options#readAhead()} bytes used as a ring, asking the device for up to
+ * {@link Options#readChunk()} bytes per read. The event loop copies what has been read into a
+ * buffer from the channel's allocator (at most {@code readChunk} bytes per buffer) as the pipeline
+ * reads it, so the allocator is only used on the loop. The first read after a pause wakes the
+ * loop (one task for everything read until it runs); while bytes keep arriving the loop looks for
+ * them by itself every {@link #POLL_NANOS} and the reader does not wake it, so a stream costs a
+ * few thousand loop wake-ups a second rather than one per device read, and a byte in a stream
+ * waits at most that long for the loop. When the pipeline stops reading (auto-read off,
+ * no {@code read()} pending) the ring fills, the reader blocks, and the device's and the operating
+ * system's buffers fill until the peer is held back (by flow control on a real line, by a blocked
+ * writer on a pty). A stalled channel holds its {@code readAhead} bytes and no buffer; memory does
+ * not grow. The bound is in bytes, not in reads: a tty that hands out 4 KiB per read still gets
+ * the whole read-ahead to run ahead of a loop that is late. With auto-read off, each
+ * {@code read()} delivers one buffer of what has been read ahead; with auto-read on, everything
+ * read by then is delivered in one batch followed by {@code channelReadComplete}.
  *
  * <h2>Writing</h2>
  * Only {@link ByteBuf}s are accepted. A device write may block for long (a slow baud rate, a peer
- * holding flow control), so writes never run on the event loop: {@code doWrite} hands one batch
- * of up to {@link Options#writeBatch()} bytes (and at most half the low write-buffer water mark, so
- * that the queue behind it keeps the writer busy) to a blocking thread and returns; the batch's
- * messages stay in the {@link ChannelOutboundBuffer} until the device has taken them, so the
- * write promises complete when the bytes are handed to the device driver and the channel's
- * writability follows the device's real progress. There is never more than one batch in flight,
- * so there is no second, unbounded queue.
+ * holding flow control), so writes never run on the event loop: {@code doWrite} hands batches of
+ * up to {@link Options#writeBatch()} bytes (and at most half the low write-buffer water mark, so
+ * that the queue behind them keeps the writer busy) to a writer task on a blocking thread and
+ * returns. At most two batches are handed over at a time: while one is written the next is ready,
+ * so the device does not wait for a round trip through the loop between batches. The batches'
+ * messages stay in the {@link ChannelOutboundBuffer} until the device has taken them, so the write
+ * promises complete when the bytes are handed to the device driver and the channel's writability
+ * follows the device's real progress; the batches are slices of those messages, so there is no
+ * second queue and no copy.
  *
  * <h2>Errors and closing</h2>
  * A read or write failure, end of stream, or a failure the link reports by itself
  * ({@link DeviceLink#onFailure}) fires {@code exceptionCaught} with the cause once and closes the
  * channel; {@link #closeCause()} keeps the cause. A local close is not a failure:
- * errors the device reports while it is being closed are dropped. Chunks still queued when the
- * channel closes are released, not delivered.
+ * errors the device reports while it is being closed are dropped. Bytes still read ahead when the
+ * channel closes are dropped, not delivered.
  *
  * <h2>Threading and buffer ownership</h2>
- * All pipeline events run on the channel's event loop. Each chunk passed to {@code channelRead}
+ * All pipeline events run on the channel's event loop. Each buffer passed to {@code channelRead}
  * is a fresh buffer owned by the pipeline, which must release it. The channel retains written buffers only until
  * the device has taken them.
  */
@@ -91,6 +98,15 @@ public final class DeviceChannel extends AbstractChannel {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false);
     /** Written messages handed to the writer at once, at most: bounds the batch's bookkeeping. */
     private static final int MAX_BATCH_MESSAGES = 64;
+    /** Batches handed to the writer and not yet reported written: one written, the next one ready. */
+    private static final int MAX_BATCHES_IN_FLIGHT = 2;
+    /**
+     * How often the loop looks for read bytes by itself while they keep arriving: the most a
+     * byte waits on the reader in a stream. The first bytes after a pause wake the loop at once.
+     */
+    static final long POLL_NANOS = 200_000;
+    /** The largest read-ahead {@link Options} allow: 64 MiB. */
+    private static final int MAX_READ_AHEAD = 64 << 20;
 
     private final DeviceLink link;
     private final Executor ioExecutor;
@@ -99,14 +115,24 @@ public final class DeviceChannel extends AbstractChannel {
     private final DeviceAddress localAddress;
     private final DeviceAddress remoteAddress;
 
-    // Between the reader thread and the loop. A permit is one staging array the reader may fill;
-    // filled arrays wait in `inbound` until the pipeline reads them.
-    private final Semaphore readPermits;
-    private final ConcurrentLinkedQueue<byte[]> freeArrays = new ConcurrentLinkedQueue<>();
-    // Chunks on their way to the loop. One task moves all that have arrived: while the loop is
-    // busy the reader does not wake it again for every chunk.
-    private final ConcurrentLinkedQueue<Chunk> arrived = new ConcurrentLinkedQueue<>();
+    // Between the reader thread and the loop: the read-ahead, a ring of readChunk * readsInFlight
+    // bytes. The reader fills it from `produced` on, the loop copies out from `consumed` on; both
+    // count bytes since the channel was opened, `produced - consumed` are waiting.
+    private final byte[] ring;
+    private volatile long produced;
+    private volatile long consumed;
+    private final Object space = new Object();
+    private volatile boolean readerWaiting;
+    // One task delivers everything read by the time it runs: while the loop is busy the reader
+    // does not wake it again for every read.
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drainArrived;
+    // While bytes keep arriving the loop looks for them every POLL_NANOS by itself, and the reader
+    // does not wake it: a wake-up per device read (every 4 KiB on a tty) costs the reader its CPU
+    // to the woken loop about as often as it reads.
+    private volatile boolean loopPolling;
+    private final Runnable pollTask = this::poll;
+    private long polledUpTo; // loop-only: `produced` when the loop last looked
     private final AtomicBoolean readerStarted = new AtomicBoolean();
     private volatile boolean closing;
 
@@ -116,14 +142,19 @@ public final class DeviceChannel extends AbstractChannel {
     private final AtomicBoolean linkClosed = new AtomicBoolean();
     private final CompletableFuture<Void> released = new CompletableFuture<>();
 
+    // Between the loop and the writer task: batches to write, in order.
+    private final ConcurrentLinkedQueue<Batch> batches = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writerRunning = new AtomicBoolean();
+
     // Event-loop state.
-    private final ArrayDeque<Chunk> inbound = new ArrayDeque<>();
     private volatile boolean open = true;
     private volatile Throwable closeCause;
     private boolean readRequested;
     private boolean delivering;
     private boolean deliverScheduled;
-    private boolean writing;
+    private int batchesInFlight;
+    private long handedOver; // bytes at the head of the outbound buffer that are in those batches
+    private boolean removing;
 
     /** A channel over {@code link} with {@link Options#DEFAULT} options. */
     public DeviceChannel(DeviceLink link, Executor ioExecutor) {
@@ -142,7 +173,7 @@ public final class DeviceChannel extends AbstractChannel {
         this.link = Objects.requireNonNull(link, "link");
         this.ioExecutor = Objects.requireNonNull(ioExecutor, "ioExecutor");
         this.options = Objects.requireNonNull(options, "options");
-        this.readPermits = new Semaphore(options.readsInFlight());
+        this.ring = new byte[options.readAhead()];
         this.localAddress = new DeviceAddress(link.local());
         this.remoteAddress = new DeviceAddress(link.remote());
         this.config = new DeviceConfig();
@@ -151,13 +182,16 @@ public final class DeviceChannel extends AbstractChannel {
     /**
      * Tuning of a device channel.
      *
-     * @param readChunk     the largest chunk one device read fills, in bytes (at least 1)
-     * @param readsInFlight chunks that may be read ahead of the pipeline (at least 1); the memory
-     *                      a stalled reader holds is at most {@code readChunk * readsInFlight}
+     * @param readChunk     the most one device read is asked for, and the largest buffer passed to
+     *                      {@code channelRead}, in bytes (at least 1)
+     * @param readsInFlight the read-ahead in chunks (at least 1): the channel reads at most
+     *                      {@link #readAhead()} {@code = readChunk * readsInFlight} bytes ahead of
+     *                      the pipeline, into one array of that size allocated with the channel;
+     *                      that array is all the memory a stalled reader holds
      * @param writeBatch    bytes handed to the device in one blocking write batch (at least 1)
      */
     public record Options(int readChunk, int readsInFlight, int writeBatch) {
-        /** 4 KiB chunks (a tty delivers at most 4 KiB per read), 4 in flight, 64 KiB batches. */
+        /** 4 KiB chunks (a tty delivers at most 4 KiB per read), 16 KiB read-ahead, 64 KiB batches. */
         public static final Options DEFAULT = new Options(4096, 4, 64 * 1024);
 
         public Options {
@@ -170,6 +204,15 @@ public final class DeviceChannel extends AbstractChannel {
             if (writeBatch < 1) {
                 throw new IllegalArgumentException("writeBatch < 1: " + writeBatch);
             }
+            if ((long) readChunk * readsInFlight > MAX_READ_AHEAD) {
+                throw new IllegalArgumentException("read-ahead readChunk * readsInFlight over " + MAX_READ_AHEAD
+                        + " bytes: " + readChunk + " * " + readsInFlight);
+            }
+        }
+
+        /** The most bytes read ahead of the pipeline: {@code readChunk * readsInFlight}. */
+        public int readAhead() {
+            return readChunk * readsInFlight;
         }
     }
 
@@ -271,10 +314,11 @@ public final class DeviceChannel extends AbstractChannel {
         }
         open = false;
         closing = true;
-        // Wake a reader that waits for a permit; it sees `closing` and leaves.
-        readPermits.release(options.readsInFlight() + 1);
-        inbound.clear(); // plain arrays: nothing to release
-        arrived.clear();
+        // Wake a reader that waits for space; it sees `closing` and leaves. What it read ahead
+        // stays in its plain array: nothing to release.
+        synchronized (space) {
+            space.notifyAll();
+        }
         // Closing a device may block (drivers flush and join their threads): not on the loop. It
         // also makes a reader or a writer blocked inside the link return.
         try {
@@ -290,7 +334,7 @@ public final class DeviceChannel extends AbstractChannel {
         readRequested = true;
         // Delivered from a task of its own, never inside read(): a handler that calls read() must
         // not find itself called back before read() returns (NIO channels behave the same way).
-        if (!delivering && !deliverScheduled && !inbound.isEmpty()) {
+        if (!delivering && !deliverScheduled && produced != consumed) {
             deliverScheduled = true;
             eventLoop().execute(() -> {
                 deliverScheduled = false;
@@ -311,76 +355,89 @@ public final class DeviceChannel extends AbstractChannel {
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
         assert eventLoop().inEventLoop();
-        if (writing) {
-            return; // writeDone flushes again once the batch in flight is written
-        }
-        Object current;
-        while ((current = in.current()) != null && !((ByteBuf) current).isReadable()) {
-            in.remove();
-        }
-        if (current == null) {
-            return;
-        }
-        List<ByteBuf> batch = new ArrayList<>();
-        long[] size = {0};
-        // A batch of at most half the low-water mark: while the writer works on it, what stays
-        // queued keeps the channel unwritable-or-nearly, the application keeps writing, and the
-        // next batch is ready when this one is done (a batch of the whole queue would leave the
-        // writer idle while the application is woken to refill it).
-        int limit = Math.max(1024, Math.min(options.writeBatch(), config.getWriteBufferLowWaterMark() / 2));
-        in.forEachFlushedMessage(msg -> {
-            ByteBuf b = (ByteBuf) msg;
-            if (b.isReadable()) {
+        // While written bytes are removed, the outbound buffer is between two states (writeDone
+        // flushes again afterwards); and at most two batches are handed over.
+        while (!removing && batchesInFlight < MAX_BATCHES_IN_FLIGHT) {
+            if (handedOver == 0) {
+                Object current;
+                while ((current = in.current()) != null && !((ByteBuf) current).isReadable()) {
+                    in.remove();
+                }
+            }
+            List<ByteBuf> buffers = new ArrayList<>();
+            long[] size = {0};
+            long[] skip = {handedOver}; // at the head: in the batches already handed over
+            // A batch of at most half the low-water mark: while the writer works on it, what stays
+            // queued keeps the channel unwritable-or-nearly, the application keeps writing, and the
+            // next batches are ready when this one is done (a batch of the whole queue would leave
+            // the writer idle while the application is woken to refill it).
+            int limit = Math.max(1024, Math.min(options.writeBatch(), config.getWriteBufferLowWaterMark() / 2));
+            in.forEachFlushedMessage(msg -> {
+                ByteBuf b = (ByteBuf) msg;
+                int readable = b.readableBytes();
+                if (skip[0] >= readable) {
+                    skip[0] -= readable;
+                    return true;
+                }
+                int from = (int) skip[0];
+                skip[0] = 0;
                 // The writer gets references of its own: if the channel closes while it writes,
                 // the outbound buffer releases its messages, and the writer still reads valid memory.
-                batch.add(b.retainedSlice());
-                size[0] += b.readableBytes();
+                buffers.add(b.retainedSlice(b.readerIndex() + from, readable - from));
+                size[0] += readable - from;
+                return size[0] < limit && buffers.size() < MAX_BATCH_MESSAGES;
+            });
+            if (buffers.isEmpty()) {
+                return; // everything flushed is handed over already
             }
-            return size[0] < limit && batch.size() < MAX_BATCH_MESSAGES;
-        });
-        writing = true;
-        holds.incrementAndGet();
-        try {
-            ioExecutor.execute(() -> writeBatch(batch));
-        } catch (RejectedExecutionException e) {
-            writing = false;
-            batch.forEach(ByteBuf::release);
-            releaseHold();
-            throw new ManComException(Reason.CLOSED, remoteAddress + ": cannot write (the runtime is shutting down)", e);
+            batches.add(new Batch(buffers, size[0]));
+            batchesInFlight++;
+            handedOver += size[0];
+            if (!startWriter()) {
+                // The runtime is shutting down: nothing will write these (nor anything later).
+                for (Batch b; (b = batches.poll()) != null; ) {
+                    b.release();
+                }
+                throw new ManComException(Reason.CLOSED, remoteAddress + ": cannot write (the runtime is shutting down)");
+            }
         }
     }
 
     // ---- reader thread ----
 
     private void readLoop() {
-        byte[] array = null;
         Throwable failure = null;
         try {
+            int capacity = ring.length;
             while (!closing) {
-                if (array == null) {
-                    readPermits.acquire();
-                    if (closing) {
-                        break;
-                    }
-                    array = freeArrays.poll();
-                    if (array == null) {
-                        array = new byte[options.readChunk()]; // at most readsInFlight of them, ever
-                    }
+                long p = produced;
+                int free = capacity - (int) (p - consumed);
+                if (free == 0) {
+                    awaitSpace();
+                    continue;
                 }
-                int n = link.read(array, 0, array.length);
+                int at = (int) (p % capacity);
+                // Up to one chunk, into the free space up to the end of the ring (the next read
+                // goes on at its start).
+                int len = Math.min(options.readChunk(), Math.min(free, capacity - at));
+                int n = link.read(ring, at, len);
                 if (n == 0) {
-                    continue; // the link's read timeout: look at `closing`, keep the array
+                    continue; // the link's read timeout: look at `closing`
                 }
                 if (n < 0) {
                     failure = new ManComException(Reason.LINK_FAILED,
                             remoteAddress + ": the device reached end of stream (it was closed or removed)");
                     break;
                 }
-                arrived.offer(new Chunk(array, n));
-                array = null;
-                if (drainScheduled.compareAndSet(false, true)) {
+                if (n > len) {
+                    throw new IllegalStateException(link + " read " + n + " bytes into a space of " + len);
+                }
+                produced = p + n; // publishes the bytes to the loop
+                // One drain task moves everything read until it runs: while the loop has not got
+                // round to it, or while it polls, further reads do not wake it again.
+                if (!loopPolling && drainScheduled.compareAndSet(false, true)) {
                     try {
-                        eventLoop().execute(this::drainArrived);
+                        eventLoop().execute(drainTask);
                     } catch (RejectedExecutionException e) {
                         break; // the loop is gone: the runtime is shutting down
                     }
@@ -408,6 +465,31 @@ public final class DeviceChannel extends AbstractChannel {
         releaseHold();
     }
 
+    /** Blocks the reader while the read-ahead is full, until the loop consumed some or the channel closes. */
+    private void awaitSpace() throws InterruptedException {
+        synchronized (space) {
+            readerWaiting = true;
+            try {
+                while (!closing && produced - consumed >= ring.length) {
+                    space.wait();
+                }
+            } finally {
+                readerWaiting = false;
+            }
+        }
+    }
+
+    /** Wakes a reader that waits for space; called after `consumed` moved, or on close. */
+    private void wakeReader() {
+        // `consumed` (or `closing`) is written before this volatile read, and the reader sets
+        // `readerWaiting` before it reads them: one of the two sees the other's write.
+        if (readerWaiting) {
+            synchronized (space) {
+                space.notifyAll();
+            }
+        }
+    }
+
     /** A failure the link reported by itself (not from a read or write), on any thread. */
     private void linkFailed(IOException cause) {
         if (closing) {
@@ -421,14 +503,45 @@ public final class DeviceChannel extends AbstractChannel {
     }
 
     private void drainArrived() {
-        // Cleared before polling: a chunk offered after the last poll schedules a new drain.
+        // Cleared before `produced` is read: bytes published after that read schedule a new drain.
         drainScheduled.set(false);
-        for (Chunk c; (c = arrived.poll()) != null; ) {
-            if (open) {
-                inbound.add(c);
-            }
-        }
         deliver();
+        if (!loopPolling && open) {
+            // More is likely to follow: look again soon instead of being woken for every read.
+            loopPolling = true;
+            polledUpTo = produced;
+            schedulePoll();
+        }
+    }
+
+    private void schedulePoll() {
+        try {
+            eventLoop().schedule(pollTask, POLL_NANOS, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            loopPolling = false; // the loop is shutting down
+        }
+    }
+
+    private void poll() {
+        if (!open) {
+            loopPolling = false;
+            return;
+        }
+        long p = produced;
+        if (p == polledUpTo) {
+            // Nothing arrived for a whole period: the reader wakes the loop again. Cleared before
+            // `produced` is read again, the reader publishes before it reads the flag: bytes
+            // published meanwhile are seen here, or the reader wakes the loop for them.
+            loopPolling = false;
+            p = produced;
+            if (p == polledUpTo) {
+                return;
+            }
+            loopPolling = true;
+        }
+        polledUpTo = p;
+        deliver();
+        schedulePoll();
     }
 
     private void deliver() {
@@ -437,20 +550,29 @@ public final class DeviceChannel extends AbstractChannel {
         }
         delivering = true;
         try {
-            while (open && readRequested && !inbound.isEmpty()) {
+            // Only what has been read by now: a reader that keeps up with the loop must not keep it
+            // here forever. What arrives later comes with a drain task of its own.
+            long end = produced;
+            while (open && readRequested && consumed != end) {
                 readRequested = false; // this read() is answered by the batch below
                 do {
-                    Chunk chunk = inbound.poll();
+                    long c = consumed;
+                    int n = (int) Math.min(end - c, options.readChunk());
+                    int at = (int) (c % ring.length);
+                    int first = Math.min(n, ring.length - at);
                     // Buffers are allocated here, on the loop, never on the reader thread: pooled
                     // allocators are built for (and fastest on) their event-loop threads.
-                    ByteBuf buf = config.getAllocator().buffer(chunk.length());
-                    buf.writeBytes(chunk.data(), 0, chunk.length());
-                    freeArrays.offer(chunk.data());
-                    readPermits.release();
+                    ByteBuf buf = config.getAllocator().buffer(n);
+                    buf.writeBytes(ring, at, first);
+                    if (first < n) {
+                        buf.writeBytes(ring, 0, n - first);
+                    }
+                    consumed = c + n; // the reader may overwrite those bytes from now on
+                    wakeReader();
                     pipeline().fireChannelRead(buf);
-                } while (open && !inbound.isEmpty() && config.isAutoRead());
+                } while (open && consumed != end && config.isAutoRead());
                 // With auto-read on, the pipeline's head calls read() from here, which sets
-                // readRequested again and this loop goes on with what has arrived meanwhile.
+                // readRequested again and this loop goes on with what is left.
                 pipeline().fireChannelReadComplete();
             }
         } finally {
@@ -473,49 +595,95 @@ public final class DeviceChannel extends AbstractChannel {
 
     // ---- writer ----
 
-    private void writeBatch(List<ByteBuf> batch) {
-        long written = 0;
-        Throwable failure = null;
+    /** Starts the writer task unless it runs; on the loop. False if the runtime is shutting down. */
+    private boolean startWriter() {
+        if (!writerRunning.compareAndSet(false, true)) {
+            return true;
+        }
+        holds.incrementAndGet();
         try {
-            for (ByteBuf b : batch) {
-                if (closing) {
+            ioExecutor.execute(this::writeLoop);
+            return true;
+        } catch (RejectedExecutionException e) {
+            writerRunning.set(false);
+            releaseHold();
+            return false;
+        }
+    }
+
+    /**
+     * The writer task: writes the queued batches one after the other, tells the loop about each,
+     * and ends when none is left. The loop queues the next batch while one is written, so the
+     * device does not wait for a round trip through the loop between batches.
+     */
+    private void writeLoop() {
+        boolean failed = false;
+        for (;;) {
+            Batch batch = batches.poll();
+            if (batch == null) {
+                writerRunning.set(false);
+                // A batch queued between the poll and the flag: go on with it, unless the loop
+                // has started another writer for it meanwhile.
+                if (batches.isEmpty() || !writerRunning.compareAndSet(false, true)) {
                     break;
                 }
-                int len = b.readableBytes();
-                for (ByteBuffer nio : b.nioBuffers()) {
-                    link.write(nio);
-                }
-                written += len;
+                continue;
             }
-        } catch (Throwable t) {
-            failure = t;
-        } finally {
-            batch.forEach(ByteBuf::release);
-        }
-        long w = written;
-        Throwable f = failure;
-        try {
-            eventLoop().execute(() -> writeDone(w, f));
-        } catch (RejectedExecutionException e) {
-            log.debug("{}: write finished while the runtime shut down", remoteAddress, f);
+            if (failed || closing) {
+                batch.release(); // the loop fails the writes once it learns of the failure or closes
+                continue;
+            }
+            long written = 0;
+            Throwable failure = null;
+            try {
+                for (ByteBuf b : batch.buffers()) {
+                    if (closing) {
+                        break;
+                    }
+                    int len = b.readableBytes();
+                    for (ByteBuffer nio : b.nioBuffers()) {
+                        link.write(nio);
+                    }
+                    written += len;
+                }
+            } catch (Throwable t) {
+                failure = t;
+                failed = true;
+            } finally {
+                batch.release();
+            }
+            long w = written;
+            long size = batch.bytes();
+            Throwable f = failure;
+            try {
+                eventLoop().execute(() -> writeDone(size, w, f));
+            } catch (RejectedExecutionException e) {
+                log.debug("{}: write finished while the runtime shut down", remoteAddress, f);
+            }
         }
         releaseHold();
     }
 
-    private void writeDone(long written, Throwable failure) {
+    private void writeDone(long size, long written, Throwable failure) {
+        batchesInFlight--;
         ChannelOutboundBuffer in = unsafe().outboundBuffer();
         if (in == null) {
-            writing = false;
+            handedOver = 0;
             return; // closed meanwhile; closing failed the writes still queued
         }
         if (written > 0) {
-            // Still "writing" while the written bytes are removed: removing a buffer can fire
+            // Still "removing" while the written bytes are removed: removing a buffer can fire
             // writability, and an application that writes and flushes from that callback must not
             // start a batch here, before the partly written buffer's reader index has moved past
             // what the device already took (that batch would send those bytes twice).
-            in.removeBytes(written);
+            removing = true;
+            try {
+                in.removeBytes(written);
+            } finally {
+                removing = false;
+            }
         }
-        writing = false;
+        handedOver -= size;
         if (failure != null) {
             if (in.current() != null) {
                 in.remove(failure);
@@ -524,6 +692,16 @@ public final class DeviceChannel extends AbstractChannel {
             return;
         }
         ((DeviceUnsafe) unsafe()).flushMore();
+    }
+
+    /**
+     * Buffers handed to the writer: retained slices of flushed messages, so that they stay valid
+     * if the channel closes (and the outbound buffer releases its messages) while they are written.
+     */
+    private record Batch(List<ByteBuf> buffers, long bytes) {
+        void release() {
+            buffers.forEach(ByteBuf::release);
+        }
     }
 
     // ---- closing ----
@@ -558,13 +736,9 @@ public final class DeviceChannel extends AbstractChannel {
         }
     }
 
-    /** Bytes the reader has read: {@code length} bytes at the start of one of its staging arrays. */
-    private record Chunk(byte[] data, int length) {
-    }
-
-    /** Chunks read from the device and not yet delivered to the pipeline; for tests. */
-    int chunksInFlight() {
-        return options.readsInFlight() - Math.min(options.readsInFlight(), readPermits.availablePermits());
+    /** Bytes read from the device and not yet delivered to the pipeline; for tests. */
+    int bytesInFlight() {
+        return (int) (produced - consumed);
     }
 
     private final class DeviceUnsafe extends AbstractUnsafe {

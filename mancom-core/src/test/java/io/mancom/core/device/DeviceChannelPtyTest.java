@@ -226,7 +226,7 @@ class DeviceChannelPtyTest {
         long stableSince = System.nanoTime();
         while (System.nanoTime() - stableSince < TimeUnit.MILLISECONDS.toNanos(500)) {
             assertThat(System.nanoTime()).as("the writer never stalled").isLessThan(deadline);
-            maxInFlight = Math.max(maxInFlight, ch.chunksInFlight());
+            maxInFlight = Math.max(maxInFlight, ch.bytesInFlight());
             long s = sent.get();
             if (s != lastSent) {
                 lastSent = s;
@@ -236,8 +236,8 @@ class DeviceChannelPtyTest {
         }
         assertThat(writer).as("the peer must be held back while nobody reads").isNotDone();
         assertThat(sent.get()).isLessThan(data.length);
-        assertThat(ch.chunksInFlight()).isEqualTo(options.readsInFlight());
-        assertThat(maxInFlight).isLessThanOrEqualTo(options.readsInFlight());
+        assertThat(ch.bytesInFlight()).isEqualTo(options.readAhead());
+        assertThat(maxInFlight).isLessThanOrEqualTo(options.readAhead());
         // The read-ahead waits in the reader's fixed arrays: no buffer is allocated until it is read.
         assertThat(alloc.metric().usedHeapMemory() + alloc.metric().usedDirectMemory()).isZero();
         assertThat(in.reads).hasValue(0);

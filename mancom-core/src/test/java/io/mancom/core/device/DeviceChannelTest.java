@@ -86,44 +86,70 @@ class DeviceChannelTest {
     }
 
     @Test
-    void withAutoReadOffEachReadDeliversOneChunk() throws Exception {
+    void withAutoReadOffEachReadDeliversOneBufferOfWhatWasReadAhead() throws Exception {
         QueueLink link = new QueueLink();
         Recorder r = new Recorder(true);
-        DeviceChannel ch = register(link, new DeviceChannel.Options(64, 4, 1024), r, false);
+        DeviceChannel ch = register(link, new DeviceChannel.Options(4, 4, 1024), r, false);
         link.offer(bytes("one"));
+        await("one read ahead", () -> ch.bytesInFlight() == 3);
         link.offer(bytes("two"));
         link.offer(bytes("six"));
-        await("three chunks read ahead", () -> link.reads.get() == 3);
+        await("all read ahead", () -> ch.bytesInFlight() == 9);
         assertThat(r.reads).hasValue(0);
         ch.read();
-        await("first chunk and its read-complete", () -> r.readCompletes.get() == 1);
+        await("first buffer and its read-complete", () -> r.readCompletes.get() == 1);
+        // At most readChunk (4) bytes per buffer, across what several device reads brought.
         assertThat(r.reads).hasValue(1);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo("onet");
         ch.read();
-        await("second chunk", () -> r.reads.get() == 2);
-        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo("onetwo");
+        await("second buffer", () -> r.reads.get() == 2);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo("onetwosi");
         ch.close().sync();
-        // The third chunk was never asked for: released with the channel (the leak detector checks).
+        // The rest was never asked for: dropped with the channel, no buffer was made for it.
         assertThat(r.reads).hasValue(2);
     }
 
     @Test
-    void readAheadIsBoundedWhileThePipelineDoesNotRead() throws Exception {
+    void readAheadIsBoundedInBytesWhileThePipelineDoesNotRead() throws Exception {
         QueueLink link = new QueueLink();
         Recorder r = new Recorder(true);
-        DeviceChannel ch = register(link, new DeviceChannel.Options(16, 2, 1024), r, false);
+        DeviceChannel.Options options = new DeviceChannel.Options(16, 2, 1024);
+        assertThat(options.readAhead()).isEqualTo(32);
+        DeviceChannel ch = register(link, options, r, false);
         for (int i = 0; i < 10; i++) {
-            link.offer(bytes("chunk" + i));
+            link.offer(bytes("chunk" + i)); // 6 bytes each: the ring's end splits one of them
         }
-        await("two chunks read ahead", () -> link.reads.get() == 2);
-        // The reader now waits for a permit: nothing more leaves the device however long we wait.
+        await("32 bytes read ahead", () -> ch.bytesInFlight() == 32);
+        int reads = link.reads.get();
+        // The reader now waits for space: nothing more leaves the device however long we wait.
         Thread.sleep(300);
-        assertThat(link.reads).hasValue(2);
+        assertThat(link.reads).hasValue(reads);
+        assertThat(ch.bytesInFlight()).isEqualTo(32);
         ch.read();
-        await("one more chunk read after one was delivered", () -> link.reads.get() == 3);
+        await("one buffer (a chunk) delivered", () -> r.reads.get() == 1);
+        assertThat(r.data()).hasSize(16);
+        await("more read once it was delivered", () -> link.reads.get() > reads);
         ch.config().setAutoRead(true);
         r.awaitBytes(60).get(T, TimeUnit.SECONDS);
         assertThat(new String(r.data(), StandardCharsets.US_ASCII))
                 .isEqualTo("chunk0chunk1chunk2chunk3chunk4chunk5chunk6chunk7chunk8chunk9");
+        ch.close().sync();
+    }
+
+    @Test
+    void aReaderFasterThanTheLoopGoesOnBeyondTheRingsEndByteExact() throws Exception {
+        QueueLink link = new QueueLink();
+        Recorder r = new Recorder(true);
+        DeviceChannel ch = register(link, new DeviceChannel.Options(7, 3, 1024), r, true);
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 500; i++) {
+            String s = "<" + i + ">";
+            expected.append(s);
+            link.offer(bytes(s));
+        }
+        r.awaitBytes(expected.length()).get(T, TimeUnit.SECONDS);
+        assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo(expected.toString());
+        assertThat(ch.bytesInFlight()).isZero();
         ch.close().sync();
     }
 
@@ -216,15 +242,16 @@ class DeviceChannelTest {
         assertThatThrownBy(() -> new DeviceChannel.Options(0, 1, 1)).hasMessage("readChunk < 1: 0");
         assertThatThrownBy(() -> new DeviceChannel.Options(1, 0, 1)).hasMessage("readsInFlight < 1: 0");
         assertThatThrownBy(() -> new DeviceChannel.Options(1, 1, -5)).hasMessage("writeBatch < 1: -5");
+        assertThatThrownBy(() -> new DeviceChannel.Options(1 << 20, 1 << 12, 1)).hasMessageContaining("read-ahead");
     }
 
     @Test
-    void closeWakesAReaderThatWaitsForAPermit() throws Exception {
+    void closeWakesAReaderThatWaitsForSpace() throws Exception {
         QueueLink link = new QueueLink();
         DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1024), new Recorder(true), false);
-        link.offer(bytes("a"));
+        link.offer(bytes("sixteen bytes!!!"));
         link.offer(bytes("b"));
-        await("the reader holds its only permit", () -> link.reads.get() == 1);
+        await("the read-ahead is full", () -> ch.bytesInFlight() == 16);
         CompletableFuture<Void> released = ch.releaseFuture().toCompletableFuture();
         assertThat(released).isNotDone();
         ch.close().sync();
@@ -260,12 +287,61 @@ class DeviceChannelTest {
     }
 
     @Test
+    void batchesPipelinedWithWritesFromTheWritabilityCallbackArriveExactlyOnceInOrder() throws Exception {
+        QueueLink link = new QueueLink();
+        DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1500), new Recorder(true) {
+            @Override
+            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                pump(ctx.channel());
+            }
+        }, true);
+        // Batches of min(1500, 4096 / 2) bytes, over messages of 700: batches end inside messages.
+        ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(4096, 8192));
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        ch.eventLoop().execute(() -> {
+            pump(ch);
+            started.complete(null);
+        });
+        started.get(T, TimeUnit.SECONDS);
+        byte[] expected = expectedPumped();
+        await("everything written", () -> link.written().length >= expected.length);
+        assertThat(link.written()).isEqualTo(expected);
+        ch.close().sync();
+    }
+
+    private static final int PUMP_MESSAGES = 2000;
+    private static final int PUMP_SIZE = 700;
+    private int pumped;
+
+    /** Writes numbered messages while the channel is writable, as an application does from its writability callback. */
+    private void pump(io.netty.channel.Channel ch) {
+        while (pumped < PUMP_MESSAGES && ch.isWritable()) {
+            ByteBuf b = Unpooled.buffer(PUMP_SIZE);
+            for (int i = 0; i < PUMP_SIZE; i++) {
+                b.writeByte(pumped * 31 + i);
+            }
+            pumped++;
+            ch.writeAndFlush(b);
+        }
+    }
+
+    private static byte[] expectedPumped() {
+        byte[] all = new byte[PUMP_MESSAGES * PUMP_SIZE];
+        for (int m = 0; m < PUMP_MESSAGES; m++) {
+            for (int i = 0; i < PUMP_SIZE; i++) {
+                all[m * PUMP_SIZE + i] = (byte) (m * 31 + i);
+            }
+        }
+        return all;
+    }
+
+    @Test
     void aFailureTheLinkReportsClosesAPausedChannelAtOnce() throws Exception {
         QueueLink link = new QueueLink();
         Recorder r = new Recorder(true);
         DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1024), r, false);
         link.offer(bytes("unread"));
-        await("the reader holds its only permit", () -> link.reads.get() == 1);
+        await("the reader read it", () -> link.reads.get() == 1);
         IOException gone = new IOException("/dev/queue-link was disconnected");
         link.reportFailure(gone);
         r.inactive.get(T, TimeUnit.SECONDS);

@@ -6,8 +6,6 @@ import io.mancom.SerialAddress;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class QueueLink implements DeviceLink {
     private static final byte[] EOF = new byte[0];
 
-    private final BlockingQueue<Object> toRead = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.LinkedBlockingDeque<Object> toRead = new java.util.concurrent.LinkedBlockingDeque<>();
     private final ByteArrayOutputStream written = new ByteArrayOutputStream();
     private final EndPoint endpoint = EndPoint.of(SerialAddress.of("/dev/queue-link"));
     final AtomicInteger reads = new AtomicInteger();
@@ -30,6 +28,10 @@ final class QueueLink implements DeviceLink {
 
     void offer(byte[] data) {
         toRead.add(data);
+    }
+
+    private void pushBack(byte[] rest) {
+        toRead.addFirst(rest);
     }
 
     void fail(IOException e) {
@@ -91,7 +93,10 @@ final class QueueLink implements DeviceLink {
             return -1;
         }
         if (b.length > len) {
-            throw new AssertionError("test chunk of " + b.length + " bytes does not fit a read of " + len);
+            // What does not fit is read next, as a device would keep it for the next read.
+            System.arraycopy(b, 0, dst, off, len);
+            pushBack(java.util.Arrays.copyOfRange(b, len, b.length));
+            return len;
         }
         System.arraycopy(b, 0, dst, off, b.length);
         return b.length;

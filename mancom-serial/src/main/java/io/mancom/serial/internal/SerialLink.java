@@ -54,21 +54,12 @@ final class SerialLink implements DeviceLink {
         if (closed.get()) {
             return -1;
         }
+        // One read(2): a tty hands out at most its 4 KiB line buffer per read. Asking how much more
+        // is waiting (FIONREAD) would cost a system call per read and rarely find anything on a
+        // pty (its buffer is refilled asynchronously); the channel does not need big reads, it
+        // does not wake its event loop for every read.
         int n = port.readBytes(dst, len, off);
         if (n > 0) {
-            // A tty hands out at most its 4 KiB line buffer per read; when more is already waiting,
-            // take it now, so that the channel wakes its event loop once per larger chunk.
-            while (n < len && !closed.get()) {
-                int available = port.bytesAvailable();
-                if (available <= 0) {
-                    break;
-                }
-                int m = port.readBytes(dst, Math.min(available, len - n), off + n);
-                if (m <= 0) {
-                    break; // a failure shows on the next read
-                }
-                n += m;
-            }
             return n;
         }
         if (disconnected.get()) {

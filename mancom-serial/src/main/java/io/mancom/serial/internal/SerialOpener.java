@@ -62,6 +62,11 @@ public final class SerialOpener implements DeviceOpener {
                 throw failures.openFailed(device, port.getLastErrorCode());
             }
         }
-        return SerialLink.start(port, endpoint, device);
+        SerialLink link = SerialLink.start(port, endpoint, device);
+        // jSerialComm sets BRKINT (again when the link adds its listener, which reconfigures the
+        // port), which costs the kernel's raw fast path and lets a break flush received data:
+        // clear it now, before the first read (see RawInput).
+        RawInput.clearBreakInterrupt(device);
+        return link;
     }
 }
