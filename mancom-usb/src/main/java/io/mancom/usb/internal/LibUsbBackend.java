@@ -14,6 +14,8 @@ import org.usb4java.LibUsb;
 import org.usb4java.Loader;
 import org.usb4java.Version;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,6 +37,15 @@ public final class LibUsbBackend implements UsbBackend {
 
     private final Context context;
     private final String description;
+    /**
+     * Whether the context's own device list follows the bus. usb4java's libusb (1.0.22, built
+     * with udev) enumerates once at init and then learns of arrivals only from udevd's events; on
+     * Linux without udevd (containers, initramfs, the USB lab's guest) none come, so the list stays
+     * as it was at start. Then devices are listed and opened through a fresh context each time,
+     * and the transport polls (no hotplug events).
+     */
+    private final boolean listFollowsBus = !System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")
+            || Files.exists(Path.of("/run/udev/control"));
     private final Thread events;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean running = true;
@@ -90,8 +101,29 @@ public final class LibUsbBackend implements UsbBackend {
 
     @Override
     public List<UsbDeviceRef> devices() throws UsbBackendException {
+        if (!listFollowsBus) {
+            Context fresh = freshContext();
+            try {
+                return devices(fresh);
+            } finally {
+                LibUsb.exit(fresh);
+            }
+        }
+        return devices(context);
+    }
+
+    private static Context freshContext() throws UsbBackendException {
+        Context fresh = new Context();
+        int r = LibUsb.init(fresh);
+        if (r != LibUsb.SUCCESS) {
+            throw error(r, "libusb_init failed");
+        }
+        return fresh;
+    }
+
+    private static List<UsbDeviceRef> devices(Context ctx) throws UsbBackendException {
         DeviceList list = new DeviceList();
-        int r = LibUsb.getDeviceList(context, list);
+        int r = LibUsb.getDeviceList(ctx, list);
         if (r < 0) {
             throw error(r, "cannot list USB devices");
         }
@@ -126,8 +158,28 @@ public final class LibUsbBackend implements UsbBackend {
 
     @Override
     public UsbHandle open(UsbDeviceRef device) throws UsbBackendException {
+        if (listFollowsBus) {
+            return open(context, device, () -> { });
+        }
+        // A context of the handle's own, with its own event thread, ended when the handle closes.
+        Context own = freshContext();
+        boolean opened = false;
+        try {
+            OwnEvents events = new OwnEvents(own, device);
+            UsbHandle h = open(own, device, events::finish);
+            events.start();
+            opened = true;
+            return h;
+        } finally {
+            if (!opened) {
+                LibUsb.exit(own);
+            }
+        }
+    }
+
+    private static UsbHandle open(Context ctx, UsbDeviceRef device, Runnable afterClose) throws UsbBackendException {
         DeviceList list = new DeviceList();
-        int r = LibUsb.getDeviceList(context, list);
+        int r = LibUsb.getDeviceList(ctx, list);
         if (r < 0) {
             throw error(r, "cannot list USB devices");
         }
@@ -140,7 +192,7 @@ public final class LibUsbBackend implements UsbBackend {
                     if (o != LibUsb.SUCCESS) {
                         throw error(o, "cannot open USB device " + device.describe());
                     }
-                    return new LibUsbHandle(device, handle);
+                    return new LibUsbHandle(device, handle, afterClose);
                 }
             }
         } finally {
@@ -150,9 +202,38 @@ public final class LibUsbBackend implements UsbBackend {
         throw new UsbBackendException(Kind.NO_DEVICE, "LIBUSB_ERROR_NO_DEVICE", "USB device " + device.describe() + " is gone");
     }
 
+    /** libusb's hotplug events, where they arrive: not on Linux without udevd (see {@link #listFollowsBus}). */
     @Override
     public boolean hotplugSupported() {
-        return LibUsb.hasCapability(LibUsb.CAP_HAS_HOTPLUG);
+        return listFollowsBus && LibUsb.hasCapability(LibUsb.CAP_HAS_HOTPLUG);
+    }
+
+    /** The event thread of a context that one handle owns; the thread ends the context when stopped. */
+    private static final class OwnEvents extends Thread {
+        private final Context ctx;
+        private volatile boolean running = true;
+
+        OwnEvents(Context ctx, UsbDeviceRef device) {
+            super("mancom-usb-events-" + device.bus() + "-" + device.address());
+            this.ctx = ctx;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                int r = LibUsb.handleEventsTimeoutCompleted(ctx, EVENT_WAIT_MICROS, null);
+                if (r != LibUsb.SUCCESS && r != LibUsb.ERROR_INTERRUPTED && running) {
+                    log.warn("libusb event handling failed: {}; retrying", LibUsb.errorName(r));
+                }
+            }
+            LibUsb.exit(ctx);
+        }
+
+        /** Ends the thread (within one round of event handling), which then ends the context. */
+        void finish() {
+            running = false;
+        }
     }
 
     @Override

@@ -34,9 +34,17 @@ final class LibUsbHandle implements UsbHandle {
     private final Set<Integer> detached = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    private final Runnable afterClose;
+
     LibUsbHandle(UsbDeviceRef device, DeviceHandle handle) {
+        this(device, handle, () -> { });
+    }
+
+    /** {@code afterClose} runs once, after the device handle is closed (it ends a context of the handle's own). */
+    LibUsbHandle(UsbDeviceRef device, DeviceHandle handle, Runnable afterClose) {
         this.device = device;
         this.handle = handle;
+        this.afterClose = afterClose;
     }
 
     @Override
@@ -219,6 +227,7 @@ final class LibUsbHandle implements UsbHandle {
                 release(iface);
             }
             LibUsb.close(handle);
+            afterClose.run();
         }
     }
 

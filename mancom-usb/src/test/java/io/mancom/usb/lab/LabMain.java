@@ -22,6 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code errors}: connects to a device that is absent, then to the FTDI device while
  *       another handle (plain usb4java) has claimed its interface; prints {@code ABSENT} and
  *       {@code BUSY} lines with the failures' reasons and messages.</li>
+ *   <li>{@code mux URI}: services {@code upper} and {@code reverse} share URI with
+ *       {@code mux { enabled = on, role = responder }}; each answers what a stream sends
+ *       (upper-cased, reversed) and prints {@code STREAM service remote} for it; exits once a
+ *       stream of each has closed.</li>
+ *   <li>{@code hotplug URI MODE CYCLES}: a service on URI with {@code reconnect} on and
+ *       {@code mancom.usb.hotplug = MODE}; prints {@code ACCEPT n remote} for every connection and
+ *       {@code CLOSE n REASON|message} for every close; exits after accept CYCLES + 1.</li>
  * </ul>
  */
 public final class LabMain {
@@ -36,6 +43,8 @@ public final class LabMain {
             case "echo" -> echo(args[1], Long.parseLong(args[2]));
             case "errors" -> errors();
             case "bench" -> bench(Integer.parseInt(args[1]));
+            case "mux" -> mux(args[1]);
+            case "hotplug" -> hotplug(args[1], args[2], Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException("unknown lab program " + args[0]);
         };
         System.out.flush();
@@ -216,5 +225,81 @@ public final class LabMain {
             throw new IllegalStateException("usb4java data differs");
         }
         return rate;
+    }
+
+    private static int mux(String uri) throws Exception {
+        StringBuilder config = new StringBuilder(USB);
+        for (String n : new String[]{"upper", "reverse"}) {
+            config.append("mancom.services.").append(n).append(" { endpoint = \"").append(uri)
+                    .append("\", mux { enabled = on, role = responder } }\n");
+        }
+        CountDownLatch closed = new CountDownLatch(2);
+        try (ManCom m = TestManCom.start(config.toString())) {
+            for (String n : new String[]{"upper", "reverse"}) {
+                m.registerAcceptor(n, c -> System.out.println("STREAM " + n + " " + c.remote()));
+                m.registerDataReceiver(n, new DataReceiver() {
+                    @Override
+                    public void onData(Connection c, ByteBuffer data) {
+                        byte[] b = new byte[data.remaining()];
+                        data.get(b);
+                        String s = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+                        String answer = n.equals("upper") ? s.toUpperCase() : new StringBuilder(s).reverse().toString();
+                        c.write(answer.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    }
+
+                    @Override
+                    public void onClose(Connection c, Throwable cause) {
+                        System.out.println("CLOSED " + n + " " + cause);
+                        closed.countDown();
+                    }
+                });
+            }
+            m.awaitReady(Duration.ofSeconds(60));
+            System.out.println("READY");
+            if (!closed.await(150, TimeUnit.SECONDS)) {
+                System.out.println("TIMEOUT");
+                return 3;
+            }
+            return 0;
+        }
+    }
+
+    private static int hotplug(String uri, String mode, int cycles) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger accepts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch done = new CountDownLatch(1);
+        String config = "mancom.usb { hotplug = " + mode + ", poll-interval = 100ms }\n"
+                + "mancom.services.dev { endpoint = \"" + uri + "\", reconnect = on }\n";
+        try (ManCom m = TestManCom.start(config)) {
+            m.registerAcceptor("dev", c -> {
+                int n = accepts.incrementAndGet();
+                System.out.println("ACCEPT " + n + " " + c.remote());
+                if (n > cycles) {
+                    done.countDown();
+                }
+            });
+            m.registerDataReceiver("dev", new DataReceiver() {
+                @Override
+                public void onData(Connection c, ByteBuffer data) {
+                    data.position(data.limit());
+                }
+
+                @Override
+                public void onClose(Connection c, Throwable cause) {
+                    String what = cause instanceof io.mancom.ManComException e
+                            ? e.reason() + "|" + e.getMessage().replace('\n', ' ') : String.valueOf(cause);
+                    System.out.println("CLOSE " + closes.incrementAndGet() + " " + what);
+                }
+            });
+            m.awaitReady(Duration.ofSeconds(60));
+            System.out.println("READY");
+            if (!done.await(150, TimeUnit.SECONDS)) {
+                System.out.println("TIMEOUT accepts " + accepts.get());
+                return 3;
+            }
+            Thread.sleep(300); // a stray second close would show here
+            System.out.println("DONE accepts " + accepts.get() + " closes " + closes.get());
+            return 0;
+        }
     }
 }

@@ -146,6 +146,7 @@ public final class UsbLab {
         String mainClass;
         final List<String> args = new ArrayList<>();
         final List<String> jvmOptions = new ArrayList<>();
+        final List<String> env = new ArrayList<>();
         Duration timeout = Duration.ofMinutes(3);
 
         /** Attaches an emulated FTDI device whose other end is 127.0.0.1:{@code port} (chardev c0, c1, ...; QEMU id ftdi0, ftdi1, ...). */
@@ -163,6 +164,12 @@ public final class UsbLab {
         public Spec main(Class<?> main, String... args) {
             this.mainClass = main.getName();
             this.args.addAll(List.of(args));
+            return this;
+        }
+
+        /** Sets an environment variable for the program in the guest (for example LIBUSB_DEBUG=4). */
+        public Spec env(String name, String value) {
+            env.add(name + "=" + value);
             return this;
         }
 
@@ -191,6 +198,10 @@ public final class UsbLab {
             cmd.add(spec.qmp.toString());
         }
         cmd.add("--");
+        if (!spec.env.isEmpty()) {
+            cmd.add("env");
+            cmd.addAll(spec.env);
+        }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
         cmd.add(String.join(java.io.File.pathSeparator, classPath()));
