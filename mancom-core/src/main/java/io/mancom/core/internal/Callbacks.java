@@ -22,19 +22,4 @@ interface Callbacks {
 
     /** The receiver now, or null while there is none (data is held and reading paused). */
     Receiver receiver();
-
-    /** A fixed receiver and no acceptors: a client connection's. */
-    static Callbacks of(Receiver receiver) {
-        return new Callbacks() {
-            @Override
-            public List<Acceptor> acceptors() {
-                return List.of();
-            }
-
-            @Override
-            public Receiver receiver() {
-                return receiver;
-            }
-        };
-    }
 }

@@ -193,9 +193,6 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         closed = true;
-        if (flushPending) {
-            flushPending = false;
-        }
         inbound.closed(connection, describe(cause));
     }
 

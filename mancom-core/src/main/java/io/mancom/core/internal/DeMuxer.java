@@ -14,7 +14,7 @@ import io.mancom.core.config.ServiceSettings;
 import io.mancom.core.mux.MuxSessionHandler;
 import io.mancom.core.mux.MuxSettings;
 import io.mancom.core.mux.MuxStreamChannel;
-import io.mancom.spi.Transport;
+import io.mancom.spi.Listener;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import org.slf4j.Logger;
@@ -208,26 +208,37 @@ final class DeMuxer implements AutoCloseable {
         if (s.ready != null && !s.ready.isCompletedExceptionally()) {
             return; // serving, or on its way
         }
-        if (s.listener != null) {
-            // It failed before (port in use, say): try again for the new registration.
-            s.listener.close();
-            s.listener = null;
+        Serving serving = listen(s.listener, s.settings.endpoint(), s.name(), "service '" + s.name() + "'", new ServiceSink(s));
+        s.listener = serving.listener();
+        s.ready = serving.ready();
+    }
+
+    /** A listener (null when none could start) and when it serves. */
+    private record Serving(Listener listener, CompletableFuture<EndPoint> ready) {
+    }
+
+    /**
+     * Starts serving {@code endpoint}, closing {@code failed} first (a listener that failed before,
+     * port in use say, is tried again for a new registration). Under the lock.
+     */
+    private Serving listen(Listener failed, EndPoint endpoint, String service, String what, ChannelSink sink) {
+        if (failed != null) {
+            failed.close();
         }
-        EndPoint endpoint = s.settings.endpoint();
         try {
-            Transport t = transports.forEndPoint(endpoint, s.name());
-            s.listener = t.listen(endpoint, new ServiceSink(s));
-            s.ready = s.listener.ready().toCompletableFuture();
-            s.ready.whenComplete((bound, err) -> {
+            Listener listener = transports.forEndPoint(endpoint, service).listen(endpoint, sink);
+            CompletableFuture<EndPoint> ready = listener.ready().toCompletableFuture();
+            ready.whenComplete((bound, err) -> {
                 if (err != null) {
-                    log.warn("service '{}' is not serving: {}", s.name(), unwrap(err).getMessage());
+                    log.warn("{} is not serving: {}", what, unwrap(err).getMessage());
                 } else {
-                    log.debug("service '{}' serving on {}", s.name(), bound);
+                    log.debug("{} serving on {}", what, bound);
                 }
             });
+            return new Serving(listener, ready);
         } catch (ManComException e) {
-            s.ready = CompletableFuture.failedFuture(e);
-            log.warn("service '{}' cannot be served: {}", s.name(), e.getMessage());
+            log.warn("{} cannot be served: {}", what, e.getMessage());
+            return new Serving(null, CompletableFuture.failedFuture(e));
         }
     }
 
@@ -368,8 +379,17 @@ final class DeMuxer implements AutoCloseable {
             dialStream(s, timeout, inbound, result);
             return;
         }
-        EndPoint target = s.settings.endpoint();
-        EndPoint bound = s.boundEndPoint();
+        connectLink(s, s.settings.endpoint(), s.ready, new ClientSink(s, inbound, result), timeout, result);
+    }
+
+    /**
+     * Dials {@code configured} (or, when this runtime serves it, where it is bound) and hands the
+     * link to {@code sink}; a failure completes {@code result}.
+     */
+    private void connectLink(Service s, EndPoint configured, CompletableFuture<EndPoint> ready, ChannelSink sink,
+                             Duration timeout, CompletableFuture<?> result) {
+        EndPoint target = configured;
+        EndPoint bound = Service.bound(ready);
         if (bound != null) {
             target = dialable(bound);
         } else if (target.address() instanceof TcpAddress tcp && tcp.port() == 0) {
@@ -377,9 +397,7 @@ final class DeMuxer implements AutoCloseable {
             return;
         }
         try {
-            Transport t = transports.forEndPoint(target, s.name());
-            ClientSink sink = new ClientSink(s, inbound, result);
-            t.connect(target, sink, timeout).whenComplete((v, err) -> {
+            transports.forEndPoint(target, s.name()).connect(target, sink, timeout).whenComplete((v, err) -> {
                 if (err != null) {
                     result.completeExceptionally(unwrap(err));
                 }
@@ -530,22 +548,10 @@ final class DeMuxer implements AutoCloseable {
         if (g.ready != null && !g.ready.isCompletedExceptionally()) {
             return g.ready;
         }
-        if (g.listener != null) {
-            g.listener.close();
-            g.listener = null;
-        }
-        try {
-            Transport t = transports.forEndPoint(g.endpoint, g.first.name());
-            g.listener = t.listen(g.endpoint, new MuxLinkSink(g, false, null));
-            g.ready = g.listener.ready().toCompletableFuture();
-            g.ready.whenComplete((bound, err) -> {
-                if (err != null) {
-                    log.warn("shared link {} ({}) is not serving: {}", g.endpoint, g.names(), unwrap(err).getMessage());
-                }
-            });
-        } catch (ManComException e) {
-            g.ready = CompletableFuture.failedFuture(e);
-        }
+        Serving serving = listen(g.listener, g.endpoint, g.first.name(),
+                "shared link " + g.endpoint + " (" + g.names() + ")", new MuxLinkSink(g, false, null));
+        g.listener = serving.listener();
+        g.ready = serving.ready();
         return g.ready;
     }
 
@@ -616,23 +622,7 @@ final class DeMuxer implements AutoCloseable {
     }
 
     private void dialLink(LinkGroup g, Service s, Duration timeout, CompletableFuture<MuxSessionHandler> session) {
-        EndPoint target = g.endpoint;
-        if (g.ready != null && g.ready.isDone() && !g.ready.isCompletedExceptionally()) {
-            target = dialable(g.ready.join());
-        } else if (target.address() instanceof TcpAddress tcp && tcp.port() == 0) {
-            session.completeExceptionally(ephemeral(s, target));
-            return;
-        }
-        try {
-            Transport t = transports.forEndPoint(target, s.name());
-            t.connect(target, new MuxLinkSink(g, true, session), timeout).whenComplete((v, err) -> {
-                if (err != null) {
-                    session.completeExceptionally(unwrap(err));
-                }
-            });
-        } catch (ManComException e) {
-            session.completeExceptionally(e);
-        }
+        connectLink(s, g.endpoint, g.ready, new MuxLinkSink(g, true, session), timeout, session);
     }
 
     private void openStream(MuxSessionHandler mux, Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {

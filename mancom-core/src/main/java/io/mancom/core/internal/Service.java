@@ -52,7 +52,11 @@ final class Service implements Callbacks {
 
     /** The endpoint as bound, if binding has finished successfully. */
     EndPoint boundEndPoint() {
-        CompletableFuture<EndPoint> r = ready;
-        return r != null && r.isDone() && !r.isCompletedExceptionally() ? r.join() : null;
+        return bound(ready);
+    }
+
+    /** What {@code ready} completed with, or null while it has not (or failed). */
+    static EndPoint bound(CompletableFuture<EndPoint> ready) {
+        return ready != null && ready.isDone() && !ready.isCompletedExceptionally() ? ready.join() : null;
     }
 }
