@@ -42,6 +42,7 @@ public final class SerialTransportProvider implements TransportProvider {
 
     @Override
     public Transport create(TransportContext context) {
-        return new DeviceTransport(TransportType.SERIAL, context.unwrap(NettyRuntime.class), new SerialOpener(), OPTIONS);
+        NettyRuntime runtime = context.unwrap(NettyRuntime.class);
+        return new DeviceTransport(TransportType.SERIAL, runtime, new SerialOpener(runtime.isNative()), OPTIONS);
     }
 }

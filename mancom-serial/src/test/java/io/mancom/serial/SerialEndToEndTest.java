@@ -173,6 +173,23 @@ class SerialEndToEndTest {
         }
     }
 
+    @Test
+    void withoutEpollLoopsTheLineIsServedByThreadsAndStaysByteExact() throws Exception {
+        // Where the runtime's loops cannot watch a descriptor (NIO), a reader and a writer thread
+        // serve the line through jSerialComm: the same 16 MiB, through the other code path.
+        String old = System.getProperty("mancom.native");
+        System.setProperty("mancom.native", "false");
+        try {
+            sixteenMebibytesFromAServiceArriveByteExact();
+        } finally {
+            if (old == null) {
+                System.clearProperty("mancom.native");
+            } else {
+                System.setProperty("mancom.native", old);
+            }
+        }
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);

@@ -3,6 +3,7 @@ package io.mancom.core.device;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelMetadata;
@@ -10,6 +11,15 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.Future;
 import io.netty.util.internal.StringUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +45,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * byte-pipe device (serial line, USB bulk pair) is served through, so the runtime's handlers work
  * on devices exactly as on TCP sockets.
  *
- * <p>Like Netty's {@code LocalChannel} and HTTP/2 stream channels it has no selector: it is
- * registered on any event loop of the runtime's group, a reader thread feeds it, and writes are
- * handed to a blocking thread.
+ * <p>Two modes, chosen by the link. A link that offers a non-blocking file descriptor
+ * ({@link DeviceLink#descriptor()}: a serial port on Linux) is served like a Netty socket: the
+ * epoll loop the channel is registered on watches the descriptor, reads it into pooled direct
+ * buffers and writes to it when it has room, with no other thread involved. Any other link
+ * (USB, or serial where the loops are NIO) is served as described below: like Netty's
+ * {@code LocalChannel} and HTTP/2 stream channels the channel has no selector, it is registered
+ * on any event loop of the runtime's group, a reader thread feeds it, and writes are handed to a
+ * blocking thread. The rest of this description is about that thread mode, except where said.
  *
  * <pre>
  *   device ──read()──▶ reader thread ──▶ read-ahead ring ──(one drain task)──copy──▶ channelRead
@@ -145,6 +160,9 @@ public final class DeviceChannel extends AbstractChannel {
     // Between the loop and the writer task: batches to write, in order.
     private final ConcurrentLinkedQueue<Batch> batches = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writerRunning = new AtomicBoolean();
+
+    // Descriptor mode: the loop reads and writes the link's descriptor itself (set on registration).
+    private DescriptorIo descriptorIo;
 
     // Event-loop state.
     private volatile boolean open = true;
@@ -282,6 +300,10 @@ public final class DeviceChannel extends AbstractChannel {
 
     @Override
     protected void doRegister(ChannelPromise promise) {
+        if (link.descriptor() >= 0) {
+            registerDescriptor(promise);
+            return;
+        }
         if (readerStarted.compareAndSet(false, true)) {
             link.onFailure(this::linkFailed);
             holds.incrementAndGet();
@@ -295,6 +317,32 @@ public final class DeviceChannel extends AbstractChannel {
             }
         }
         promise.setSuccess();
+    }
+
+    /** Descriptor mode: the loop watches the link's descriptor; no reader or writer thread. */
+    private void registerDescriptor(ChannelPromise promise) {
+        if (descriptorIo != null) {
+            promise.setSuccess();
+            return;
+        }
+        if (!(eventLoop() instanceof IoEventLoop loop) || !loop.isCompatible(EpollIoHandle.class)) {
+            promise.setFailure(new IllegalStateException(link + " offers a file descriptor, which needs an epoll event "
+                    + "loop, but the channel is registered on " + eventLoop()));
+            return;
+        }
+        DescriptorIo io = new DescriptorIo(new FileDescriptor(link.descriptor()));
+        Future<IoRegistration> f = loop.register(io);
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                promise.setFailure(done.cause());
+                return;
+            }
+            io.registration = f.getNow();
+            descriptorIo = io;
+            io.start();
+            link.onFailure(this::linkFailed);
+            promise.setSuccess();
+        });
     }
 
     @Override
@@ -314,6 +362,10 @@ public final class DeviceChannel extends AbstractChannel {
         }
         open = false;
         closing = true;
+        if (descriptorIo != null) {
+            // Before the link closes the descriptor: its number may be reused by then.
+            descriptorIo.cancel();
+        }
         // Wake a reader that waits for space; it sees `closing` and leaves. What it read ahead
         // stays in its plain array: nothing to release.
         synchronized (space) {
@@ -332,6 +384,10 @@ public final class DeviceChannel extends AbstractChannel {
     protected void doBeginRead() {
         assert eventLoop().inEventLoop();
         readRequested = true;
+        if (descriptorIo != null) {
+            descriptorIo.watchReads(true); // epoll calls back when there is something to read
+            return;
+        }
         // Delivered from a task of its own, never inside read(): a handler that calls read() must
         // not find itself called back before read() returns (NIO channels behave the same way).
         if (!delivering && !deliverScheduled && produced != consumed) {
@@ -345,7 +401,14 @@ public final class DeviceChannel extends AbstractChannel {
 
     @Override
     protected Object filterOutboundMessage(Object msg) {
-        if (msg instanceof ByteBuf) {
+        if (msg instanceof ByteBuf b) {
+            if (descriptorIo != null && !b.isDirect()) {
+                // write(2) reads from native memory (as Netty's epoll channels, which copy too).
+                ByteBuf direct = config.getAllocator().directBuffer(b.readableBytes());
+                direct.writeBytes(b, b.readerIndex(), b.readableBytes());
+                b.release();
+                return direct;
+            }
             return msg;
         }
         throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
@@ -355,6 +418,10 @@ public final class DeviceChannel extends AbstractChannel {
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
         assert eventLoop().inEventLoop();
+        if (descriptorIo != null) {
+            descriptorIo.write(in);
+            return;
+        }
         // While written bytes are removed, the outbound buffer is between two states (writeDone
         // flushes again afterwards); and at most two batches are handed over.
         while (!removing && batchesInFlight < MAX_BATCHES_IN_FLIGHT) {
@@ -739,6 +806,238 @@ public final class DeviceChannel extends AbstractChannel {
     /** Bytes read from the device and not yet delivered to the pipeline; for tests. */
     int bytesInFlight() {
         return (int) (produced - consumed);
+    }
+
+    // ---- descriptor mode ----
+
+    /**
+     * The link's descriptor on the channel's epoll loop, served the way Netty serves a socket:
+     * level-triggered {@code EPOLLIN} while the pipeline wants to read, {@code EPOLLOUT} while a
+     * write is waiting for room. {@code EPOLLHUP} and {@code EPOLLERR} come whatever is asked for,
+     * so a device lost while reading is paused still closes the channel at once. All on the loop.
+     */
+    private final class DescriptorIo implements EpollIoHandle {
+        /** Write calls per flush before the loop gets to other channels (Netty's write spin count). */
+        private static final int WRITE_SPIN = 16;
+        private static final int EPOLLHUP = 0x10;
+
+        private final FileDescriptor fd;
+        private IoRegistration registration;
+        /**
+         * What epoll is asked for. Never NONE: Netty (4.2.18) removes the descriptor from epoll on
+         * {@code submit(NONE)} and then fails the next {@code submit} with ENOENT. EPOLLERR, which
+         * epoll reports anyway, stands for "nothing".
+         */
+        private EpollIoOps interest = EpollIoOps.EPOLLERR;
+        private RecvByteBufAllocator.Handle recvHandle;
+        private final Runnable flushTask = () -> ((DeviceUnsafe) unsafe()).flushMore();
+        private boolean flushScheduled;
+
+        DescriptorIo(FileDescriptor fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            int ready = ((EpollIoEvent) event).ops().value();
+            if ((ready & EpollIoOps.EPOLLOUT.value()) != 0 && open) {
+                watch(EpollIoOps.EPOLLOUT, false);
+                ((DeviceUnsafe) unsafe()).flushMore();
+            }
+            boolean hungUp = (ready & (EPOLLHUP | EpollIoOps.EPOLLERR.value())) != 0;
+            if (open && ((ready & EpollIoOps.EPOLLIN.value()) != 0 || hungUp)) {
+                read(hungUp);
+            }
+        }
+
+        /** Reads while the pipeline wants it and the device has bytes, then reports a hang-up. */
+        private void read(boolean hungUp) {
+            if (!readRequested && !hungUp) {
+                watchReads(false); // auto-read went off since the last read(): stop being told
+                return;
+            }
+            ChannelConfig cfg = config();
+            ByteBufAllocator alloc = cfg.getAllocator();
+            RecvByteBufAllocator.Handle h = recvHandle;
+            if (h == null) {
+                recvHandle = h = cfg.getRecvByteBufAllocator().newHandle();
+            }
+            h.reset(cfg);
+            boolean delivered = false;
+            try {
+                while (open && readRequested) {
+                    readRequested = false; // this read() is answered by the buffers below
+                    ByteBuf buf = alloc.directBuffer(h.guess());
+                    int n;
+                    try {
+                        h.attemptedBytesRead(buf.writableBytes());
+                        n = fill(buf);
+                    } catch (Throwable t) {
+                        buf.release();
+                        throw t;
+                    }
+                    h.lastBytesRead(n);
+                    if (n == 0) {
+                        buf.release();
+                        readRequested = true; // nothing there: the read() is still pending
+                        break;
+                    }
+                    h.incMessagesRead(1);
+                    delivered = true;
+                    pipeline().fireChannelRead(buf);
+                    if (!h.continueReading()) {
+                        // Auto-read asks again from channelReadComplete; without it the
+                        // application asks when it wants more.
+                        break;
+                    }
+                    readRequested = true;
+                }
+            } catch (IOException e) {
+                if (delivered) {
+                    pipeline().fireChannelReadComplete();
+                }
+                failed(link.descriptorFailure(e));
+                return;
+            }
+            h.readComplete();
+            if (delivered) {
+                pipeline().fireChannelReadComplete();
+            }
+            if (hungUp && open) {
+                failed(link.descriptorFailure(null)); // what was there has been delivered
+                return;
+            }
+            if (open && !readRequested && !cfg.isAutoRead()) {
+                watchReads(false); // the pipeline holds back: the device's buffers fill, the peer waits
+            }
+        }
+
+        /**
+         * Reads what the device has into {@code buf} until it is full or the device has no more: a
+         * tty hands out at most its 4 KiB line buffer per read(2).
+         *
+         * @return the bytes read, 0 if none were waiting
+         */
+        private int fill(ByteBuf buf) throws IOException {
+            int total = 0;
+            while (buf.isWritable()) {
+                int wi = buf.writerIndex();
+                int n;
+                if (buf.hasMemoryAddress()) {
+                    n = fd.readAddress(buf.memoryAddress(), wi, buf.capacity());
+                } else {
+                    java.nio.ByteBuffer nio = buf.internalNioBuffer(wi, buf.writableBytes());
+                    n = fd.read(nio, nio.position(), nio.limit());
+                }
+                if (n <= 0) {
+                    break; // 0: EAGAIN; -1: read(2) gave 0 bytes, which a VMIN=0 tty does when empty
+                }
+                buf.writerIndex(wi + n);
+                total += n;
+            }
+            return total;
+        }
+
+        /** Writes flushed messages until done or the device has no room; then waits for EPOLLOUT. */
+        void write(ChannelOutboundBuffer in) throws IOException {
+            for (int spin = 0; spin < WRITE_SPIN; spin++) {
+                Object msg = in.current();
+                if (msg == null) {
+                    return; // all written
+                }
+                ByteBuf b = (ByteBuf) msg;
+                int readable = b.readableBytes();
+                if (readable == 0) {
+                    in.remove();
+                    continue;
+                }
+                long written = writeOnce(b);
+                if (written > 0) {
+                    in.removeBytes(written);
+                }
+                if (written < readable) {
+                    watch(EpollIoOps.EPOLLOUT, true); // the device's buffer is full: flush on room
+                    return;
+                }
+            }
+            // Written for long enough: other channels get the loop, this flush goes on after them.
+            if (!flushScheduled) {
+                flushScheduled = true;
+                eventLoop().execute(() -> {
+                    flushScheduled = false;
+                    flushTask.run();
+                });
+            }
+        }
+
+        private long writeOnce(ByteBuf b) throws IOException {
+            if (b.hasMemoryAddress()) {
+                int n = fd.writeAddress(b.memoryAddress(), b.readerIndex(), b.writerIndex());
+                return Math.max(n, 0);
+            }
+            long written = 0;
+            for (java.nio.ByteBuffer nio : b.nioBuffers()) {
+                int want = nio.remaining();
+                int n = fd.write(nio, nio.position(), nio.limit());
+                if (n <= 0) {
+                    break;
+                }
+                written += n;
+                if (n < want) {
+                    break;
+                }
+            }
+            return written;
+        }
+
+        /** Puts the descriptor in epoll (Netty adds it on the first submit), for hang-ups at least. */
+        void start() {
+            try {
+                registration.submit(interest);
+            } catch (Exception e) {
+                failed(e);
+            }
+        }
+
+        void watchReads(boolean on) {
+            watch(EpollIoOps.EPOLLIN, on);
+        }
+
+        private void watch(EpollIoOps op, boolean on) {
+            EpollIoOps next = on ? interest.with(op) : interest.without(op);
+            if (next.equals(interest) || registration == null || !registration.isValid()) {
+                return;
+            }
+            try {
+                registration.submit(next);
+                interest = next;
+            } catch (Exception e) {
+                failed(e);
+            }
+        }
+
+        void cancel() {
+            if (registration != null) {
+                try {
+                    registration.cancel();
+                } catch (Exception e) {
+                    log.debug("{}: could not stop watching the device", remoteAddress, e);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            // The event loop is shutting down with the channel still on it.
+            if (open) {
+                unsafe().close(unsafe().voidPromise());
+            }
+        }
     }
 
     private final class DeviceUnsafe extends AbstractUnsafe {

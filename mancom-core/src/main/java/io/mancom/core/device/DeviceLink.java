@@ -66,6 +66,34 @@ public interface DeviceLink {
     default void onFailure(Consumer<? super IOException> listener) {
     }
 
+    /**
+     * The device's open file descriptor, if the event loop should do the link's I/O itself: -1
+     * (the default) for links served through {@link #read} and {@link #write} on blocking threads.
+     *
+     * <p>A link that returns a descriptor promises that it is non-blocking both ways: a read
+     * with nothing waiting returns at once with no bytes (a tty with {@code VMIN = 0, VTIME = 0},
+     * or {@code EAGAIN}), and a write takes what fits and returns ({@code O_NONBLOCK}). The
+     * channel then watches it with the epoll event loop it is registered on, exactly as Netty
+     * serves a socket: no reader or writer thread, no copy between threads, data read straight
+     * into pooled direct buffers. It never calls {@link #read} or {@link #write} then, and never
+     * closes the descriptor: it stops watching it before it calls {@link #close()}, which
+     * closes it. Only offered when the runtime runs epoll event loops (the opener is told).
+     */
+    default int descriptor() {
+        return -1;
+    }
+
+    /**
+     * The close cause to report when I/O on the {@link #descriptor()} failed ({@code cause}, a
+     * raw error such as {@code read(..) failed: Input/output error}) or the device hung up
+     * ({@code cause == null}): the link's own message naming the device, as {@link #read} would
+     * have thrown. The default passes the cause on, or says the device hung up.
+     */
+    default IOException descriptorFailure(IOException cause) {
+        return cause != null ? cause
+                : new io.mancom.ManComException(io.mancom.ManComException.Reason.LINK_FAILED, remote() + " hung up");
+    }
+
     /** This side of the link, for {@link io.mancom.Connection#local()}. */
     EndPoint local();
 

@@ -7,6 +7,7 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.core.device.DeviceLink;
+import io.netty.channel.unix.Errors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,6 +16,12 @@ import java.util.function.Consumer;
 
 /**
  * An open jSerialComm port as a {@link DeviceLink}.
+ *
+ * <p>Two ways to serve it. With a {@linkplain #descriptor() descriptor} (Linux, epoll event
+ * loops: the usual case) the port is non-blocking both ways (jSerialComm opens it
+ * {@code O_NONBLOCK}; the opener sets {@code VMIN = VTIME = 0}) and the event loop reads and
+ * writes it directly; jSerialComm only opens, configures, watches for disconnection and closes.
+ * Without one, reads and writes go through jSerialComm on blocking threads, as follows.
  *
  * <p>Reads are semi-blocking (they return as soon as a byte is there, or after the line's read
  * timeout with none); writes block until the driver has every byte. jSerialComm's
@@ -31,20 +38,26 @@ final class SerialLink implements DeviceLink {
     private final SerialPort port;
     private final EndPoint endpoint;
     private final String device;
+    private final int descriptor;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean disconnected = new AtomicBoolean();
     private volatile Consumer<? super IOException> failureListener;
     /** Reusable copies for writes, by power-of-two size from 1 KiB to 64 KiB; writer thread only. */
     private final byte[][] scratch = new byte[7][];
 
-    private SerialLink(SerialPort port, EndPoint endpoint, String device) {
+    private SerialLink(SerialPort port, EndPoint endpoint, String device, int descriptor) {
         this.port = port;
         this.endpoint = endpoint;
         this.device = device;
+        this.descriptor = descriptor;
     }
 
-    static SerialLink start(SerialPort port, EndPoint endpoint, String device) {
-        SerialLink link = new SerialLink(port, endpoint, device);
+    /**
+     * @param descriptor the port's file descriptor for the event loop to serve, with the port in
+     *                   non-blocking mode; -1 to be served through {@link #read} and {@link #write}
+     */
+    static SerialLink start(SerialPort port, EndPoint endpoint, String device, int descriptor) {
+        SerialLink link = new SerialLink(port, endpoint, device, descriptor);
         port.addDataListener(link.new Disconnects());
         return link;
     }
@@ -128,6 +141,22 @@ final class SerialLink implements DeviceLink {
             scratch[index] = b;
         }
         return b;
+    }
+
+    @Override
+    public int descriptor() {
+        return descriptor;
+    }
+
+    @Override
+    public IOException descriptorFailure(IOException cause) {
+        if (cause == null || disconnected.get()) {
+            return disconnectedException();
+        }
+        int errno = cause instanceof Errors.NativeIoException n ? -n.expectedErr() : 0;
+        return new ManComException(Reason.LINK_FAILED, "serial port " + device + ": "
+                + (errno > 0 ? "I/O failed: " + Errno.describe(errno) : cause.getMessage())
+                + (errno == Errno.EIO ? "; the device was unplugged or hung up" : ""), cause);
     }
 
     @Override

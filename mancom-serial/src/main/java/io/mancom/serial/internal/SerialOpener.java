@@ -24,13 +24,19 @@ public final class SerialOpener implements DeviceOpener {
     private static final Object OPEN_LOCK = new Object();
 
     private final OpenFailures failures;
+    private final boolean loopIo;
 
-    public SerialOpener() {
-        this(new OpenFailures());
+    /**
+     * @param loopIo whether the runtime's event loops are epoll loops that can serve the port's
+     *               descriptor themselves (then a port is opened for that where possible)
+     */
+    public SerialOpener(boolean loopIo) {
+        this(new OpenFailures(), loopIo);
     }
 
-    SerialOpener(OpenFailures failures) {
+    SerialOpener(OpenFailures failures, boolean loopIo) {
         this.failures = failures;
+        this.loopIo = loopIo;
     }
 
     @Override
@@ -57,12 +63,21 @@ public final class SerialOpener implements DeviceOpener {
                 throw failures.noSuchPort(device); // removed since the check above
             }
             line.applyTo(port);
+            if (loopIo) {
+                // VMIN = VTIME = 0: a read returns at once, with what is there (the loop reads only
+                // when epoll says there is something). jSerialComm opens ports O_NONBLOCK anyway.
+                port.setComPortTimeouts(SerialPort.TIMEOUT_NONBLOCKING, 0, 0);
+            }
             // 0: no "safety sleep" before opening (jSerialComm's default waits a second).
             if (!port.openPort(0)) {
                 throw failures.openFailed(device, port.getLastErrorCode());
             }
         }
-        SerialLink link = SerialLink.start(port, endpoint, device);
+        int descriptor = loopIo ? OpenDescriptor.find(device) : -1;
+        if (loopIo && descriptor < 0) {
+            line.applyTo(port); // not found: blocking threads serve it, with the line's read timeout
+        }
+        SerialLink link = SerialLink.start(port, endpoint, device, descriptor);
         // jSerialComm sets BRKINT (again when the link adds its listener, which reconfigures the
         // port), which costs the kernel's raw fast path and lets a break flush received data:
         // clear it now, before the first read (see RawInput).

@@ -13,7 +13,7 @@ public final class PermissionProbe {
 
     public static void main(String[] args) {
         try {
-            new SerialOpener().open(EndPoint.parse(args[0])).close();
+            new SerialOpener(false).open(EndPoint.parse(args[0])).close();
             System.out.println("OPENED");
         } catch (ManComException e) {
             System.out.println(e.reason());

@@ -60,7 +60,7 @@ class SerialErrorsTest {
 
     private static ManComException openFails(String uri) {
         try {
-            DeviceLink l = new SerialOpener().open(EndPoint.parse(uri));
+            DeviceLink l = new SerialOpener(false).open(EndPoint.parse(uri));
             l.close();
             throw new AssertionError(uri + " opened");
         } catch (ManComException e) {
@@ -114,7 +114,7 @@ class SerialErrorsTest {
 
     @Test
     void aPortOpenInThisProgramIsBusy() throws Exception {
-        links.add(new SerialOpener().open(EndPoint.parse("serial://" + pty.a())));
+        links.add(new SerialOpener(false).open(EndPoint.parse("serial://" + pty.a())));
         ManComException e = openFails("serial://" + pty.a());
         assertThat(e.reason()).isEqualTo(Reason.BUSY);
         assertThat(e.getMessage()).isEqualTo("serial port " + pty.a() + " (" + pty.deviceA() + ") is busy: this program "

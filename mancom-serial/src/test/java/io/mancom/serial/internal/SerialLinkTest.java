@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -47,8 +48,24 @@ class SerialLinkTest {
     }
 
     private DeviceLink open(String options) throws ManComException {
-        link = new SerialOpener().open(EndPoint.parse("serial://" + pty.a() + options));
+        link = new SerialOpener(false).open(EndPoint.parse("serial://" + pty.a() + options));
         return link;
+    }
+
+    @Test
+    void forEventLoopIoTheOpenerFindsThePortsOwnDescriptorInNonBlockingMode() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux /proc");
+        link = new SerialOpener(true).open(EndPoint.parse("serial://" + pty.a()));
+        int fd = link.descriptor();
+        assertThat(fd).isNotNegative();
+        Path fdLink = Path.of("/proc/self/fd/" + fd);
+        assertThat(Files.readSymbolicLink(fdLink)).isEqualTo(pty.a().toRealPath());
+        // jSerialComm's flock is on this descriptor: it is the port's, not a stray one.
+        assertThat(Files.readString(Path.of("/proc/self/fdinfo/" + fd))).contains("FLOCK");
+        // The thread-served opener offers none.
+        link.close();
+        link = new SerialOpener(false).open(EndPoint.parse("serial://" + pty.a()));
+        assertThat(link.descriptor()).isEqualTo(-1);
     }
 
     @Test
