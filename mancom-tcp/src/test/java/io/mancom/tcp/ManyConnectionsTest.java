@@ -215,13 +215,6 @@ class ManyConnectionsTest {
         m.close();
         m.close(); // idempotent
 
-        // Netty completes a loop's termination future from the loop thread just before it exits:
-        // give such a thread a bounded moment to end (a thread left running still fails below).
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith("mancom-")) {
-                t.join(5_000);
-            }
-        }
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.isAlive() && t.getName().startsWith("mancom-"));
         TcpAddress a = (TcpAddress) bound.address();
         try (java.net.ServerSocket again = new java.net.ServerSocket()) {

@@ -830,7 +830,10 @@ public final class DeviceChannel extends AbstractChannel {
          */
         private EpollIoOps interest = EpollIoOps.EPOLLERR;
         private RecvByteBufAllocator.Handle recvHandle;
-        private final Runnable flushTask = () -> ((DeviceUnsafe) unsafe()).flushMore();
+        private final Runnable flushTask = () -> {
+            flushScheduled = false;
+            ((DeviceUnsafe) unsafe()).flushMore();
+        };
         private boolean flushScheduled;
 
         DescriptorIo(FileDescriptor fd) {
@@ -968,10 +971,7 @@ public final class DeviceChannel extends AbstractChannel {
             // Written for long enough: other channels get the loop, this flush goes on after them.
             if (!flushScheduled) {
                 flushScheduled = true;
-                eventLoop().execute(() -> {
-                    flushScheduled = false;
-                    flushTask.run();
-                });
+                eventLoop().execute(flushTask);
             }
         }
 

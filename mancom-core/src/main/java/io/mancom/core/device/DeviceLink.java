@@ -1,6 +1,7 @@
 package io.mancom.core.device;
 
 import io.mancom.EndPoint;
+import io.mancom.ManComException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -91,7 +92,7 @@ public interface DeviceLink {
      */
     default IOException descriptorFailure(IOException cause) {
         return cause != null ? cause
-                : new io.mancom.ManComException(io.mancom.ManComException.Reason.LINK_FAILED, remote() + " hung up");
+                : new ManComException(ManComException.Reason.LINK_FAILED, remote() + " hung up");
     }
 
     /** This side of the link, for {@link io.mancom.Connection#local()}. */

@@ -16,6 +16,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -30,15 +32,17 @@ final class EventLoops implements NettyRuntime {
     private final EventLoopGroup group;
     private final boolean nativeTransport;
     private final ThreadPoolExecutor blocking;
+    private final Threads ioThreads = new Threads("mancom-io");
+    private final Threads blockingThreads = new Threads("mancom-blocking");
 
     EventLoops(int threads) {
         nativeTransport = Boolean.parseBoolean(System.getProperty("mancom.native", "true")) && Epoll.isAvailable();
         IoHandlerFactory factory = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("mancom-io", true), factory);
+        group = new MultiThreadIoEventLoopGroup(threads, ioThreads, factory);
         // Blocking work (device open, device readers) gets its own threads so it never occupies
         // an event loop; the pool shrinks back to nothing when idle.
         blocking = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                new DefaultThreadFactory("mancom-blocking", true));
+                blockingThreads);
     }
 
     @Override
@@ -77,8 +81,39 @@ final class EventLoops implements NettyRuntime {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         try {
             blocking.awaitTermination(5, TimeUnit.SECONDS);
+            // Both report termination from the ending thread itself, just before it returns: only
+            // a join says the thread is gone.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            ioThreads.join(deadline);
+            blockingThreads.join(deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Netty's daemon thread factory that also keeps the threads it made, to join them. */
+    private static final class Threads extends DefaultThreadFactory {
+        private final Set<Thread> made = ConcurrentHashMap.newKeySet();
+
+        Threads(String prefix) {
+            super(prefix, true);
+        }
+
+        @Override
+        protected Thread newThread(Runnable r, String name) {
+            made.removeIf(t -> !t.isAlive()); // the blocking pool comes and goes: keep only the living
+            Thread t = super.newThread(r, name);
+            made.add(t);
+            return t;
+        }
+
+        void join(long deadlineNanos) throws InterruptedException {
+            for (Thread t : made) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left > 0 && t != Thread.currentThread()) { // close() from a callback on a blocking thread
+                    t.join(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                }
+            }
         }
     }
 }
