@@ -470,7 +470,10 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                 MuxStreamChannel s = waitingForLink.poll();
                 s.waitingForLink = false;
                 if (s.isOpen()) {
-                    s.forceFlush();
+                    s.forceFlush(); // what it has queued first
+                    if (!s.waitingForLink) {
+                        s.takeTurn(); // writable again: its writer may add to the link now
+                    }
                 }
             }
         } finally {
@@ -891,10 +894,12 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         return link.isWritable();
     }
 
+    /** The stream found the link full (with a frame still to send, or having just filled it): it waits for a turn. */
     void awaitLink(MuxStreamChannel s) {
         if (!s.waitingForLink) {
             s.waitingForLink = true;
             waitingForLink.add(s);
+            s.awaitTurn();
         }
     }
 

@@ -62,9 +62,13 @@ import java.util.ArrayDeque;
  * <h2>Writing</h2>
  * Write {@link ByteBuf}s; each is sent as Data frames of up to 65536 bytes as the peer's credit
  * allows, and a write's promise completes when its last byte has been handed to the link. Bytes
- * waiting for credit, or for the link to become writable, stay in this channel's outbound buffer,
- * so {@link #isWritable()} turns false past the high water mark exactly as a socket's does when
- * the peer is slow. {@link #shutdownOutput()} sends the queued bytes, then CloseRead ("the peer's
+ * waiting for credit, or for the link to become writable, stay in this channel's outbound buffer.
+ * {@link #isWritable()} is false past the high water mark, as a socket's is when the peer is slow,
+ * and also, with nothing queued, while the stream has no credit left or waits for its turn on a
+ * full link: a write then could only wait, holding its buffer. The writability event comes when it
+ * can go on; an event may also come while {@code isWritable()} is still false (the queue drained,
+ * the credit has not come back), so handlers read {@code isWritable()} as usual. Writes made while
+ * unwritable are still accepted and queued. {@link #shutdownOutput()} sends the queued bytes, then CloseRead ("the peer's
  * read side is done"); {@link #shutdownInput()} sends CloseWrite ("the peer's write side is
  * done") and drops what is buffered. After the peer's CloseWrite, writes fail with a
  * {@link ManComException} saying the peer stopped reading.
@@ -80,6 +84,9 @@ import java.util.ArrayDeque;
 public final class MuxStreamChannel extends AbstractChannel implements DuplexChannel {
 
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
+    // Reasons to hold writes back (bits of `held`), besides a full outbound buffer.
+    private static final int LINK_TURN = 1; // waiting for a turn on a full link
+    private static final int CREDIT = 2; // no credit left
 
     private final MuxSessionHandler session;
     private final int id;
@@ -107,6 +114,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     // Send side; event loop only.
     long sendCredit = MuxFrame.MAX_DATA;
     boolean waitingForLink;
+    private volatile int held; // written on the loop, read by isWritable() anywhere
     private boolean localWriteDone;
     private boolean peerStoppedReading;
     private Throwable writeFailure;
@@ -392,6 +400,14 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             session.writeData(this, buf.retainedSlice(buf.readerIndex(), n));
             sendCredit -= n;
             wrote = true;
+            if (sendCredit <= 0) {
+                setWritability(CREDIT, false); // before the removal below can make it writable
+            }
+            if (!session.linkWritable()) {
+                // The link filled up with this frame: wait for a turn before the removal below
+                // can make this stream writable again (see awaitTurn).
+                session.awaitLink(this);
+            }
             in.removeBytes(n);
         }
         if (wrote) {
@@ -443,7 +459,13 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         boolean wasBlocked = sendCredit <= 0;
         sendCredit += n;
         if (wasBlocked && sendCredit > 0 && isRegistered()) {
-            forceFlush();
+            forceFlush(); // what is queued first
+            if (sendCredit > 0) {
+                if (!session.linkWritable()) {
+                    session.awaitLink(this); // writable again on its turn, not while the link is full
+                }
+                setWritability(CREDIT, true);
+            }
         }
     }
 
@@ -503,6 +525,52 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (isRegistered()) {
             forceFlush(); // fails what is queued, with the reason
         }
+    }
+
+    /**
+     * Makes the stream unwritable until the session gives it a turn on the link
+     * ({@link #takeTurn()}), whatever its own queue holds. The session calls this when the link is
+     * full as the stream hands it a frame or finds it full. Without it, a stream whose queue
+     * drained would turn writable at once, take another write into a fresh buffer and hold it
+     * until its next turn: with many streams that is one write per stream in memory (64 MiB for a
+     * thousand streams of 64 KiB writes), long out of the CPU caches when the link finally sends
+     * it. With it, what waits is bounded by the link's queue plus one write per stream that was
+     * already writable.
+     */
+    void awaitTurn() {
+        setWritability(LINK_TURN, false);
+    }
+
+    /** The stream's turn on the link: it is writable again as far as its own queue allows. */
+    void takeTurn() {
+        setWritability(LINK_TURN, true);
+    }
+
+    /**
+     * Sets or clears a reason to hold writes back. Fires the writability event at once (Netty's
+     * user-defined writability would fire it in a later task): the session's turn-taking relies on
+     * a stream's writer adding to the link before the next stream gets its turn.
+     */
+    private void setWritability(int reason, boolean writable) {
+        boolean before = isWritable();
+        held = writable ? held & ~reason : held | reason;
+        if (before != isWritable() && isRegistered()) {
+            pipeline().fireChannelWritabilityChanged();
+        }
+    }
+
+    /**
+     * Writable when the outbound buffer is below its high water mark (as for any channel), the
+     * stream has credit, and it is not waiting for a turn on a full link.
+     */
+    @Override
+    public boolean isWritable() {
+        return held == 0 && super.isWritable();
+    }
+
+    @Override
+    public long bytesBeforeUnwritable() {
+        return held == 0 ? super.bytesBeforeUnwritable() : 0;
     }
 
     /** Resumes writing once the link is writable again. */

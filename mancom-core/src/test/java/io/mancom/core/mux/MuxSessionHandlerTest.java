@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -222,6 +225,74 @@ class MuxSessionHandlerTest {
         assertThat(out(MuxFrame.Type.DATA)).containsExactly(100_000 - 65536 - 10_000);
         assertThat(write.isSuccess()).isTrue();
         s.close();
+    }
+
+    /** Records what each writability event said, as the stream's writer would see it. */
+    private static final class WritabilityLog extends ChannelInboundHandlerAdapter {
+        final List<Boolean> events = new ArrayList<>();
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            events.add(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+    }
+
+    @Test
+    void writabilityFollowsTheCredit() throws Exception {
+        start(NONE, true, false);
+        out();
+        WritabilityLog log = new WritabilityLog();
+        MuxStreamChannel s = session.openStream(null, log).get();
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536]));
+        assertThat(out(MuxFrame.Type.DATA)).containsExactly(30_000, 35_536);
+        // Nothing is queued, but the credit is used up and a write now could only wait: the stream says so.
+        assertThat(s.isWritable()).isFalse();
+        assertThat(s.bytesBeforeUnwritable()).isZero();
+        assertThat(log.events).containsExactly(false);
+        in(frame(1, MuxFrame.Type.WINDOW_UPDATE, 1000));
+        assertThat(s.isWritable()).isTrue();
+        assertThat(log.events).containsExactly(false, true);
+        s.close();
+    }
+
+    @Test
+    void streamsWaitForTheirTurnOnAFullLinkInOrder() throws Exception {
+        start(NONE, true, false);
+        link.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8 * 1024, 30_000)); // one frame fills it
+        out();
+        WritabilityLog logA = new WritabilityLog();
+        WritabilityLog logC = new WritabilityLog();
+        MuxStreamChannel a = session.openStream(null, logA).get();
+        MuxStreamChannel b = session.openStream(null).get();
+        MuxStreamChannel c = session.openStream(null, logC).get();
+        out();
+        a.writeAndFlush(Unpooled.wrappedBuffer(new byte[40_000]));
+        assertThat(link.isWritable()).as("a's frame fills the link until the end of the turn").isFalse();
+        // With credit left and nothing queued, a still waits for a turn: it cannot take another
+        // write that it would only hold.
+        assertThat(a.sendCredit).isPositive();
+        assertThat(a.isWritable()).isFalse();
+        assertThat(logA.events).containsExactly(false);
+        // b never met the full link and is writable; c's write finds the link full: it is kept, and c waits.
+        assertThat(b.isWritable()).isTrue();
+        c.writeAndFlush(Unpooled.wrappedBuffer(new byte[1000]));
+        assertThat(c.isWritable()).isFalse();
+        assertThat(logC.events).containsExactly(false);
+        // The turn ends, the link drains, and the waiting streams get their turns in order.
+        List<MuxFrame> frames = out();
+        assertThat(frames).extracting(MuxFrame::streamId, MuxFrame::length).containsExactly(
+                tuple(1, 40_000),
+                tuple(5, 1000));
+        frames.forEach(MuxFrame::release);
+        assertThat(a.isWritable()).isTrue();
+        assertThat(c.isWritable()).isTrue();
+        assertThat(logA.events).containsExactly(false, true);
+        assertThat(logC.events).containsExactly(false, true);
+        a.close();
+        b.close();
+        c.close();
     }
 
     @Test
