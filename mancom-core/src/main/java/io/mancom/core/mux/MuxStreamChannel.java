@@ -68,9 +68,9 @@ import java.util.ArrayDeque;
  * full link: a write then could only wait, holding its buffer. The writability event comes when it
  * can go on; an event may also come while {@code isWritable()} is still false (the queue drained,
  * the credit has not come back), so handlers read {@code isWritable()} as usual. Writes made while
- * unwritable are still accepted and queued. {@link #shutdownOutput()} sends the queued bytes, then CloseRead ("the peer's
- * read side is done"); {@link #shutdownInput()} sends CloseWrite ("the peer's write side is
- * done") and drops what is buffered. After the peer's CloseWrite, writes fail with a
+ * unwritable are still accepted and queued. {@link #shutdownOutput()} sends the queued bytes, then
+ * CloseRead ("the peer's read side is done"); {@link #shutdownInput()} sends CloseWrite ("the
+ * peer's write side is done") and drops what is buffered. After the peer's CloseWrite, writes fail with a
  * {@link ManComException} saying the peer stopped reading.
  *
  * <h2>Threading</h2>
