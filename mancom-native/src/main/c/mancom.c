@@ -52,6 +52,7 @@ struct mancom_table {
     int (*last_error)(char *buf, int len);
     void (*set_error)(const char *message);
     int (*ping)(void *fn, int n);
+    int (*shutdown_output)(int64_t conn);
 };
 
 enum { ST_NEW, ST_RUNNING, ST_DONE };
@@ -381,6 +382,11 @@ ssize_t mancom_write(mancom_conn conn, const void *buf, size_t len) {
     REQUIRE_ARG("mancom_write", buf);
     if (len > (size_t) INT32_MAX) return fail(MANCOM_EINVAL, "mancom_write: len %zu is over 2 GiB; write in pieces", len);
     return (ssize_t) T.write(conn, buf, (int64_t) len);
+}
+
+int mancom_shutdown_output(mancom_conn conn) {
+    REQUIRE_RUNNING("mancom_shutdown_output");
+    return T.shutdown_output(conn);
 }
 
 int mancom_close(mancom_conn conn) {

@@ -179,10 +179,20 @@ mancom_conn mancom_listen(const char *service, int timeout_ms);
 /* The next connection of the service (listening first if needed). */
 mancom_conn mancom_accept(const char *service, int timeout_ms);
 mancom_conn mancom_connect(const char *service, int timeout_ms);
-/* Bytes read (>= 1), 0 at end of stream, or a negative code (MANCOM_ETIMEOUT loses nothing). */
+/* Bytes read (>= 1), 0 at end of stream, or a negative code (MANCOM_ETIMEOUT loses nothing).
+ * End of stream is the peer closing or half-closing (mancom_shutdown_output, a TCP FIN, a mux
+ * CloseRead); after a half-close the connection can still be written until mancom_close. */
 ssize_t mancom_read(mancom_conn conn, void *buf, size_t len, int timeout_ms);
 /* Queues all len bytes (waiting for room on a blocking connection); len or a negative code. */
 ssize_t mancom_write(mancom_conn conn, const void *buf, size_t len);
+/* Half-close: sends what is queued, then ends this side's output (a TCP FIN; CloseRead on a mux
+ * stream) while reading goes on, so the peer sees end of stream and may still answer. Later
+ * writes fail with MANCOM_ECLOSED. 0, or a negative code: MANCOM_EIO on a link that has no
+ * half-close (a serial line, a USB device). A blocking connection waits until the shutdown is
+ * sent; a callback connection returns at once. A callback connection whose peer half-closes is
+ * closed once what is queued is sent (there is no end-of-input callback): to answer after the
+ * peer's half-close, use a blocking connection. */
+int mancom_shutdown_output(mancom_conn conn);
 /* Sends what is queued, then closes; releases blocking connections and listeners. */
 int mancom_close(mancom_conn conn);
 /* Fills *out with this side (MANCOM_LOCAL) or the other side (MANCOM_REMOTE). */

@@ -90,6 +90,8 @@ public interface BlockingConnection extends Closeable {
     /**
      * Finishes this side's writes and keeps reading: the peer sees end of input after what is
      * queued, and {@code read} here goes on until the peer closes or half-closes too (then -1).
+     * Returns once the shutdown is sent. Later writes throw {@link ManComException} with reason
+     * CLOSED at once ("has shut down its output"), never wait.
      *
      * @throws ManComException with reason IO on a link that has no half-close (serial, USB)
      */

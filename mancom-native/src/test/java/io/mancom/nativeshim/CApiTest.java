@@ -34,12 +34,12 @@ class CApiTest {
             assertThat(p.waitFor(T)).as(p.output()).isZero();
             List<String> out = p.stdout();
             assertThat(out).noneMatch(l -> l.startsWith("FAIL"));
-            assertThat(out).filteredOn(l -> l.startsWith("ok ")).hasSize(70);
+            assertThat(out).filteredOn(l -> l.startsWith("ok ")).hasSize(73);
             assertThat(out).anyMatch(l -> l.startsWith("ok connect unknown service: -11 ") && l.contains("known services: cb, demo, refused, srv"));
             assertThat(out).anyMatch(l -> l.startsWith("ok connect refused: -15 ") && l.contains("connection refused"));
             assertThat(out).anyMatch(l -> l.startsWith("ok read timeout: -16 ") && l.contains("nothing was lost"));
             assertThat(out).anyMatch(l -> l.startsWith("ok write closed handle: -3 ") && l.contains("not a live handle"));
-            assertThat(out).contains("70 checks, 0 failures");
+            assertThat(out).contains("73 checks, 0 failures");
         }
     }
 

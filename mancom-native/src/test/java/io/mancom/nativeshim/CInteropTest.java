@@ -1,13 +1,18 @@
 package io.mancom.nativeshim;
 
 import io.mancom.BlockingConnection;
+import io.mancom.Connection;
+import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.testkit.TestManCom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,6 +121,73 @@ class CInteropTest {
             n += c.read(b, n, len - n, T);
         }
         return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    /** Both ends' config: the service on a plain TCP link, or as a stream of a mux link. */
+    private static String halfCloseServices(String service, int port, boolean mux) {
+        return "mancom.services { " + service + " { endpoint = \"tcp://127.0.0.1:" + port + "\""
+                + (mux ? ", mux = on" : "") + " } }";
+    }
+
+    @ParameterizedTest(name = "mux={0}")
+    @ValueSource(booleans = {false, true})
+    void cClientHalfClosesAndReadsTheJavaServersAnswer(boolean mux) throws Exception {
+        int port = CPrograms.freePort();
+        String services = halfCloseServices("count", port, mux);
+        try (ManCom server = TestManCom.start(services)) {
+            server.registerDataReceiver("count", new DataReceiver() {
+                long count;
+
+                @Override
+                public void onData(Connection c, ByteBuffer data) {
+                    count += data.remaining();
+                }
+
+                @Override
+                public void onInputShutdown(Connection c) {
+                    c.write(ByteBuffer.wrap(("got " + count).getBytes(StandardCharsets.US_ASCII)));
+                    c.close();
+                }
+            });
+            server.awaitReady(T);
+            Path config = CPrograms.config(dir, services);
+            try (CProcess client = CPrograms.start(CPrograms.test("half_close"), config, List.of("client", "count", "300000"))) {
+                assertThat(client.waitFor(T)).as(client.output()).isZero();
+                assertThat(client.stdout()).hasSize(2);
+                assertThat(client.stdout().get(0)).startsWith("late write: connection #")
+                        .endsWith("has shut down its output (shutdownOutput): it can still read, not write");
+                assertThat(client.stdout().get(1)).isEqualTo("reply=got 300000");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "mux={0}")
+    @ValueSource(booleans = {false, true})
+    void cServerAnswersAJavaClientThatHalfCloses(boolean mux) throws Exception {
+        int port = CPrograms.freePort();
+        String services = halfCloseServices("reply", port, mux);
+        Path config = CPrograms.config(dir, services);
+        try (CProcess server = CPrograms.start(CPrograms.test("half_close"), config, List.of("server", "reply"));
+             ManCom client = TestManCom.start(services)) {
+            server.awaitLine("serving 'reply'", T);
+            try (BlockingConnection c = client.connect("reply", T)) {
+                byte[] request = new byte[300_000];
+                for (int i = 0; i < request.length; i++) {
+                    request[i] = (byte) (i % 251);
+                }
+                c.write(request);
+                c.shutdownOutput();
+                byte[] answer = new byte[64];
+                int n = 0;
+                int r;
+                while ((r = c.read(answer, n, answer.length - n, T)) > 0) {
+                    n += r;
+                }
+                assertThat(new String(answer, 0, n, StandardCharsets.US_ASCII)).as(server::output).isEqualTo("got 300000");
+            }
+            assertThat(server.waitFor(T)).as(server.output()).isZero();
+            assertThat(server.stdout()).contains("served 300000");
+        }
     }
 
     @Test

@@ -34,6 +34,11 @@ class CSerialTest {
                 assertThat(client.waitFor(T)).as(client.output()).isZero();
                 assertThat(client.stdout()).containsExactly("hello over serial");
             }
+            // A serial line is one stream of bytes: no half-close, and the error says so.
+            try (CProcess client = CPrograms.start(CPrograms.test("half_close"), config, List.of("client", "echo", "10"))) {
+                assertThat(client.waitFor(T)).as(client.output()).isEqualTo(1);
+                assertThat(client.output()).contains("half_close: shutdown_output: ", "has no half-close");
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
+import io.mancom.ManComException;
 import io.mancom.testkit.TestManCom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,9 +18,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Half-close through the API, on plain TCP and on a mux stream: the side that finished writing
@@ -69,6 +72,8 @@ class HalfCloseTest {
         try (BlockingConnection c = client.connect("count")) {
             c.write(new byte[100_000]);
             c.shutdownOutput();
+            assertThatThrownBy(() -> c.write(new byte[1])).isInstanceOf(ManComException.class)
+                    .hasMessageContaining("has shut down its output (shutdownOutput): it can still read, not write");
             assertThat(new String(readToEnd(c), StandardCharsets.UTF_8)).isEqualTo("got 100000");
         }
     }
@@ -105,7 +110,9 @@ class HalfCloseTest {
         }).get(10, TimeUnit.SECONDS);
         c.write(new byte[12_345]);
         c.shutdownOutput().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        assertThat(c.write(new byte[1]).toCompletableFuture()).isCompletedExceptionally();
+        assertThat(c.write(new byte[1]).toCompletableFuture()).failsWithin(Duration.ZERO)
+                .withThrowableOfType(ExecutionException.class).havingCause()
+                .withMessageContaining("has shut down its output (shutdownOutput): it can still read, not write");
         assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo("got 12345");
         served.get(10, TimeUnit.SECONDS);
     }

@@ -267,6 +267,9 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                 if (eof || !c.isOpen()) {
                     throw failure instanceof IOException io ? io : c.closedException();
                 }
+                if (c.isOutputShut()) {
+                    return; // never writable again (Netty drops the outbound buffer): the write fails, saying why
+                }
                 try {
                     // The writability listener signals; the bounded wait guards against a signal
                     // that raced with this check.

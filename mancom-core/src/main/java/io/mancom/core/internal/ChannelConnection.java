@@ -114,7 +114,12 @@ final class ChannelConnection implements Connection {
     @Override
     public CompletionStage<Void> write(ByteBuffer data) {
         int n = data.remaining();
-        if (closing || outputShut || !channel.isActive()) {
+        if (outputShut) { // first: it is the reason, even if the connection has closed since
+            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.CLOSED,
+                    "connection #" + id + " (service '" + service + "', " + remote + ") has shut down its output "
+                            + "(shutdownOutput): it can still read, not write"));
+        }
+        if (closing || !channel.isActive()) {
             return CompletableFuture.failedFuture(closedException());
         }
         if (queuedBytes.get() + n > maxPending) {
@@ -164,6 +169,11 @@ final class ChannelConnection implements Connection {
     ManComException closedException() {
         return new ManComException(ManComException.Reason.CLOSED,
                 "connection #" + id + " (service '" + service + "', " + remote + ") is closed");
+    }
+
+    /** Whether {@link #shutdownOutput()} was called: writes fail from then on, they never wait. */
+    boolean isOutputShut() {
+        return outputShut;
     }
 
     @Override

@@ -304,6 +304,11 @@ final class Bridge {
             }
 
             @Override
+            public void onInputShutdown(Connection c) {
+                entryOf(c, NativeConnection.Mode.BLOCKING).onInputShutdown(c);
+            }
+
+            @Override
             public void onClose(Connection c, Throwable cause) {
                 entryOf(c, NativeConnection.Mode.BLOCKING).onClose(c, cause);
             }
@@ -403,6 +408,21 @@ final class Bridge {
         }
         try {
             return n.write(buf, len);
+        } catch (Throwable t) {
+            return Errors.fail(t);
+        }
+    }
+
+    int shutdownOutput(long conn) {
+        NativeConnection n = connection("mancom_shutdown_output", conn);
+        if (n == null) {
+            return ErrorCode.EBADHANDLE.code();
+        }
+        if (n.mode == NativeConnection.Mode.BLOCKING && CFunction.inCallback()) {
+            return refuseInCallback("mancom_shutdown_output on a blocking connection");
+        }
+        try {
+            return n.shutdownOutput();
         } catch (Throwable t) {
             return Errors.fail(t);
         }

@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -51,9 +52,13 @@ final class NativeConnection implements DataReceiver {
     private int headOffset;
     private long buffered;
     private boolean eof;
+    private boolean inputEnded; // the peer half-closed: reads end, writes go on
     private Throwable failure;
     private boolean paused;
     private volatile boolean closedByApplication;
+    // Set by mancom_shutdown_output: the connection never turns writable again, so writes must not
+    // wait for it; they go to the connection, which fails them saying why.
+    private volatile boolean outputShut;
 
     NativeConnection(Mode mode) {
         this.mode = mode;
@@ -134,6 +139,25 @@ final class NativeConnection implements DataReceiver {
         PollSignal.signal();
     }
 
+    /**
+     * The peer half-closed: reads return 0 once the buffer is drained, and the connection stays
+     * open for writing until the program closes it (it owns the handle). Not closing here, as the
+     * default does, lets a C server answer a request whose end the client marked with its
+     * half-close.
+     */
+    @Override
+    public void onInputShutdown(Connection c) {
+        bind(c);
+        lock.lock();
+        try {
+            inputEnded = true;
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        PollSignal.signal();
+    }
+
     @Override
     public void onClose(Connection c, Throwable cause) {
         bind(c);
@@ -180,6 +204,9 @@ final class NativeConnection implements DataReceiver {
                 }
                 if (eof) {
                     return failure == null ? 0 : Errors.fail(failure);
+                }
+                if (inputEnded) {
+                    return 0;
                 }
                 if (nanos <= 0) {
                     return Errors.fail(ErrorCode.ETIMEOUT, "mancom_read: no data within " + timeoutMs + " ms on "
@@ -241,7 +268,7 @@ final class NativeConnection implements DataReceiver {
         for (int off = 0; off < len; off += WRITE_CHUNK) {
             lock.lock();
             try {
-                while (!c.isWritable() && c.isOpen() && !closedByApplication) {
+                while (!c.isWritable() && c.isOpen() && !closedByApplication && !outputShut) {
                     writable.await(100, TimeUnit.MILLISECONDS); // re-checks isOpen even if a signal is missed
                 }
             } finally {
@@ -284,6 +311,31 @@ final class NativeConnection implements DataReceiver {
         return len;
     }
 
+    /**
+     * {@code mancom_shutdown_output}: 0 or a negative code. A blocking connection waits until the
+     * queued bytes and the shutdown are sent (as {@code BlockingConnection.shutdownOutput} does); a
+     * callback connection returns at once, since its callers run on the event loop.
+     */
+    int shutdownOutput() throws InterruptedException {
+        Connection c = connection;
+        if (closedByApplication) {
+            return Errors.fail(ErrorCode.ECLOSED, "mancom_shutdown_output: " + describe() + " was closed with mancom_close");
+        }
+        if (c == null || !c.isOpen()) {
+            return (int) closedError("mancom_shutdown_output");
+        }
+        outputShut = true;
+        CompletableFuture<Void> done = c.shutdownOutput().toCompletableFuture();
+        if (mode == Mode.BLOCKING || done.isDone()) {
+            try {
+                done.get();
+            } catch (ExecutionException e) {
+                return Errors.fail(e.getCause());
+            }
+        }
+        return 0;
+    }
+
     /** {@code mancom_close}: marks it closed for C, then closes the link (sending what is queued). */
     void close() {
         closedByApplication = true;
@@ -311,7 +363,7 @@ final class NativeConnection implements DataReceiver {
             if (closedByApplication) {
                 return Bridge.POLLNVAL;
             }
-            if (!chunks.isEmpty() || eof) {
+            if (!chunks.isEmpty() || eof || inputEnded) {
                 r |= Bridge.POLLIN & events;
             }
             if (eof) {

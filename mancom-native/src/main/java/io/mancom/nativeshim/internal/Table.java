@@ -19,7 +19,7 @@ import com.sun.jna.Structure;
  */
 @Structure.FieldOrder({"shutdown", "await_ready", "register_acceptor", "register_data_receiver",
         "connect_async", "unregister", "listen", "accept", "connect", "read", "write", "close", "poll",
-        "endpoint", "last_error", "set_error", "ping"})
+        "endpoint", "last_error", "set_error", "ping", "shutdown_output"})
 public final class Table extends Structure {
     public interface IntFn extends Callback { int invoke(); }
     public interface IntIntFn extends Callback { int invoke(int a); }
@@ -53,6 +53,7 @@ public final class Table extends Structure {
     public LastErrorFn last_error;
     public SetErrorFn set_error;
     public PingFn ping;
+    public CloseFn shutdown_output; // last: added after the others, so older layouts stay a prefix
 
     /** A table whose every entry calls {@code b}, written to native memory. */
     static Table of(Bridge b) {
@@ -74,10 +75,11 @@ public final class Table extends Structure {
         t.last_error = Bridge::lastError;
         t.set_error = Errors::set;
         t.ping = Bridge::ping;
+        t.shutdown_output = b::shutdownOutput;
         CallbackThreadInitializer attachOnce = new CallbackThreadInitializer(true, false, "mancom-c-caller");
         for (Callback cb : new Callback[] {t.shutdown, t.await_ready, t.register_acceptor, t.register_data_receiver,
                 t.connect_async, t.unregister, t.listen, t.accept, t.connect, t.read, t.write, t.close, t.poll,
-                t.endpoint, t.last_error, t.set_error, t.ping}) {
+                t.endpoint, t.last_error, t.set_error, t.ping, t.shutdown_output}) {
             Native.setCallbackThreadInitializer(cb, attachOnce);
         }
         t.write();
