@@ -81,7 +81,9 @@ final class ChannelConnection implements Connection {
     }
 
     /**
-     * Whether reading pauses while the write queue is over its high-water mark. Only for callback
+     * Whether reading pauses while the connection is not writable: its write queue is over its
+     * high-water mark, or (a mux stream) it has no credit left or waits for its turn on a full
+     * link (MuxStreamChannel#isWritable). Only for callback
      * connections a service accepted: if both ends of a link paused their reads on their own
      * full write queues, a full-duplex transfer would wait on itself. Clients keep reading (their
      * writes fail at max-pending instead), and blocking connections need no pause: their writes

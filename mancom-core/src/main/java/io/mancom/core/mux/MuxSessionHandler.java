@@ -468,6 +468,9 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             int n = waitingForLink.size();
             while (n-- > 0 && link.isWritable()) {
                 MuxStreamChannel s = waitingForLink.poll();
+                if (s == null) {
+                    break; // the session ended during the pass (a stream's turn finished a graceful close)
+                }
                 s.waitingForLink = false;
                 if (s.isOpen()) {
                     s.forceFlush(); // what it has queued first

@@ -525,6 +525,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (isRegistered()) {
             forceFlush(); // fails what is queued, with the reason
         }
+        // Nothing to wait for any more: no credit or turn will come, and writes now fail at once.
+        // Writable again, a blocked writer wakes to its failure and reads paused on writability resume.
+        setWritability(LINK_TURN | CREDIT, true);
     }
 
     /**
@@ -571,6 +574,13 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     @Override
     public long bytesBeforeUnwritable() {
         return held == 0 ? super.bytesBeforeUnwritable() : 0;
+    }
+
+    /** While writes are held back, at least 1: no amount drained makes the stream writable by itself. */
+    @Override
+    public long bytesBeforeWritable() {
+        long queued = super.bytesBeforeWritable();
+        return held == 0 ? queued : Math.max(queued, 1);
     }
 
     /** Resumes writing once the link is writable again. */

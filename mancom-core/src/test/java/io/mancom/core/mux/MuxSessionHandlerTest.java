@@ -258,6 +258,64 @@ class MuxSessionHandlerTest {
     }
 
     @Test
+    void aStreamWithoutCreditWhosePeerStopsReadingIsWritableAgainAndItsWritesFail() throws Exception {
+        start(NONE, true, false);
+        out();
+        WritabilityLog log = new WritabilityLog();
+        MuxStreamChannel s = session.openStream(null, log).get();
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536]));
+        out().forEach(MuxFrame::release);
+        assertThat(s.isWritable()).isFalse();
+        // No credit will come after CloseWrite: a writer waiting for writability must wake to its failure.
+        in(frame(1, MuxFrame.Type.CLOSE_WRITE, 0));
+        assertThat(s.isOpen()).isTrue();
+        assertThat(s.isWritable()).isTrue();
+        assertThat(log.events).containsExactly(false, true);
+        ChannelFuture late = s.writeAndFlush(Unpooled.wrappedBuffer(new byte[1]));
+        assertThat(late.cause()).hasMessageContaining("stopped reading");
+        s.close();
+    }
+
+    /** Pauses reading while the stream is not writable, as a served callback connection does. */
+    private static final class PauseWhileUnwritable extends ChannelInboundHandlerAdapter {
+        final List<Object> seen = new ArrayList<>();
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            seen.add(((ByteBuf) msg).readableBytes());
+            ((ByteBuf) msg).release();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            seen.add("inactive");
+        }
+    }
+
+    @Test
+    void aReaderPausedForWritabilityGetsItsDataAndTheCloseWhenThePeerClosesTheStream() throws Exception {
+        start(NONE, true, false);
+        out();
+        PauseWhileUnwritable reader = new PauseWhileUnwritable();
+        MuxStreamChannel s = session.openStream(null, reader).get();
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536])); // the credit is used up: reading pauses
+        out().forEach(MuxFrame::release);
+        assertThat(s.config().isAutoRead()).isFalse();
+        in(data(1, new byte[100]), frame(1, MuxFrame.Type.CLOSE_STREAM, 0));
+        out().forEach(MuxFrame::release);
+        assertThat(reader.seen).containsExactly(100, "inactive");
+        assertThat(s.isOpen()).isFalse();
+    }
+
+    @Test
     void streamsWaitForTheirTurnOnAFullLinkInOrder() throws Exception {
         start(NONE, true, false);
         link.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8 * 1024, 30_000)); // one frame fills it
