@@ -2,7 +2,8 @@
  * libmancom: the C shim of ManCom.
  *
  * mancom_init() boots a JVM in this process with the JNI invocation API and calls the Java
- * bootstrap (io.mancom.nativeshim.internal.Bootstrap.start) once through JNI. The bootstrap
+ * bootstrap (io.mancom.nativeshim.internal.Bootstrap.start) once through JNI (after asking it
+ * the table's size, so that a jar from another version is refused, not trusted). The bootstrap
  * returns the address of a table of JNA callback function pointers (a JNA Structure the Java
  * side keeps alive); from then on every call goes C -> Java through that table, and Java calls
  * the program's callbacks through JNA Functions. There is no other JNI in this file.
@@ -277,8 +278,21 @@ int mancom_init(const mancom_options *o) {
     }
     jmethodID start = (*env)->GetStaticMethodID(env, boot, "start", "(Ljava/lang/String;)J");
     jmethodID failure = (*env)->GetStaticMethodID(env, boot, "failure", "()Ljava/lang/String;");
-    if (start == NULL || failure == NULL) {
+    jmethodID table_size = (*env)->GetStaticMethodID(env, boot, "tableSize", "()I");
+    if (start == NULL || failure == NULL || table_size == NULL) {
         rc = java_failure(env, "Bootstrap does not match this libmancom.so (mixed versions?)");
+        goto out;
+    }
+    /* The table is copied whole below: a jar with a shorter one would leave entries pointing at
+     * whatever follows it. */
+    jint size = (*env)->CallStaticIntMethod(env, boot, table_size);
+    if ((*env)->ExceptionCheck(env)) {
+        rc = java_failure(env, "the Java bootstrap failed");
+        goto out;
+    }
+    if (size < (jint) sizeof T) {
+        rc = fail(MANCOM_EJVM, "mancom_init: the jar's function table has %d bytes, this libmancom.so needs %zu "
+                  "(mixed versions: use the mancom.jar of the same distribution)", (int) size, sizeof T);
         goto out;
     }
     jstring config = NULL;

@@ -1,8 +1,9 @@
 /* half_close.c -- request/response whose request ends with a half-close, blocking style.
  *
  *   half_close client SERVICE N   connects, writes N pattern bytes, mancom_shutdown_output, then
- *                                 checks that a write now fails with MANCOM_ECLOSED and reads the
- *                                 answer to the end of stream; prints "reply=<answer>"
+ *                                 checks that poll reports MANCOM_POLLOUT and a write fails at once
+ *                                 with MANCOM_ECLOSED, and reads the answer to the end of stream;
+ *                                 prints "reply=<answer>"
  *   half_close server SERVICE     accepts one connection, reads to the end of stream (the peer's
  *                                 half-close) counting the bytes and checking the pattern, then
  *                                 writes "got <count>" and closes; prints "served <count>"
@@ -30,6 +31,12 @@ static int client(const char *service, long n) {
         off += (long) take;
     }
     if (mancom_shutdown_output(conn) != 0) return fail("shutdown_output");
+    /* A write no longer waits (it fails at once), so poll says so at once. */
+    mancom_pollitem it = {.conn = conn, .events = MANCOM_POLLOUT};
+    if (mancom_poll(&it, 1, 5000) != 1 || !(it.revents & MANCOM_POLLOUT)) {
+        fprintf(stderr, "half_close: no MANCOM_POLLOUT after shutdown_output (revents %d)\n", it.revents);
+        return 1;
+    }
     ssize_t late = mancom_write(conn, "x", 1);
     if (late != MANCOM_ECLOSED) {
         fprintf(stderr, "half_close: a write after shutdown_output returned %zd\n", late);

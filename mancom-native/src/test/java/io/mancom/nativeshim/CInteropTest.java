@@ -154,8 +154,8 @@ class CInteropTest {
             try (CProcess client = CPrograms.start(CPrograms.test("half_close"), config, List.of("client", "count", "300000"))) {
                 assertThat(client.waitFor(T)).as(client.output()).isZero();
                 assertThat(client.stdout()).hasSize(2);
-                assertThat(client.stdout().get(0)).startsWith("late write: connection #")
-                        .endsWith("has shut down its output (shutdownOutput): it can still read, not write");
+                assertThat(client.stdout().get(0)).startsWith("late write: mancom_write: connection #")
+                        .endsWith("has shut down its output (mancom_shutdown_output): it can still read, not write");
                 assertThat(client.stdout().get(1)).isEqualTo("reply=got 300000");
             }
         }

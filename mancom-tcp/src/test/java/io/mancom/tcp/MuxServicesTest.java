@@ -239,6 +239,9 @@ class MuxServicesTest {
     static final class Relay implements AutoCloseable {
         private final java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
         private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // The client's connect completes in the kernel's backlog, before this relay has accepted and
+        // dialled on: cut() waits for both sockets, or it would cut nothing.
+        private final java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
 
         Relay(io.mancom.TcpAddress target) throws java.io.IOException {
             Thread t = new Thread(() -> {
@@ -247,6 +250,7 @@ class MuxServicesTest {
                     java.net.Socket out = new java.net.Socket(target.host(), target.port());
                     sockets.add(in);
                     sockets.add(out);
+                    connected.countDown();
                     pipe(in, out);
                     pipe(out, in);
                 } catch (java.io.IOException ignored) {
@@ -273,7 +277,12 @@ class MuxServicesTest {
             t.start();
         }
 
-        void cut() throws java.io.IOException {
+        void cut() throws java.io.IOException, InterruptedException {
+            assertThat(connected.await(10, TimeUnit.SECONDS)).as("the relay accepted and dialled on").isTrue();
+            cut(sockets);
+        }
+
+        private static void cut(List<java.net.Socket> sockets) throws java.io.IOException {
             for (java.net.Socket s : sockets) {
                 if (!s.isClosed()) {
                     s.setSoLinger(true, 0);
@@ -284,7 +293,7 @@ class MuxServicesTest {
 
         @Override
         public void close() throws java.io.IOException {
-            cut();
+            cut(sockets);
             server.close();
         }
     }

@@ -264,11 +264,13 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         lock.lock();
         try {
             while (!c.isWritable()) {
+                if (c.isOutputShut()) {
+                    // Never writable again (Netty drops the outbound buffer), and the reason even if
+                    // the connection has closed since: the write fails, saying why.
+                    return;
+                }
                 if (eof || !c.isOpen()) {
                     throw failure instanceof IOException io ? io : c.closedException();
-                }
-                if (c.isOutputShut()) {
-                    return; // never writable again (Netty drops the outbound buffer): the write fails, saying why
                 }
                 try {
                     // The writability listener signals; the bounded wait guards against a signal

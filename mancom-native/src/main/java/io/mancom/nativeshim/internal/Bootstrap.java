@@ -41,6 +41,11 @@ public final class Bootstrap {
         }
     }
 
+    /** The size in bytes of the function table {@link #start} returns; C checks it against its own. */
+    public static int tableSize() {
+        return new Table().size();
+    }
+
     /** Why the last {@link #start} failed. */
     public static String failure() {
         return failure;

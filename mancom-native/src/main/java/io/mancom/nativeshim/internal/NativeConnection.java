@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -56,8 +57,8 @@ final class NativeConnection implements DataReceiver {
     private Throwable failure;
     private boolean paused;
     private volatile boolean closedByApplication;
-    // Set by mancom_shutdown_output: the connection never turns writable again, so writes must not
-    // wait for it; they go to the connection, which fails them saying why.
+    // Set by a successful mancom_shutdown_output: the connection never turns writable again (Netty
+    // drops its outbound buffer), so writes fail at once instead of waiting for it.
     private volatile boolean outputShut;
 
     NativeConnection(Mode mode) {
@@ -250,6 +251,9 @@ final class NativeConnection implements DataReceiver {
         if (closedByApplication) {
             return Errors.fail(ErrorCode.ECLOSED, "mancom_write: " + describe() + " was closed with mancom_close");
         }
+        if (outputShut) { // first: it is the reason, even if the connection has closed since
+            return outputShutError();
+        }
         if (c == null || !c.isOpen()) {
             return closedError("mancom_write");
         }
@@ -274,6 +278,9 @@ final class NativeConnection implements DataReceiver {
             } finally {
                 lock.unlock();
             }
+            if (outputShut && !closedByApplication) {
+                return outputShutError(); // shut down by another thread while this one waited
+            }
             if (closedByApplication || !c.isOpen()) {
                 return closedError("mancom_write");
             }
@@ -283,6 +290,11 @@ final class NativeConnection implements DataReceiver {
             }
         }
         return len;
+    }
+
+    private long outputShutError() {
+        return Errors.fail(ErrorCode.ECLOSED, "mancom_write: " + describe()
+                + " has shut down its output (mancom_shutdown_output): it can still read, not write");
     }
 
     private long closedError(String fn) {
@@ -324,16 +336,32 @@ final class NativeConnection implements DataReceiver {
         if (c == null || !c.isOpen()) {
             return (int) closedError("mancom_shutdown_output");
         }
-        outputShut = true;
         CompletableFuture<Void> done = c.shutdownOutput().toCompletableFuture();
-        if (mode == Mode.BLOCKING || done.isDone()) {
-            try {
-                done.get();
-            } catch (ExecutionException e) {
-                return Errors.fail(e.getCause());
-            }
+        if (!done.isCompletedExceptionally()) {
+            outputShut = true; // not on a link without half-close: there writes go on as before
         }
-        return 0;
+        try {
+            if (mode == Mode.CALLBACK) {
+                if (done.isDone()) {
+                    done.get(); // reports a failure known now; never waits on the event loop
+                }
+                return 0;
+            }
+            // Waits for the queued bytes to go out, but not past the program's own mancom_close.
+            while (true) {
+                try {
+                    done.get(100, TimeUnit.MILLISECONDS);
+                    return 0;
+                } catch (TimeoutException e) {
+                    if (closedByApplication) {
+                        return Errors.fail(ErrorCode.ECLOSED, "mancom_shutdown_output: " + describe()
+                                + " was closed with mancom_close");
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            return Errors.fail(e.getCause());
+        }
     }
 
     /** {@code mancom_close}: marks it closed for C, then closes the link (sending what is queued). */
@@ -376,7 +404,8 @@ final class NativeConnection implements DataReceiver {
             lock.unlock();
         }
         Connection c = connection;
-        if ((events & Bridge.POLLOUT) != 0 && c != null && c.isOpen() && c.isWritable()) {
+        // After mancom_shutdown_output a write does not wait (it fails at once), as poll(2) says of a shut socket.
+        if ((events & Bridge.POLLOUT) != 0 && c != null && c.isOpen() && (c.isWritable() || outputShut)) {
             r |= Bridge.POLLOUT;
         }
         return (short) r;
