@@ -238,14 +238,19 @@ class MuxSessionHandlerTest {
         }
     }
 
+    /** Writes the stream's whole initial credit in two writes, each below its high water mark. */
+    private static void useUpTheCredit(MuxStreamChannel s) {
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
+        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[MuxFrame.MAX_DATA - 30_000]));
+    }
+
     @Test
     void writabilityFollowsTheCredit() throws Exception {
         start(NONE, true, false);
         out();
         WritabilityLog log = new WritabilityLog();
         MuxStreamChannel s = session.openStream(null, log).get();
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536]));
+        useUpTheCredit(s);
         assertThat(out(MuxFrame.Type.DATA)).containsExactly(30_000, 35_536);
         // Nothing is queued, but the credit is used up and a write now could only wait: the stream says so.
         assertThat(s.isWritable()).isFalse();
@@ -263,8 +268,7 @@ class MuxSessionHandlerTest {
         out();
         WritabilityLog log = new WritabilityLog();
         MuxStreamChannel s = session.openStream(null, log).get();
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536]));
+        useUpTheCredit(s);
         out().forEach(MuxFrame::release);
         assertThat(s.isWritable()).isFalse();
         // No credit will come after CloseWrite: a writer waiting for writability must wake to its failure.
@@ -305,8 +309,7 @@ class MuxSessionHandlerTest {
         out();
         PauseWhileUnwritable reader = new PauseWhileUnwritable();
         MuxStreamChannel s = session.openStream(null, reader).get();
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[30_000]));
-        s.writeAndFlush(Unpooled.wrappedBuffer(new byte[35_536])); // the credit is used up: reading pauses
+        useUpTheCredit(s); // reading pauses
         out().forEach(MuxFrame::release);
         assertThat(s.config().isAutoRead()).isFalse();
         in(data(1, new byte[100]), frame(1, MuxFrame.Type.CLOSE_STREAM, 0));
