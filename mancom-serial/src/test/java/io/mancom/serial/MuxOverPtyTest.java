@@ -6,7 +6,7 @@ import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.testkit.PtyPair;
-import io.mancom.testkit.TestManCom;
+import io.mancom.testkit.TestRuntimes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +42,7 @@ class MuxOverPtyTest {
     @TempDir
     Path dir;
     private PtyPair pty;
-    private final List<ManCom> runtimes = new ArrayList<>();
+    private final TestRuntimes runtimes = new TestRuntimes();
 
     @BeforeEach
     void startPty() throws IOException {
@@ -52,17 +52,12 @@ class MuxOverPtyTest {
 
     @AfterEach
     void stop() throws IOException {
-        runtimes.forEach(ManCom::close);
+        runtimes.close();
         if (pty != null) {
             pty.close();
         }
     }
 
-    private ManCom start(String hocon) {
-        ManCom m = TestManCom.start(hocon);
-        runtimes.add(m);
-        return m;
-    }
 
     /** Services on one pty end with mux on; {@code mux} is the body of the mux block. */
     private static String services(Path end, String mux, String extra, String... names) {
@@ -77,11 +72,11 @@ class MuxOverPtyTest {
 
     @Test
     void aHundredConcurrentStreamsWithRandomWriteSizesEachEchoTheirOwnBytes() throws Exception {
-        ManCom b = start(services(pty.b(), "", "", "echo"));
+        ManCom b = runtimes.start(services(pty.b(), "", "", "echo"));
         b.registerDataReceiver("echo", (c, d) -> c.write(d));
         b.awaitReady(T);
         // A serves nothing: its first connect opens its end of the line and the session on it.
-        ManCom a = start(services(pty.a(), "", "", "echo"));
+        ManCom a = runtimes.start(services(pty.a(), "", "", "echo"));
 
         int n = 100;
         Random random = new Random(7);
@@ -130,8 +125,8 @@ class MuxOverPtyTest {
     @ParameterizedTest(name = "roles {0} / {1}")
     @CsvSource({"auto, auto", "initiator, responder", "responder, initiator"})
     void twoServicesOnOnePtyPairEachReachedByNameInBothDirections(String roleA, String roleB) throws Exception {
-        ManCom a = start(services(pty.a(), "role = " + roleA, "", "upper", "reverse"));
-        ManCom b = start(services(pty.b(), "role = " + roleB, "", "upper", "reverse"));
+        ManCom a = runtimes.start(services(pty.a(), "role = " + roleA, "", "upper", "reverse"));
+        ManCom b = runtimes.start(services(pty.b(), "role = " + roleB, "", "upper", "reverse"));
         serveTagged(a, "A");
         serveTagged(b, "B");
         a.awaitReady(T);
@@ -173,8 +168,8 @@ class MuxOverPtyTest {
     @Test
     void aLostLineEndsEveryStreamOnceWithACauseAndTheSessionIsRebuiltWhenItReturns() throws Exception {
         String reconnect = "reconnect { initial-delay = 20ms, max-delay = 200ms }";
-        ManCom a = start(services(pty.a(), "", reconnect, "echo"));
-        ManCom b = start(services(pty.b(), "", reconnect, "echo"));
+        ManCom a = runtimes.start(services(pty.a(), "", reconnect, "echo"));
+        ManCom b = runtimes.start(services(pty.b(), "", reconnect, "echo"));
         List<Object[]> serverCloses = new CopyOnWriteArrayList<>();
         for (ManCom m : List.of(a, b)) {
             m.registerDataReceiver("echo", new DataReceiver() {

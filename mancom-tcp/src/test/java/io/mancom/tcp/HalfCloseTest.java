@@ -6,7 +6,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
-import io.mancom.testkit.TestManCom;
+import io.mancom.testkit.TestRuntimes;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.AfterEach;
@@ -15,8 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -30,18 +28,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class HalfCloseTest {
     private static final Duration T = Duration.ofSeconds(10);
-    private final List<ManCom> runtimes = new ArrayList<>();
+    private final TestRuntimes runtimes = new TestRuntimes();
 
     @AfterEach
     void close() {
-        runtimes.forEach(ManCom::close);
+        runtimes.close();
     }
 
-    private ManCom start(String hocon) {
-        ManCom m = TestManCom.start(hocon);
-        runtimes.add(m);
-        return m;
-    }
 
     private static String service(String endpoint, boolean mux) {
         return "mancom.services.count { endpoint = \"" + endpoint + "\", mux = " + (mux ? "on" : "off") + " }";
@@ -50,7 +43,7 @@ class HalfCloseTest {
     @ParameterizedTest(name = "mux {0}")
     @ValueSource(booleans = {false, true})
     void aClientThatFinishedWritingStillGetsTheAnswer(boolean mux) throws Exception {
-        ManCom server = start(service("tcp://127.0.0.1:0", mux));
+        ManCom server = runtimes.start(service("tcp://127.0.0.1:0", mux));
         // Counts what it gets; answers only when the client has finished writing.
         server.registerDataReceiver("count", new DataReceiver() {
             long n;
@@ -68,7 +61,7 @@ class HalfCloseTest {
         });
         server.awaitReady(T);
         EndPoint bound = server.boundEndPoint("count").orElseThrow();
-        ManCom client = start(service(bound.toString(), mux));
+        ManCom client = runtimes.start(service(bound.toString(), mux));
         try (BlockingConnection c = client.connect("count")) {
             c.write(new byte[100_000]);
             c.shutdownOutput();
@@ -81,7 +74,7 @@ class HalfCloseTest {
     @ParameterizedTest(name = "mux {0}")
     @ValueSource(booleans = {false, true})
     void aBlockingServerReadsToTheEndThenAnswers(boolean mux) throws Exception {
-        ManCom server = start(service("tcp://127.0.0.1:0", mux));
+        ManCom server = runtimes.start(service("tcp://127.0.0.1:0", mux));
         EndPoint bound = server.listen("count", T);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try (BlockingConnection s = server.accept("count", T)) {
@@ -91,7 +84,7 @@ class HalfCloseTest {
                 throw new RuntimeException(e);
             }
         });
-        ManCom client = start(service(bound.toString(), mux));
+        ManCom client = runtimes.start(service(bound.toString(), mux));
         CompletableFuture<String> answer = new CompletableFuture<>();
         Connection c = client.connectAsync("count", new DataReceiver() {
             final ByteArrayOutputStream got = new ByteArrayOutputStream();

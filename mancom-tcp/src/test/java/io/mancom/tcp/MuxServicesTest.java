@@ -7,7 +7,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
-import io.mancom.testkit.TestManCom;
+import io.mancom.testkit.TestRuntimes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,18 +29,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Services that share one TCP connection through the mux, in two runtimes talking over loopback. */
 class MuxServicesTest {
     private static final Duration T = Duration.ofSeconds(10);
-    private final List<ManCom> runtimes = new ArrayList<>();
+    private final TestRuntimes runtimes = new TestRuntimes();
 
     @AfterEach
     void close() {
-        runtimes.forEach(ManCom::close);
+        runtimes.close();
     }
 
-    private ManCom start(String hocon) {
-        ManCom m = TestManCom.start(hocon);
-        runtimes.add(m);
-        return m;
-    }
 
     private static String services(String endpoint, String... names) {
         StringBuilder sb = new StringBuilder();
@@ -58,7 +53,7 @@ class MuxServicesTest {
 
     @Test
     void twoServicesOnOnePortEachReachedByName() throws Exception {
-        ManCom server = start(services("tcp://127.0.0.1:0", "upper", "reverse"));
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "upper", "reverse"));
         Set<EndPoint> peers = ConcurrentHashMap.newKeySet();
         server.registerDataReceiver("upper", (c, d) -> {
             peers.add(c.remote());
@@ -71,7 +66,7 @@ class MuxServicesTest {
         EndPoint bound = serve(server);
         assertThat(server.boundEndPoint("reverse")).contains(bound);
 
-        ManCom client = start(services(bound.toString(), "upper", "reverse"));
+        ManCom client = runtimes.start(services(bound.toString(), "upper", "reverse"));
         try (BlockingConnection up = client.connect("upper"); BlockingConnection rev = client.connect("reverse")) {
             up.write("hello".getBytes(StandardCharsets.UTF_8));
             rev.write("hello".getBytes(StandardCharsets.UTF_8));
@@ -86,14 +81,14 @@ class MuxServicesTest {
         // The block form: `mux = on` followed by `mux.max-streams = ...` in one file would replace
         // the switch with a block that lacks `enabled`.
         String bigMux = "mancom.services.echo.mux { enabled = on, max-streams = 2000 }\n";
-        ManCom server = start(services("tcp://127.0.0.1:0", "echo") + bigMux);
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "echo") + bigMux);
         Set<EndPoint> peers = ConcurrentHashMap.newKeySet();
         server.registerDataReceiver("echo", (c, d) -> {
             peers.add(c.remote());
             c.write(d);
         });
         EndPoint bound = serve(server);
-        ManCom client = start(services(bound.toString(), "echo") + bigMux);
+        ManCom client = runtimes.start(services(bound.toString(), "echo") + bigMux);
 
         int n = 1000;
         Random random = new Random(42);
@@ -125,7 +120,7 @@ class MuxServicesTest {
 
     @Test
     void theServerOpensAStreamToTheClient() throws Exception {
-        ManCom server = start(services("tcp://127.0.0.1:0", "hello", "push"));
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "hello", "push"));
         CompletableFuture<Connection> pushed = new CompletableFuture<>();
         server.registerAcceptor("hello", c -> server.connectAsync("push", (conn, d) -> { }, c)
                 .whenComplete((p, err) -> {
@@ -140,7 +135,7 @@ class MuxServicesTest {
         EndPoint bound = serve(server);
 
         // The client takes "push" streams over the link it dials, without listening itself.
-        ManCom client = start(services(bound.toString(), "hello", "push") + "mancom.services.push.listen = off");
+        ManCom client = runtimes.start(services(bound.toString(), "hello", "push") + "mancom.services.push.listen = off");
         CompletableFuture<byte[]> got = new CompletableFuture<>();
         client.registerDataReceiver("push", collector(15, got));
         client.awaitReady(T);
@@ -153,10 +148,10 @@ class MuxServicesTest {
 
     @Test
     void aStreamToAServiceTheServerDoesNotServeClosesAtOnce() throws Exception {
-        ManCom server = start(services("tcp://127.0.0.1:0", "served", "unserved"));
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "served", "unserved"));
         server.registerDataReceiver("served", (c, d) -> c.write(d));
         EndPoint bound = serve(server);
-        ManCom client = start(services(bound.toString(), "served", "unserved"));
+        ManCom client = runtimes.start(services(bound.toString(), "served", "unserved"));
         try (BlockingConnection c = client.connect("unserved")) {
             assertThat(c.read(new byte[1], T)).isEqualTo(-1);
         }
@@ -164,7 +159,7 @@ class MuxServicesTest {
 
     @Test
     void blockingAcceptOnAMuxService() throws Exception {
-        ManCom server = start(services("tcp://127.0.0.1:0", "echo"));
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "echo"));
         EndPoint bound = server.listen("echo", T);
         CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
             try (BlockingConnection s = server.accept("echo", T)) {
@@ -177,7 +172,7 @@ class MuxServicesTest {
                 throw new RuntimeException(e);
             }
         });
-        ManCom client = start(services(bound.toString(), "echo"));
+        ManCom client = runtimes.start(services(bound.toString(), "echo"));
         byte[] payload = EchoTest.randomBytes(1 << 20, 9);
         try (BlockingConnection c = client.connect("echo")) {
             // Read while writing: with bounded buffers on every hop, an echo client that writes
@@ -197,7 +192,7 @@ class MuxServicesTest {
 
     @Test
     void servicesSharingAnEndpointMustAllHaveMuxOn() {
-        assertThatThrownBy(() -> start("mancom.services.a { endpoint = \"tcp://127.0.0.1:7071\", mux = on }\n"
+        assertThatThrownBy(() -> runtimes.start("mancom.services.a { endpoint = \"tcp://127.0.0.1:7071\", mux = on }\n"
                 + "mancom.services.b { endpoint = \"tcp://127.0.0.1:7071\" }"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("services a, b all use endpoint tcp://127.0.0.1:7071, but 'b' has mux off");
@@ -205,12 +200,12 @@ class MuxServicesTest {
 
     @Test
     void losingTheLinkClosesEveryStreamWithTheCause() throws Exception {
-        ManCom server = start(services("tcp://127.0.0.1:0", "echo"));
+        ManCom server = runtimes.start(services("tcp://127.0.0.1:0", "echo"));
         server.registerDataReceiver("echo", (c, d) -> c.write(d));
         EndPoint bound = serve(server);
         try (Relay relay = new Relay((io.mancom.TcpAddress) bound.address())) {
             // The client dials the relay; cutting the relay is losing the link mid-session.
-            ManCom client = start(services("tcp://127.0.0.1:" + relay.port(), "echo"));
+            ManCom client = runtimes.start(services("tcp://127.0.0.1:" + relay.port(), "echo"));
             List<CompletableFuture<Throwable>> closes = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 CompletableFuture<Throwable> closed = new CompletableFuture<>();

@@ -7,7 +7,7 @@ import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.testkit.TestManCom;
+import io.mancom.testkit.TestRuntimes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,12 +38,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class UsbEndToEndTest {
     private static final String PROBE = "mancom.services.probe { endpoint = \"usb://16c0:05dc\", reconnect { initial-delay = 10ms, max-delay = 50ms } }\n";
 
-    private final List<ManCom> runtimes = new ArrayList<>();
+    private final TestRuntimes runtimes = new TestRuntimes();
     private final List<InMemoryUsb> buses = new ArrayList<>();
 
     @AfterEach
     void close() {
-        runtimes.forEach(ManCom::close);
+        runtimes.close();
         buses.forEach(InMemoryUsb::close);
     }
 
@@ -53,17 +53,12 @@ class UsbEndToEndTest {
         return b;
     }
 
-    private ManCom start(String hocon) {
-        ManCom m = TestManCom.start(hocon);
-        runtimes.add(m);
-        return m;
-    }
 
     @Test
     void callbacksEchoThroughTheDevice() throws Exception {
         InMemoryUsb bus = bus(true);
         bus.plug(echoDevice());
-        ManCom m = start(bus.backendConfig() + PROBE);
+        ManCom m = runtimes.start(bus.backendConfig() + PROBE);
         CompletableFuture<byte[]> got = new CompletableFuture<>();
         m.registerAcceptor("probe", c -> c.write("ping over usb".getBytes(StandardCharsets.US_ASCII)));
         m.registerDataReceiver("probe", collector(13, got));
@@ -75,7 +70,7 @@ class UsbEndToEndTest {
     void aBlockingClientEchoesAMegabyteByteExact() throws Exception {
         InMemoryUsb bus = bus(true);
         InMemoryUsb.Device d = bus.plug(echoDevice());
-        ManCom m = start(bus.backendConfig() + PROBE);
+        ManCom m = runtimes.start(bus.backendConfig() + PROBE);
         byte[] payload = random(1 << 20, 7);
         try (BlockingConnection c = m.connect("probe")) {
             assertThat(c.remote().toString()).isEqualTo("usb://16c0:05dc?interface=0&bus=1&address=2&in=0x81&out=0x02");
@@ -96,7 +91,7 @@ class UsbEndToEndTest {
     @ValueSource(booleans = {true, false})
     void aDevicePluggedInIsAcceptedAndUnpluggingClosesItOnceUntilItReturns(boolean events) throws Exception {
         InMemoryUsb bus = bus(events);
-        ManCom m = start(bus.backendConfig() + "mancom.usb.poll-interval = 10ms\n" + PROBE);
+        ManCom m = runtimes.start(bus.backendConfig() + "mancom.usb.poll-interval = 10ms\n" + PROBE);
         BlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
         List<Throwable> closes = new CopyOnWriteArrayList<>();
         BlockingQueue<Connection> closed = new LinkedBlockingQueue<>();
@@ -140,7 +135,7 @@ class UsbEndToEndTest {
     void libusbThatCannotStartIsReportedByAwaitReady() {
         InMemoryUsb bus = bus(true);
         bus.failStart = true;
-        ManCom m = start(bus.backendConfig() + PROBE);
+        ManCom m = runtimes.start(bus.backendConfig() + PROBE);
         m.registerDataReceiver("probe", (c, d) -> { });
         assertThatThrownBy(() -> m.awaitReady(Duration.ofMillis(300)))
                 .hasMessageContaining("memory cannot start (LIBUSB_ERROR_OTHER: libusb_init failed: Other error)");
@@ -148,20 +143,20 @@ class UsbEndToEndTest {
 
     @Test
     void badUsbSettingsAreConfigErrorsNamingTheKey() {
-        ManCom m = start("mancom.usb.backend = nosuch\n" + PROBE);
+        ManCom m = runtimes.start("mancom.usb.backend = nosuch\n" + PROBE);
         assertThatThrownBy(() -> {
             m.registerDataReceiver("probe", (c, d) -> { });
             m.awaitReady(Duration.ofSeconds(2));
         }).hasStackTraceContaining("mancom.usb.backend")
                 .hasStackTraceContaining("expected one of the installed USB backends: libusb, memory");
 
-        ManCom m2 = start("mancom.usb.hotplug = sometimes\n" + PROBE);
+        ManCom m2 = runtimes.start("mancom.usb.hotplug = sometimes\n" + PROBE);
         assertThatThrownBy(() -> {
             m2.registerDataReceiver("probe", (c, d) -> { });
             m2.awaitReady(Duration.ofSeconds(2));
         }).hasStackTraceContaining("mancom.usb.hotplug");
 
-        assertThatThrownBy(() -> start("mancom.services.x { endpoint = \"usb://16c0:05dc?interface=300\" }"))
+        assertThatThrownBy(() -> runtimes.start("mancom.services.x { endpoint = \"usb://16c0:05dc?interface=300\" }"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("interface=300 is out of range 0..255");
     }
 
