@@ -1,20 +1,25 @@
 package io.mancom.cli;
 
-import io.mancom.cli.internal.ManComCommand;
+import io.mancom.cli.internal.BenchNotInstalled;
+import io.mancom.cli.internal.ExitCode;
 import io.mancom.cli.internal.Failures;
+import io.mancom.cli.internal.ManComCommand;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.ServiceLoader;
 
 /**
- * The {@code mancom} command: {@code demo}, {@code serve}, {@code config check}, {@code bench tcp}
- * and {@code ports}. {@code mancom --help} and {@code mancom COMMAND --help} describe each.
+ * The {@code mancom} command: {@code demo}, {@code serve}, {@code config check}, {@code ports} and
+ * {@code help}, plus the subcommands other jars add ({@link ManComSubcommand}: {@code bench} when the
+ * mancom-bench jar is on the class path). {@code mancom --help} and {@code mancom help COMMAND}
+ * describe each.
  *
  * <h2>Exit codes</h2>
- * {@value #OK} on success, {@value #CONFIG} when the configuration is invalid (the message names
- * the file, line and key), {@value #FAILURE} for every other error, including a mistyped command
- * line. Errors are one line on standard error; {@code --verbose} adds the stack trace and raises
- * the log level from {@code warn} to {@code debug} for ManCom's own loggers.
+ * 0 ({@link #OK}) on success, and when {@code serve} is stopped by SIGTERM or SIGINT; 2
+ * ({@link #CONFIG}) when the configuration is invalid (the message names the file, line and key);
+ * 1 ({@link #FAILURE}) for every other error, including a mistyped command line. Errors are one
+ * line on standard error; {@code --verbose} adds the stack trace and raises the log level.
  *
  * <h2>Embedding</h2>
  * {@link #run} runs a command line in this process with the given output streams and returns the
@@ -23,11 +28,11 @@ import java.io.PrintWriter;
  */
 public final class Main {
     /** The exit code of a command that did what it was asked. */
-    public static final int OK = 0;
+    public static final int OK = ExitCode.OK.code();
     /** The exit code of any failure other than bad configuration. */
-    public static final int FAILURE = 1;
+    public static final int FAILURE = ExitCode.FAILURE.code();
     /** The exit code of a configuration error. */
-    public static final int CONFIG = 2;
+    public static final int CONFIG = ExitCode.CONFIG.code();
 
     private Main() {
     }
@@ -51,6 +56,13 @@ public final class Main {
     /** The picocli command line of {@code mancom}, writing to {@code out} and {@code err}. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new ManComCommand());
+        for (ManComSubcommand s : ServiceLoader.load(ManComSubcommand.class, Main.class.getClassLoader())) {
+            cl.addSubcommand(s);
+        }
+        if (!cl.getSubcommands().containsKey("bench")) {
+            // Say where the benchmarks went instead of "unmatched argument".
+            cl.addSubcommand(new BenchNotInstalled());
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler(Failures::onBadCommandLine);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Not thread-safe; one test drives a pair. {@link #close()} kills socat. Needs the
  * {@code socat} command ({@code apt-get install socat}); {@link #available()} says whether it is
- * there.
+ * there. The serial benchmark (mancom-bench) uses it too, so tests and figures run on the same pair.
  */
 public final class PtyPair implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
@@ -50,6 +51,26 @@ public final class PtyPair implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * The first line of {@code socat -V} that names the version (for example {@code socat version
+     * 1.8.0.0 on ...}), or empty when socat cannot be run. Benchmarks print it beside their figures.
+     */
+    public static Optional<String> socatVersion() {
+        try {
+            Process p = new ProcessBuilder("socat", "-V").redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return Optional.empty();
+            }
+            return Optional.of(text.lines().filter(l -> l.startsWith("socat version")).findFirst().orElse("socat").strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
         }
     }
 

@@ -2,7 +2,6 @@ package io.mancom.cli.internal;
 
 import io.mancom.ConfigException;
 import io.mancom.ManComException;
-import io.mancom.cli.Main;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -25,10 +24,10 @@ public final class Failures {
         CommandLine cl = e.getCommandLine();
         String name = cl.getCommandSpec().qualifiedName();
         cl.getErr().println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
-        return Main.FAILURE;
+        return ExitCode.FAILURE.code();
     }
 
-    /** A command failed: bad configuration exits {@link Main#CONFIG}, anything else {@link Main#FAILURE}. */
+    /** A command failed: bad configuration exits {@link ExitCode#CONFIG}, anything else {@link ExitCode#FAILURE}. */
     public static int onFailure(Exception e, CommandLine cl, ParseResult parsed) {
         PrintWriter err = cl.getErr();
         Throwable t = unwrap(e);
@@ -45,7 +44,7 @@ public final class Failures {
             t.printStackTrace(err);
         }
         err.flush();
-        return t instanceof ConfigException ? Main.CONFIG : Main.FAILURE;
+        return (t instanceof ConfigException ? ExitCode.CONFIG : ExitCode.FAILURE).code();
     }
 
     private static String describe(Throwable t) {

@@ -1,7 +1,7 @@
 package io.mancom.cli.internal;
 
-import io.mancom.cli.Main;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -10,13 +10,17 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** The top-level {@code mancom} command; it only holds the subcommands and the global options. */
+/**
+ * The top-level {@code mancom} command; it only holds the subcommands and the global options.
+ * {@code bench} is added by {@code io.mancom.cli.Main} (from the mancom-bench jar, or a stub saying
+ * where it is). The exit codes in the footer are {@link ExitCode}'s.
+ */
 @Command(name = "mancom",
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Managed communication: one API for TCP, serial lines and USB.",
-        subcommands = {DemoCommand.class, ServeCommand.class, ConfigCommand.class, BenchCommand.class, PortsCommand.class},
-        footer = {"", "Exit codes: " + Main.OK + " success, " + Main.CONFIG + " bad configuration, " + Main.FAILURE + " any other error.",
+        subcommands = {DemoCommand.class, ServeCommand.class, ConfigCommand.class, PortsCommand.class, HelpCommand.class},
+        footer = {"", "Exit codes: 0 success (serve: also stopped by SIGTERM or SIGINT), 2 bad configuration, 1 any other error.",
                 "Configuration: reference.conf < /etc/mancom/mancom.conf < /etc/mancom/conf.d/*.conf"
                         + " < $XDG_CONFIG_HOME/mancom/mancom.conf < $MANCOM_CONFIG < -Dmancom.*"})
 public final class ManComCommand implements Callable<Integer> {
@@ -38,6 +42,6 @@ public final class ManComCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of demo, serve, config, bench, ports");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of demo, serve, config, ports, bench, help");
     }
 }

@@ -5,7 +5,9 @@ import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
+import io.mancom.testkit.PtyPair;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -77,13 +79,11 @@ public final class SerialBenchCommand implements Callable<Integer> {
             description = "Bytes per write (default ${DEFAULT-VALUE}).")
     private int chunk;
 
-    @Option(names = "--runs", defaultValue = "5", paramLabel = "R",
-            description = "Runs; each measures all four ways once (default ${DEFAULT-VALUE}).")
-    private int runs;
+    @Mixin
+    private BenchOptions.Runs runs = new BenchOptions.Runs(5);
 
-    @Option(names = "--io-threads", paramLabel = "N",
-            description = "Event-loop threads of the runtime (default: half the CPUs, at least 1).")
-    private Integer ioThreads;
+    @Mixin
+    private BenchOptions.Threads threads = new BenchOptions.Threads();
 
     @Option(names = "--timeout", defaultValue = "60", paramLabel = "S",
             description = "Seconds one transfer may take before the benchmark gives up (default ${DEFAULT-VALUE}).")
@@ -103,17 +103,18 @@ public final class SerialBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        String socat = SocatPair.version();
+        String socat = PtyPair.socatVersion().orElse(null);
         if (socat == null) {
             throw new IOException("bench serial needs socat, which is not installed or cannot be run: install it"
                     + " (apt-get install socat, dnf install socat, brew install socat) and run again");
         }
-        int threads = ioThreads != null ? ioThreads : BenchKit.defaultThreads();
+        int threads = this.threads.threads();
+        int runs = this.runs.runs();
         PrintWriter out = spec.commandLine().getOut();
         byte[] data = new byte[size];
         new Random(42).nextBytes(data);
         Path dir = Files.createTempDirectory("mancom-bench-serial");
-        try (SocatPair pty = SocatPair.start(dir)) {
+        try (PtyPair pty = PtyPair.start(dir)) {
             Ways ways = new Ways(pty, data, chunk, threads, Duration.ofSeconds(timeoutSeconds));
             ways.check();
             out.println("ManCom serial benchmark (socat pty pair, one direction at a time)");
@@ -177,12 +178,8 @@ public final class SerialBenchCommand implements Callable<Integer> {
         if (chunk < 1 || chunk > 16 << 20) {
             problems.add("--chunk must be from 1 to 16777216: " + chunk);
         }
-        if (runs < 1 || runs > 1000) {
-            problems.add("--runs must be from 1 to 1000: " + runs);
-        }
-        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
-            problems.add("--io-threads must be from 1 to 256: " + ioThreads);
-        }
+        runs.validate(problems);
+        threads.validate(problems);
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
             problems.add("--timeout must be from 1 to 3600: " + timeoutSeconds);
         }
@@ -201,13 +198,13 @@ public final class SerialBenchCommand implements Callable<Integer> {
 
     /** The four ways of moving the bytes over one pty pair. */
     private static final class Ways {
-        private final SocatPair pty;
+        private final PtyPair pty;
         private final byte[] data;
         private final int chunk;
         private final int threads;
         private final Duration timeout;
 
-        Ways(SocatPair pty, byte[] data, int chunk, int threads, Duration timeout) {
+        Ways(PtyPair pty, byte[] data, int chunk, int threads, Duration timeout) {
             this.pty = pty;
             this.data = data;
             this.chunk = chunk;

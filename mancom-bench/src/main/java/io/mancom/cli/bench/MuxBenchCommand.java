@@ -7,6 +7,7 @@ import io.mancom.ManCom;
 import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -64,25 +65,18 @@ public final class MuxBenchCommand implements Callable<Integer> {
             description = "Stream counts to measure (default ${DEFAULT-VALUE}).")
     private List<Integer> streams;
 
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
-            description = "Measured seconds per measurement (default ${DEFAULT-VALUE}).")
-    private double seconds;
-
-    @Option(names = "--warmup", defaultValue = "0.5", paramLabel = "S",
-            description = "Seconds of load before each measurement starts (default ${DEFAULT-VALUE}).")
-    private double warmup;
-
-    @Option(names = "--runs", defaultValue = "3", paramLabel = "R",
-            description = "Runs; each measures every stream count and the baseline (default ${DEFAULT-VALUE}).")
-    private int runs;
-
     @Option(names = "--size", defaultValue = "65536", paramLabel = "BYTES",
             description = "Bytes per write (default ${DEFAULT-VALUE}).")
     private int size;
 
-    @Option(names = "--io-threads", paramLabel = "N",
-            description = "Event-loop threads of each runtime (default: half the CPUs, at least 1).")
-    private Integer ioThreads;
+    @Mixin
+    private BenchOptions.Timing timing = new BenchOptions.Timing(2, 0.5);
+
+    @Mixin
+    private BenchOptions.Runs runs = new BenchOptions.Runs(3);
+
+    @Mixin
+    private BenchOptions.Threads threads = new BenchOptions.Threads();
 
     /** One run at one stream count. */
     private record Row(int streams, double tcp, double mux) {
@@ -94,11 +88,14 @@ public final class MuxBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        int threads = ioThreads != null ? ioThreads : BenchKit.defaultThreads();
+        int threads = this.threads.threads();
+        int runs = this.runs.runs();
+        double warmup = timing.warmup();
+        double seconds = timing.seconds();
         int maxStreams = streams.stream().mapToInt(Integer::intValue).max().orElse(1);
         PrintWriter out = spec.commandLine().getOut();
-        long warmupNanos = (long) (warmup * 1e9);
-        long measureNanos = (long) (seconds * 1e9);
+        long warmupNanos = timing.warmupNanos();
+        long measureNanos = timing.measureNanos();
 
         try (Pair pair = new Pair(threads, maxStreams, size)) {
             pair.check();
@@ -165,21 +162,12 @@ public final class MuxBenchCommand implements Callable<Integer> {
         if (streams == null || streams.isEmpty() || streams.stream().anyMatch(n -> n == null || n < 1 || n > 100_000)) {
             problems.add("--streams must list counts from 1 to 100000: " + streams);
         }
-        if (!(seconds > 0) || seconds > 3600) {
-            problems.add("--seconds must be above 0 and at most 3600: " + seconds);
-        }
-        if (!(warmup >= 0) || warmup > 3600) {
-            problems.add("--warmup must be from 0 to 3600: " + warmup);
-        }
-        if (runs < 1 || runs > 1000) {
-            problems.add("--runs must be from 1 to 1000: " + runs);
-        }
+        timing.validate(problems);
+        runs.validate(problems);
         if (size < 1 || size > 16 << 20) {
             problems.add("--size must be from 1 to 16777216: " + size);
         }
-        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
-            problems.add("--io-threads must be from 1 to 256: " + ioThreads);
-        }
+        threads.validate(problems);
         if (!problems.isEmpty()) {
             throw new ParameterException(spec.commandLine(), String.join("; ", problems));
         }

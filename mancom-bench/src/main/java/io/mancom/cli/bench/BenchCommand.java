@@ -1,9 +1,6 @@
-package io.mancom.cli.internal;
+package io.mancom.cli.bench;
 
-import io.mancom.cli.bench.MuxBenchCommand;
-import io.mancom.cli.bench.MuxIdleBenchCommand;
-import io.mancom.cli.bench.SerialBenchCommand;
-import io.mancom.cli.bench.TcpBenchCommand;
+import io.mancom.cli.ManComSubcommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -11,12 +8,16 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code mancom bench}: the benchmarks (TCP echo, serial line, mux throughput, mux idle streams). */
+/**
+ * {@code mancom bench}: the benchmarks (TCP echo, serial line, mux throughput, mux idle streams).
+ * Found by {@code io.mancom.cli.Main} as a {@link ManComSubcommand} when this jar (mancom-bench) is
+ * on the class path; the production CLI jar does not carry the benchmarks.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ManCom against plain Netty, in one process.",
         subcommands = {TcpBenchCommand.class, SerialBenchCommand.class, MuxBenchCommand.class,
                 MuxIdleBenchCommand.class})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Spec
     private CommandSpec spec;
 

@@ -8,6 +8,7 @@ import io.mancom.TcpAddress;
 import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -87,14 +88,13 @@ public final class MuxIdleBenchCommand implements Callable<Integer> {
             description = "Also print the K classes whose instances grew most per stream (a class histogram diff).")
     private int histogram;
 
-    @Option(names = "--io-threads", paramLabel = "N",
-            description = "Event-loop threads of each runtime (default: half the CPUs, at least 1).")
-    private Integer ioThreads;
+    @Mixin
+    private BenchOptions.Threads threads = new BenchOptions.Threads();
 
     @Override
     public Integer call() throws Exception {
         validate();
-        int threads = ioThreads != null ? ioThreads : BenchKit.defaultThreads();
+        int threads = this.threads.threads();
         PrintWriter out = spec.commandLine().getOut();
         out.println("ManCom mux idle-stream heap (loopback TCP, one session)");
         out.printf(Locale.ROOT, "  streams   %d idle streams; used heap after full GC (MemoryMXBean), before and after%n", streams);
@@ -141,9 +141,7 @@ public final class MuxIdleBenchCommand implements Callable<Integer> {
         if (histogram < 0 || histogram > 1000) {
             problems.add("--histogram must be from 0 to 1000: " + histogram);
         }
-        if (ioThreads != null && (ioThreads < 1 || ioThreads > 256)) {
-            problems.add("--io-threads must be from 1 to 256: " + ioThreads);
-        }
+        threads.validate(problems);
         if (!problems.isEmpty()) {
             throw new ParameterException(spec.commandLine(), String.join("; ", problems));
         }
