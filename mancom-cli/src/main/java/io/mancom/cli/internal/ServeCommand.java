@@ -2,11 +2,13 @@ package io.mancom.cli.internal;
 
 import io.mancom.ConfigException;
 import io.mancom.DataReceiver;
+import io.mancom.EndPoint;
+import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.core.config.ConfigLoader;
 import io.mancom.core.config.RuntimeSettings;
 import io.mancom.core.config.ServiceSettings;
-import io.mancom.core.internal.ManComRuntime;
+import io.mancom.spi.TransportProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,6 +18,12 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,18 +32,38 @@ import java.util.concurrent.TimeUnit;
  * {@code mancom serve}: runs every configured service with its built-in handler ({@code handler =
  * echo | discard}) until the process is interrupted or terminated.
  *
- * <p>The shutdown hook only asks the command to stop and waits for it: the command's own thread
- * closes the runtime, so closing happens once, in one place, whether the stop came from a signal
- * or from {@link #stop()}.
+ * <h2>Lifecycle</h2>
+ * The configuration is read (for each service's handler) and the runtime started through the
+ * public API ({@link ManCom.Builder#start()}) before anything process-wide is touched: a runtime
+ * that cannot be made (a config error such as two services on one endpoint without mux) is
+ * reported and the command returns at once. Only then are SIGTERM and SIGINT taken over
+ * ({@link StopSignals}) and a shutdown hook added, both released when the command returns. A
+ * signal only asks the command to stop; the command's own thread closes the runtime, so closing
+ * happens once, in one place, and a stop by SIGTERM or SIGINT returns 0.
+ *
+ * <h2>Failures</h2>
+ * If any service does not start within {@code --ready-timeout} (a port taken, a device missing)
+ * the command closes everything and fails with the cause (exit 1), unless {@code --keep-going}
+ * keeps the services that did start. The built-in {@code demo} service is served only when no
+ * other service is configured.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run every configured service with its built-in handler until interrupted.",
                 "",
                 "Serves each service of the effective configuration with the handler its config block names:"
-                        + " handler = echo (send every byte back, the default) or discard (read and drop). Prints where"
-                        + " each service listens, then runs until Ctrl-C (SIGINT) or SIGTERM, and closes every"
-                        + " connection and port before it exits."})
+                        + " handler = echo (send every byte back, the default) or discard (read and drop). The built-in"
+                        + " 'demo' service is served only when no other service is configured. Prints where each service"
+                        + " is served, then runs until Ctrl-C (SIGINT) or SIGTERM, closes every connection and port, and"
+                        + " exits 0.",
+                "",
+                "If a service cannot start (its port is taken, its device is missing) within --ready-timeout,"
+                        + " serve stops everything and exits 1 with the cause, unless --keep-going."})
 final class ServeCommand implements Callable<Integer> {
+    /** The service reference.conf defines, for trying ManCom out. */
+    private static final String DEMO = "demo";
+    /** The widest line the listing may print: it must fit a 100-column terminal. */
+    static final int MAX_WIDTH = 100;
+
     @Spec
     private CommandSpec spec;
 
@@ -43,8 +71,13 @@ final class ServeCommand implements Callable<Integer> {
     private ConfigOption config;
 
     @Option(names = "--ready-timeout", defaultValue = "10", paramLabel = "SECONDS",
-            description = "How long to wait for every service to listen before reporting those that do not (default ${DEFAULT-VALUE}).")
+            description = "How long to wait for every service to start before giving up (default ${DEFAULT-VALUE}).")
     private int readyTimeoutSeconds;
+
+    @Option(names = "--keep-going",
+            description = "When some services cannot start, report them and keep serving the others"
+                    + " (default: stop and exit 1).")
+    private boolean keepGoing;
 
     private final CountDownLatch stop = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -58,53 +91,130 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         RuntimeSettings settings = ConfigLoader.load(config.builder());
-        if (settings.services().isEmpty()) {
+        List<ServiceSettings> services = served(settings);
+        try (ManCom mancom = config.builder().start()) {
+            for (ServiceSettings s : services) {
+                mancom.registerDataReceiver(s.name(), handler(s));
+            }
+            awaitReady(mancom, services, err);
+            printListing(out, mancom, services);
+            serveUntilStopped(out);
+        } finally {
+            stopped.countDown();
+        }
+        out.println("Stopped.");
+        out.flush();
+        return ExitCode.OK.code();
+    }
+
+    /**
+     * The services to serve: every configured one, but the built-in {@code demo} only when it is
+     * the only one (a user's services should not share the process with a demo that keeps it alive).
+     */
+    private static List<ServiceSettings> served(RuntimeSettings settings) {
+        List<ServiceSettings> all = List.copyOf(settings.services().values());
+        if (all.isEmpty()) {
             throw new ConfigException(null, -1, "mancom.services", "no service is configured; add one, for example "
                     + "mancom.services.echo { endpoint = \"tcp://0.0.0.0:7000\", handler = echo }");
         }
+        if (all.size() > 1 && isBuiltInDemo(settings)) {
+            return all.stream().filter(s -> !s.name().equals(DEMO)).toList();
+        }
+        return all;
+    }
+
+    /** Whether the {@code demo} service is the one the jars define (its endpoint set by no user file). */
+    private static boolean isBuiltInDemo(RuntimeSettings settings) {
+        String key = "mancom.services." + DEMO + ".endpoint";
+        return settings.services().containsKey(DEMO) && settings.config().hasPath(key)
+                && settings.config().getValue(key).origin().resource() != null;
+    }
+
+    private void awaitReady(ManCom mancom, List<ServiceSettings> services, PrintWriter err) throws ManComException {
+        try {
+            mancom.awaitReady(Duration.ofSeconds(readyTimeoutSeconds));
+        } catch (ManComException e) {
+            boolean someServing = services.stream().anyMatch(s -> mancom.boundEndPoint(s.name()).isPresent());
+            if (!keepGoing || !someServing) {
+                throw e;
+            }
+            // --keep-going: serve what can be served; a device that is not plugged in yet may come later.
+            err.println("mancom serve: " + e.getMessage());
+            err.println("mancom serve: --keep-going: serving the services that started");
+            err.flush();
+        }
+    }
+
+    /**
+     * Where each service is served, in at most {@value #MAX_WIDTH} columns: one row per service, or,
+     * when an endpoint is too long for that (serial ports named by id are), the endpoint on a line
+     * of its own under its service.
+     */
+    private static void printListing(PrintWriter out, ManCom mancom, List<ServiceSettings> services) {
+        Table t = new Table("  ", "service", "handler", "serving on");
+        Table narrow = new Table("  ", "service", "handler");
+        List<String> where = new ArrayList<>();
+        for (ServiceSettings s : services) {
+            Optional<EndPoint> bound = mancom.boundEndPoint(s.name());
+            String at = bound.map(EndpointText::brief).orElse(EndpointText.brief(s.endpoint()) + " (not serving)");
+            t.row(s.name(), s.handler(), at);
+            narrow.row(s.name(), s.handler());
+            where.add(at);
+        }
+        int n = services.size();
+        out.println("mancom serve: " + n + (n == 1 ? " service" : " services") + " (transports installed: "
+                + String.join(", ", transportSchemes()) + ")");
+        List<String> lines = t.lines();
+        if (lines.stream().allMatch(l -> l.length() <= MAX_WIDTH)) {
+            lines.forEach(out::println);
+        } else {
+            List<String> rows = narrow.lines();
+            out.println(rows.get(0) + "   (serving on: the line below)");
+            for (int i = 0; i < where.size(); i++) {
+                out.println(rows.get(i + 1));
+                out.println("    " + where.get(i));
+            }
+        }
+        out.flush();
+    }
+
+    /**
+     * Waits for a stop: {@link #stop()}, SIGTERM or SIGINT ({@link StopSignals}), or the JVM shutting
+     * down for another reason (the hook, which then waits until the runtime is closed). The hook and
+     * the handlers exist only while this method runs, after the runtime was made.
+     */
+    private void serveUntilStopped(PrintWriter out) throws InterruptedException {
         Thread hook = new Thread(this::stopAndWait, "mancom-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        ManComRuntime mancom = new ManComRuntime(settings, 0);
-        try {
-            for (ServiceSettings s : settings.services().values()) {
-                mancom.registerDataReceiver(s.name(), handler(s));
-            }
-            try {
-                mancom.awaitReady(Duration.ofSeconds(readyTimeoutSeconds));
-            } catch (ManComException e) {
-                if (settings.services().keySet().stream().noneMatch(n -> mancom.boundEndPoint(n).isPresent())) {
-                    throw e;
-                }
-                // Serve what can be served: a device that is not plugged in yet may come later.
-                err.println("mancom serve: " + e.getMessage());
-            }
-            Table t = new Table("  ", "service", "handler", "endpoint", "listening on");
-            for (ServiceSettings s : settings.services().values()) {
-                t.row(s.name(), s.handler(), s.endpoint(),
-                        mancom.boundEndPoint(s.name()).map(Object::toString).orElse("(not serving)"));
-            }
-            int n = settings.services().size();
-            out.println("mancom serve: " + n + (n == 1 ? " service" : " services") + " (transports installed: "
-                    + String.join(", ", mancom.transportSchemes()) + ")");
-            t.print(out);
-            out.println("Serving until interrupted (Ctrl-C).");
+        try (StopSignals signals = StopSignals.install(stop::countDown)) {
+            // Only now: a signal sent by someone who read this line must find the handlers in place.
+            out.println("Serving until interrupted (Ctrl-C or SIGTERM).");
             out.flush();
             serving.countDown();
             stop.await();
             out.println("Stopping: closing every connection and port.");
             out.flush();
         } finally {
-            mancom.close();
-            stopped.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // The hook is running (a signal stopped us); it ends once stopped is counted down.
+                // The hook is running (the JVM is shutting down); it ends once stopped is counted down.
             }
         }
-        out.println("Stopped.");
-        out.flush();
-        return 0;
+    }
+
+    /** The schemes of the transports on the class path, found the way the runtime finds them. */
+    private static List<String> transportSchemes() {
+        TreeSet<String> schemes = new TreeSet<>();
+        for (ServiceLoader.Provider<TransportProvider> p
+                : ServiceLoader.load(TransportProvider.class, ServeCommand.class.getClassLoader()).stream().toList()) {
+            try {
+                schemes.add(p.get().scheme().toLowerCase(Locale.ROOT));
+            } catch (RuntimeException | LinkageError broken) {
+                // The runtime reports a broken provider when a service needs it; the listing just omits it.
+            }
+        }
+        return List.copyOf(schemes);
     }
 
     private static DataReceiver handler(ServiceSettings s) {

@@ -429,6 +429,7 @@ final class DeMuxer implements AutoCloseable {
         }
         List<String> problems = new ArrayList<>();
         ManComException first = null;
+        boolean timedOut = false;
         for (Map.Entry<String, CompletableFuture<EndPoint>> e : waiting.entrySet()) {
             Service s = services.get(e.getKey());
             try {
@@ -439,6 +440,7 @@ final class DeMuxer implements AutoCloseable {
                 first = first == null ? m : first;
                 problems.add(e.getKey() + " (" + s.settings.endpoint() + "): " + m.getMessage());
             } catch (TimeoutException ex) {
+                timedOut = true;
                 problems.add(e.getKey() + " (" + s.settings.endpoint() + "): not serving yet" + listenerStatus(s));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
@@ -446,7 +448,10 @@ final class DeMuxer implements AutoCloseable {
             }
         }
         if (!problems.isEmpty()) {
-            String message = problems.size() + " of " + waiting.size() + " service(s) not ready after " + timeout + ":\n  "
+            // Say how long it really waited: a failure ends the wait early, only a timeout lasts the timeout.
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - (deadline - timeout.toNanos()));
+            String message = problems.size() + " of " + waiting.size() + " service(s) not ready after "
+                    + (timedOut ? timeout : waitedMillis + " ms (of " + timeout + " allowed)") + ":\n  "
                     + String.join("\n  ", problems);
             throw new ManComException(first != null ? first.reason() : ManComException.Reason.NOT_READY, message, first);
         }
