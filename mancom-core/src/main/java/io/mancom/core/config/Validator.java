@@ -75,6 +75,9 @@ final class Validator {
             Set<String> serviceKeys = new TreeSet<>(defaultKeys);
             serviceKeys.add("endpoint");
             services(mancom, defaults.config(), serviceKeys, services);
+            // The rules across services, by the code the runtime plans its links with, so that a
+            // file this accepts also starts.
+            collect(() -> ServicePlan.problems(services));
         }
         if (!errors.isEmpty()) {
             List<ConfigException> all = new ArrayList<>(errors.values());
