@@ -51,8 +51,12 @@ final class Validator {
         this.switchKeys = defaults == null ? Set.of() : Switches.keys(defaults);
     }
 
-    static RuntimeSettings validate(Config config, Config reference, List<ConfigLayer> layers, int ioThreadsOverride) {
-        return new Validator(reference).run(config, layers, ioThreadsOverride);
+    /** @param found problems found while reading the layers, reported with the others */
+    static RuntimeSettings validate(Config config, Config reference, List<ConfigLayer> layers, int ioThreadsOverride,
+                                    List<ConfigException> found) {
+        Validator v = new Validator(reference);
+        found.forEach(v::add);
+        return v.run(config, layers, ioThreadsOverride);
     }
 
     private RuntimeSettings run(Config config, List<ConfigLayer> layers, int ioThreadsOverride) {
