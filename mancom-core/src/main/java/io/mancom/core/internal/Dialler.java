@@ -5,6 +5,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.TcpAddress;
+import io.mancom.TransportType;
 import io.mancom.core.ChannelSink;
 import io.mancom.core.config.ServiceSettings;
 import io.mancom.core.mux.MuxSessionHandler;
@@ -53,8 +54,15 @@ final class Dialler {
         this.links = links;
     }
 
-    /** A callback client of {@code s}: the future completes when the connection is open. */
+    /**
+     * A callback client of {@code s}: the future completes when the connection is open. A plain
+     * TCP client whose config sets {@code reconnect} on dials again when its link is lost
+     * ({@link ReconnectingClient}).
+     */
     CompletableFuture<Connection> connectAsync(Service s, DataReceiver receiver) {
+        if (s.group == null && s.settings.endpoint().type() == TransportType.TCP && s.settings.reconnectsClients()) {
+            return new ReconnectingClient(s, receiver, this).start();
+        }
         CompletableFuture<Connection> result = new CompletableFuture<>();
         dial(s, s.settings.connectTimeout(), ch -> clientInbound(s, receiver, result), result);
         return result;
@@ -65,9 +73,13 @@ final class Dialler {
         return new CallbackInbound(clientCallbacks(receiver, result), s.settings.blocking().readBuffer());
     }
 
-    /** A client's callbacks: its receiver, and an acceptor that completes the connect. */
+    /**
+     * A client's callbacks: its receiver, and acceptors that complete the connect and then tell the
+     * receiver (both before any data: acceptors run first on the connection's lane).
+     */
     private static Callbacks clientCallbacks(DataReceiver receiver, CompletableFuture<Connection> result) {
-        List<Callbacks.Acceptor> completer = List.of(new Callbacks.Acceptor(result::complete, null));
+        List<Callbacks.Acceptor> completer = List.of(new Callbacks.Acceptor(result::complete, null),
+                new Callbacks.Acceptor(receiver::onOpen, null));
         Callbacks.Receiver r = new Callbacks.Receiver(receiver, null);
         return new Callbacks() {
             @Override
