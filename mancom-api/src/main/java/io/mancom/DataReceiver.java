@@ -21,6 +21,16 @@ import java.nio.ByteBuffer;
  */
 public interface DataReceiver {
 
+    /**
+     * A client connection this receiver was given with {@code connectAsync} is open; called once,
+     * before its first {@link #onData}. A client with {@code reconnect} on gets a new connection
+     * for each link it dials again, each announced here, so this is where to keep the connection
+     * to write to. Connections a service accepts are announced to its
+     * {@link AcceptCallback} instead. The default does nothing.
+     */
+    default void onOpen(Connection connection) {
+    }
+
     /** A chunk of data arrived on {@code connection}. */
     void onData(Connection connection, ByteBuffer data);
 

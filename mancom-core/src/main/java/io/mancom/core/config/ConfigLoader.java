@@ -7,6 +7,8 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.parser.ConfigDocument;
+import com.typesafe.config.parser.ConfigDocumentFactory;
 import io.mancom.ConfigException;
 import io.mancom.ManCom;
 import org.slf4j.Logger;
@@ -121,7 +123,8 @@ public final class ConfigLoader {
         }
         layers.systemProperties(settings.systemProperties());
         layers.overrides(settings.overrides());
-        return Validator.validate(layers.resolve(env), layers.reference, List.copyOf(layers.list), settings.ioThreads());
+        return Validator.validate(layers.resolve(env), layers.reference, List.copyOf(layers.list), settings.ioThreads(),
+                layers.problems);
     }
 
     /**
@@ -133,7 +136,8 @@ public final class ConfigLoader {
     public static RuntimeSettings loadFile(Path file) {
         Layers layers = new Layers(defaultClassLoader());
         layers.file(file.toString(), file, "it was named explicitly, so it must exist");
-        return Validator.validate(layers.resolve(ManCom.builder().environment()), layers.reference, List.copyOf(layers.list), 0);
+        return Validator.validate(layers.resolve(ManCom.builder().environment()), layers.reference,
+                List.copyOf(layers.list), 0, layers.problems);
     }
 
     /** {@code $XDG_CONFIG_HOME/mancom}, else {@code $HOME/.config/mancom}, per the XDG base directory spec. */
@@ -159,6 +163,8 @@ public final class ConfigLoader {
     private static final class Layers {
         final List<ConfigLayer> list = new ArrayList<>();
         final Config reference;
+        /** Problems found in a layer's text that parsing hides (see Switches#keepShadowed). */
+        final List<ConfigException> problems = new ArrayList<>();
         private final Set<String> switchKeys;
         private Config merged;
 
@@ -203,7 +209,13 @@ public final class ConfigLoader {
             } catch (com.typesafe.config.ConfigException e) {
                 throw Origins.translate(e, null, "HOCON syntax error: ");
             }
-            add(new ConfigLayer(name, Optional.of(file), true), parsed);
+            ConfigDocument text;
+            try {
+                text = ConfigDocumentFactory.parseFile(file.toFile());
+            } catch (com.typesafe.config.ConfigException e) {
+                text = null; // parsed above, so this cannot fail on syntax; the text check is best effort
+            }
+            add(new ConfigLayer(name, Optional.of(file), true), shadowed(parsed, text));
         }
 
         void directory(Path dir) {
@@ -257,7 +269,15 @@ public final class ConfigLoader {
                     throw Origins.translate(e, null, "HOCON syntax error: ");
                 }
             }
+            if (parsed != null) {
+                parsed = shadowed(parsed, ConfigDocumentFactory.parseString(hocon.get()));
+            }
             add(new ConfigLayer(Origins.OVERRIDES_ORIGIN, Optional.empty(), hocon.isPresent()), parsed);
+        }
+
+        /** The layer with the switches HOCON dropped within it put back (see {@link Switches#keepShadowed}). */
+        private Config shadowed(Config parsed, ConfigDocument text) {
+            return text == null ? parsed : Switches.keepShadowed(parsed, text, switchKeys, reference, problems);
         }
 
         private void add(ConfigLayer layer, Config parsed) {

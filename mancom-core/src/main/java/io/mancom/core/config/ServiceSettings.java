@@ -36,6 +36,20 @@ public record ServiceSettings(String name, EndPoint endpoint, String handler, Du
     }
 
     /**
+     * Whether clients this runtime dials for the service (TCP) dial again when their link is lost:
+     * {@code reconnect.enabled} is on and set by a config layer (a file, a system property, the
+     * overrides; for the service or in {@code mancom.defaults}), not only by a reference.conf. The
+     * built-in default is on for the devices a service opens, but a TCP client that redials
+     * unasked would surprise: it is on only when someone wrote it.
+     */
+    public boolean reconnectsClients() {
+        if (!reconnect.enabled() || !config.hasPath("reconnect.enabled")) {
+            return false;
+        }
+        return config.getValue("reconnect.enabled").origin().resource() == null;
+    }
+
+    /**
      * @param lowWater   {@code low-water}: the queue size under which a connection is writable again
      * @param highWater  {@code high-water}: the queue size over which a connection is unwritable and
      *                   stops reading

@@ -5,7 +5,11 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import com.typesafe.config.parser.ConfigDocument;
+import io.mancom.ConfigException;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -19,6 +23,12 @@ import java.util.function.Function;
  * {@code mux = on} would hide an earlier {@code mux { window = 1MiB }} entirely (a plain value
  * replaces an object), and a later {@code mux { window = 1MiB }} would silently drop an earlier
  * {@code mux = on}.
+ *
+ * <p>Within one file HOCON itself drops a switch that a later object at the same path replaces:
+ * {@code mux = on} followed by {@code mux.max-streams = 8} parses as {@code mux { max-streams = 8 }}.
+ * {@link #keepShadowed} finds such a switch in the file's text and keeps it as the block's
+ * {@code enabled}, which is what the user meant; a switch written after keys of its block (whose
+ * values HOCON has dropped) is an error naming the file, line and key.
  */
 final class Switches {
 
@@ -103,5 +113,129 @@ final class Switches {
         } catch (com.typesafe.config.ConfigException.NotResolved e) {
             return false;
         }
+    }
+
+    /**
+     * Puts back the switches HOCON dropped in one layer (see the class comment) and reports the
+     * switches that dropped keys written before them.
+     *
+     * @param layer     the layer as parsed
+     * @param text      the same layer as a document, to look for what parsing dropped
+     * @param reference the reference configuration (for the keys each switch block has)
+     * @param problems  where a switch written after keys of its own block is reported
+     */
+    static Config keepShadowed(Config layer, ConfigDocument text, Set<String> keys, Config reference,
+                               List<ConfigException> problems) {
+        ConfigObject mancom = object(layer.root(), "mancom");
+        if (mancom == null || keys.isEmpty()) {
+            return layer;
+        }
+        List<List<String>> blocks = new ArrayList<>();
+        ConfigObject services = object(mancom, "services");
+        for (String k : keys) {
+            blocks.add(List.of("mancom", "defaults", k));
+            if (services != null) {
+                for (String name : services.keySet()) {
+                    blocks.add(List.of("mancom", "services", name, k));
+                }
+            }
+        }
+        Config result = layer;
+        for (List<String> path : blocks) {
+            String p = ConfigUtil.joinPath(path);
+            ConfigValue v;
+            try {
+                v = layer.hasPathOrNull(p) ? layer.getValue(p) : null;
+            } catch (com.typesafe.config.ConfigException e) {
+                continue; // not a block here (a service that is a string, say): the validator says so
+            }
+            if (v instanceof ConfigObject block && v.valueType() == ConfigValueType.OBJECT) {
+                if (replacedAValue(block)) {
+                    ConfigObject kept = keep(block, text, p, path.get(path.size() - 1), problems);
+                    if (kept != null) {
+                        result = result.withValue(p, kept);
+                    }
+                }
+            } else if (isFlag(v)) {
+                String k = path.get(path.size() - 1);
+                for (String child : Validator.keys(reference, "mancom", "defaults", k)) {
+                    if (!child.equals(Settings.ENABLED) && text.hasPath(ConfigUtil.joinPath(append(path, child)))) {
+                        String shown = path.get(1).equals("defaults") ? "mancom.defaults." + k : k;
+                        problems.add(Origins.error(v.origin(), p, "found " + shown + " = " + v.unwrapped() + " after "
+                                + shown + "." + child + " in the same file, which HOCON replaces with the switch (the "
+                                + "value of " + child + " is lost); write " + k + " { enabled = " + v.unwrapped() + ", "
+                                + child + " = ... } or put the switch first"));
+                        break;
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * {@code block} as the user meant it, for a block that replaced a plain value in the same text;
+     * null (and a problem) when that cannot be told.
+     */
+    private static ConfigObject keep(ConfigObject block, ConfigDocument text, String p, String k,
+                                     List<ConfigException> problems) {
+        ConfigValue flag = block.containsKey(Settings.ENABLED) ? null : shadowedFlag(text, p, block);
+        if (flag == null && !block.containsKey(Settings.ENABLED)) {
+            // The block form ({ ... }) after the switch: removing the block's keys leaves an empty
+            // block that still hides the switch, so say what happened instead of guessing.
+            problems.add(Origins.error(block.origin(), p, "found a " + k + " block that replaces the value set"
+                    + " before it in the same file (HOCON keeps only the block, without enabled); write one block, "
+                    + k + " { enabled = on, ... }"));
+            return null;
+        }
+        // A new object: HOCON marked the parsed one, which replaced a plain value, to ignore
+        // fallbacks, so it would hide the defaults and the earlier layers.
+        ConfigObject kept = flag != null ? expand(flag) : com.typesafe.config.ConfigFactory.empty().root();
+        for (Map.Entry<String, ConfigValue> e : block.entrySet()) {
+            kept = kept.withValue(e.getKey(), e.getValue());
+        }
+        return kept.withOrigin(block.origin());
+    }
+
+    /**
+     * Whether HOCON made {@code block} replace a plain value at its path in the same text: such an
+     * object ignores every fallback, which a probe merge shows.
+     */
+    private static boolean replacedAValue(ConfigObject block) {
+        ConfigObject probe = com.typesafe.config.ConfigValueFactory.fromMap(Map.of("mancom-probe", 1));
+        return !block.withFallback(probe).containsKey("mancom-probe");
+    }
+
+    /**
+     * The switch that {@code block} replaced at {@code path} in the same text, if any: the text is
+     * parsed again without the block's keys, and a switch that is then the value at {@code path}
+     * was written before them.
+     */
+    private static ConfigValue shadowedFlag(ConfigDocument text, String path, ConfigObject block) {
+        ConfigDocument without = text;
+        for (String child : block.keySet()) {
+            without = without.withoutPath(path + "." + ConfigUtil.quoteString(child));
+        }
+        try {
+            Config probe = com.typesafe.config.ConfigFactory.parseString(without.render(),
+                    com.typesafe.config.ConfigParseOptions.defaults().setOriginDescription(block.origin().description()));
+            if (!probe.hasPath(path)) {
+                return null;
+            }
+            ConfigValue v = probe.getValue(path);
+            if (!isFlag(v)) {
+                return null;
+            }
+            // Removing keys keeps the other lines where they were: the probe's line is the file's.
+            return v.withOrigin(block.origin().withLineNumber(v.origin().lineNumber()));
+        } catch (com.typesafe.config.ConfigException e) {
+            return null; // includes or substitutions the probe cannot follow: leave the layer as parsed
+        }
+    }
+
+    private static List<String> append(List<String> path, String key) {
+        List<String> l = new ArrayList<>(path);
+        l.add(key);
+        return l;
     }
 }

@@ -51,8 +51,12 @@ final class Validator {
         this.switchKeys = defaults == null ? Set.of() : Switches.keys(defaults);
     }
 
-    static RuntimeSettings validate(Config config, Config reference, List<ConfigLayer> layers, int ioThreadsOverride) {
-        return new Validator(reference).run(config, layers, ioThreadsOverride);
+    /** @param found problems found while reading the layers, reported with the others */
+    static RuntimeSettings validate(Config config, Config reference, List<ConfigLayer> layers, int ioThreadsOverride,
+                                    List<ConfigException> found) {
+        Validator v = new Validator(reference);
+        found.forEach(v::add);
+        return v.run(config, layers, ioThreadsOverride);
     }
 
     private RuntimeSettings run(Config config, List<ConfigLayer> layers, int ioThreadsOverride) {
@@ -75,6 +79,9 @@ final class Validator {
             Set<String> serviceKeys = new TreeSet<>(defaultKeys);
             serviceKeys.add("endpoint");
             services(mancom, defaults.config(), serviceKeys, services);
+            // The rules across services, by the code the runtime plans its links with, so that a
+            // file this accepts also starts.
+            collect(() -> ServicePlan.problems(services));
         }
         if (!errors.isEmpty()) {
             List<ConfigException> all = new ArrayList<>(errors.values());

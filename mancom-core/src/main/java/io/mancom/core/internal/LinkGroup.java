@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * its mux session) belongs to the group, not to any one service; each service is reached by its
  * name in the stream preamble. The link runs on the settings of the first member by name.
  *
- * <p>Mutable fields are guarded by the {@link DeMuxer}'s lock; the session set is concurrent.
+ * <p>Mutable fields are guarded by the runtime's lock (the {@link DeMuxer}'s); the session set is concurrent.
  */
 final class LinkGroup {
     final EndPoint endpoint;
@@ -32,7 +32,7 @@ final class LinkGroup {
     /** Sessions on links this runtime accepted or opened as a server (one for a device). */
     final Set<MuxSessionHandler> served = ConcurrentHashMap.newKeySet();
 
-    // Guarded by the DeMuxer.
+    // Guarded by the runtime's lock.
     Listener listener;
     /** Completed by the listener's next link: connects wait on it while a device is away. */
     CompletableFuture<MuxSessionHandler> nextServed;

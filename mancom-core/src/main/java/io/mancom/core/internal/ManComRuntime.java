@@ -42,9 +42,10 @@ public final class ManComRuntime implements ManCom, TransportContext {
     /** Starts a runtime with the given transports (tests), or those on the class path (null). */
     public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers) {
         this.settings = settings;
-        this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
         this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
+        // Before the event loops: settings the DeMuxer rejects must leave no threads behind.
         this.demuxer = new DeMuxer(settings, transports);
+        this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
     }
 
     /** The effective configuration this runtime runs on. */

@@ -13,7 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One configured service and how it is served right now. The mutable fields are guarded by the
- * {@link DeMuxer}'s lock; the callback lists are read lock-free by event loops.
+ * runtime's lock (the {@link DeMuxer}'s); the callback lists are read lock-free by event loops.
  */
 final class Service implements Callbacks {
     enum Mode { NONE, CALLBACK, BLOCKING }
@@ -26,7 +26,7 @@ final class Service implements Callbacks {
     /** The multiplexed link this service shares, or null when it has links of its own. */
     LinkGroup group;
 
-    // Guarded by the DeMuxer.
+    // Guarded by the runtime's lock.
     Mode mode = Mode.NONE;
     Listener listener;
     CompletableFuture<EndPoint> ready;

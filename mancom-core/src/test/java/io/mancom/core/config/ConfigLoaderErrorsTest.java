@@ -254,9 +254,17 @@ class ConfigLoaderErrorsTest {
 
     @Test
     void blocksOfOtherModulesAreOnlyCheckedByTheirName() {
-        f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", tcp { anything = 1 }, mux { window = x } }");
+        f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", tcp { anything = 1 } }");
 
         assertThat(f.load().services().get("echo").config().getInt("tcp.anything")).isEqualTo(1);
+    }
+
+    @Test
+    void theMuxBlockIsCheckedByTheLoaderAsTheRuntimeChecksIt() {
+        // Core's own mux block: what ManCom.start rejects, config check rejects too.
+        Path etc = f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", mux { window = x } }");
+
+        assertThat(f.fails().getMessage()).startsWith(etc + ":1: mancom.services.echo.mux.window: found unknown key");
     }
 
     @Test

@@ -259,7 +259,7 @@ class ConfigLoaderLayersTest {
                 "mancom.services.a.endpoint = \"tcp://h:\"${ports.base}",
                 "mancom.services.b.endpoint = \"tcp://h:\"${ECHO_PORT}",
                 "mancom.services.c { endpoint = \"tcp://h:1\", connect-timeout = ${?NOT_SET} }",
-                "mancom.services.d { endpoint = \"tcp://h:1\", connect-timeout = ${mancom.defaults.connect-timeout} }");
+                "mancom.services.d { endpoint = \"tcp://h:2\", connect-timeout = ${mancom.defaults.connect-timeout} }");
         f.homeFile("ports.base = 7100", "mancom.defaults.connect-timeout = 3s");
 
         RuntimeSettings s = f.load();
@@ -275,13 +275,13 @@ class ConfigLoaderLayersTest {
 
     @Test
     void switchShorthandExpandsInEachLayerBeforeMerging() {
-        f.etcFile("mancom.services.t { endpoint = \"tcp://h:1\", mux { extra = 1 }, reconnect { max-delay = 9s } }");
+        f.etcFile("mancom.services.t { endpoint = \"tcp://h:1\", mux { max-streams = 7 }, reconnect { max-delay = 9s } }");
         f.homeFile("mancom.services.t { mux = on, reconnect = off }");
 
         ServiceSettings t = f.load().services().get("t");
         // The later bare switch did not wipe out the earlier block, and the block did not lose the switch.
         assertThat(t.config().getBoolean("mux.enabled")).isTrue();
-        assertThat(t.config().getInt("mux.extra")).isEqualTo(1);
+        assertThat(t.config().getInt("mux.max-streams")).isEqualTo(7);
         assertThat(t.reconnect()).isEqualTo(new ServiceSettings.Reconnect(false, Duration.ofMillis(100),
                 Duration.ofSeconds(9)));
     }
@@ -289,11 +289,11 @@ class ConfigLoaderLayersTest {
     @Test
     void aLaterBlockKeepsAnEarlierSwitch() {
         f.etcFile("mancom.defaults.mux = on");
-        f.homeFile("mancom.defaults.mux { extra = 2 }", "mancom.services.t.endpoint = \"tcp://h:1\"");
+        f.homeFile("mancom.defaults.mux { max-streams = 9 }", "mancom.services.t.endpoint = \"tcp://h:1\"");
 
         ServiceSettings t = f.load().services().get("t");
         assertThat(t.config().getBoolean("mux.enabled")).isTrue();
-        assertThat(t.config().getInt("mux.extra")).isEqualTo(2);
+        assertThat(t.config().getInt("mux.max-streams")).isEqualTo(9);
     }
 
     @Test
