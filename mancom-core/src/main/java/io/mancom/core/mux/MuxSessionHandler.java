@@ -436,7 +436,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         try {
             MuxStreamChannel s;
             while ((s = ready.poll()) != null) {
-                s.readyQueued = false;
+                s.leftReadyQueue();
                 s.deliver();
             }
         } finally {
@@ -471,10 +471,10 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                 if (s == null) {
                     break; // the session ended during the pass (a stream's turn finished a graceful close)
                 }
-                s.waitingForLink = false;
+                s.leftLinkQueue();
                 if (s.isOpen()) {
                     s.forceFlush(); // what it has queued first
-                    if (!s.waitingForLink) {
+                    if (!s.waitingForLink()) {
                         s.takeTurn(); // writable again: its writer may add to the link now
                     }
                 }
@@ -637,12 +637,12 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             refuse(id);
             return;
         }
-        MuxStreamChannel s = newStream(id, false, null);
-        if (settings.routing() == Routing.NONE) {
-            handOver(s, null);
-        } else {
-            s.awaitingPreamble = true;
+        boolean preamble = settings.routing() == Routing.SERVICE;
+        MuxStreamChannel s = newStream(id, false, null, preamble);
+        if (preamble) {
             pendingStreams++;
+        } else {
+            handOver(s, null);
         }
     }
 
@@ -669,7 +669,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         }
         s.enqueue(frame.content());
         bufferedBytes += n;
-        if (s.awaitingPreamble) {
+        if (s.awaitingPreamble()) {
             route(s);
         } else {
             markReady(s);
@@ -682,7 +682,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             ignoredFrames++;
             return;
         }
-        if (s.awaitingPreamble) {
+        if (s.awaitingPreamble()) {
             if (frame.type() == MuxFrame.Type.WINDOW_UPDATE) {
                 s.creditGranted(frame.length());
             } else {
@@ -707,16 +707,15 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     }
 
     private void markReady(MuxStreamChannel s) {
-        if (!s.readyQueued) {
-            s.readyQueued = true;
+        if (s.queueReady()) {
             ready.add(s);
         }
     }
 
     // ---- opening, routing, refusing
 
-    private MuxStreamChannel newStream(int id, boolean outbound, String service) {
-        MuxStreamChannel s = new MuxStreamChannel(this, link, id, outbound, service);
+    private MuxStreamChannel newStream(int id, boolean outbound, String service, boolean awaitingPreamble) {
+        MuxStreamChannel s = new MuxStreamChannel(this, link, id, outbound, service, awaitingPreamble);
         streams.put(id, s);
         openStreams = streams.size();
         streamsOpened++;
@@ -728,24 +727,15 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     private void route(MuxStreamChannel s) {
         ServicePreamble.Taken taken;
         try {
-            taken = ServicePreamble.take(s.inbound, s.queuedBytes);
+            taken = s.takePreamble();
         } catch (IllegalArgumentException e) {
             log.debug("{}: refusing stream {}: {}", link, s.streamId(), e.getMessage());
-            int left = 0;
-            for (ByteBuf b : s.inbound) {
-                left += b.readableBytes();
-            }
-            inboundReleased(s.queuedBytes - left);
-            s.queuedBytes = left;
             dropPending(s, true);
             return;
         }
         if (taken == null) {
             return;
         }
-        s.queuedBytes -= taken.bytes();
-        inboundReleased(taken.bytes());
-        s.awaitingPreamble = false;
         pendingStreams--;
         if (handOver(s, taken.service())) {
             streamConsumed(s, taken.bytes());
@@ -795,7 +785,6 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     /** Drops a stream that is still waiting for its preamble. */
     private void dropPending(MuxStreamChannel s, boolean sendCloseStream) {
         pendingStreams--;
-        s.awaitingPreamble = false;
         forget(s);
         if (sendCloseStream) {
             refuse(s.rawId());
@@ -857,11 +846,11 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         }
         int id = (int) nextLocalId;
         nextLocalId += 2;
-        MuxStreamChannel s = newStream(id, true, service);
+        MuxStreamChannel s = newStream(id, true, service, false);
         writeFrame(MuxFrame.control(MuxFrame.Type.OPEN_STREAM, id));
         if (settings.routing() == Routing.SERVICE) {
             ByteBuf preamble = ServicePreamble.encode(link.alloc(), service);
-            s.sendCredit -= preamble.readableBytes();
+            s.preambleSent(preamble.readableBytes());
             writeFrame(MuxFrame.data(id, preamble));
         }
         flushSoon();
@@ -899,8 +888,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
 
     /** The stream found the link full (with a frame still to send, or having just filled it): it waits for a turn. */
     void awaitLink(MuxStreamChannel s) {
-        if (!s.waitingForLink) {
-            s.waitingForLink = true;
+        if (s.queueForLink()) {
             waitingForLink.add(s);
             s.awaitTurn();
         }
@@ -1156,11 +1144,10 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         waitingForLink.clear();
         List<MuxStreamChannel> all = new ArrayList<>(streams.values());
         for (MuxStreamChannel s : all) {
-            s.waitingForLink = false;
+            s.leftLinkQueue();
             if (!s.isRegistered()) {
-                if (s.awaitingPreamble) {
+                if (s.awaitingPreamble()) {
                     pendingStreams--;
-                    s.awaitingPreamble = false;
                 }
                 forget(s);
             } else {
@@ -1170,7 +1157,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         // Streams still delivering buffered data stay listed until they close.
         ready.clear();
         for (MuxStreamChannel s : all) {
-            s.readyQueued = false;
+            s.leftReadyQueue();
         }
     }
 

@@ -94,39 +94,31 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     private final MuxStreamChannelConfig config;
     private volatile String service;
 
-    // Receive side; event loop only. The session reads and updates the credit fields.
-    final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
-    int queuedBytes;
-    long recvCredit = MuxFrame.MAX_DATA;
-    int recvWindow = MuxFrame.MAX_DATA;
-    long consumedSinceGrowth;
-    boolean awaitingPreamble;
-    boolean readyQueued;
-    boolean readRequested;
+    // The half-closes, how the stream ended, and its credit; event loop only.
+    private final MuxStreamState state;
+
+    // Receive side; event loop only.
+    private final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
+    private int queuedBytes;
+    private boolean readyQueued;
+    private boolean readRequested;
     private boolean delivering;
-    private boolean remoteWriteDone;
-    private boolean remoteClosed;
-    private Throwable sessionFailure;
-    private boolean eofDelivered;
-    private boolean sentCloseWrite;
-    private volatile boolean inputShut;
+    private volatile boolean inputShut; // Netty's view (isInputShutdown), readable anywhere
 
     // Send side; event loop only.
-    long sendCredit = MuxFrame.MAX_DATA;
-    boolean waitingForLink;
+    private boolean waitingForLink;
     private volatile int held; // written on the loop, read by isWritable() anywhere
-    private boolean localWriteDone;
-    private boolean peerStoppedReading;
-    private Throwable writeFailure;
     private ChannelPromise shutdownOutputPromise;
-    private volatile boolean outputShut;
+    private volatile boolean outputShut; // Netty's view (isOutputShutdown), readable anywhere
 
     private volatile boolean open = true;
     private volatile Throwable closeCause;
 
-    MuxStreamChannel(MuxSessionHandler session, Channel link, int id, boolean outbound, String service) {
+    MuxStreamChannel(MuxSessionHandler session, Channel link, int id, boolean outbound, String service,
+                     boolean awaitingPreamble) {
         super(link);
         this.session = session;
+        this.state = new MuxStreamState(awaitingPreamble);
         this.id = id;
         this.outbound = outbound;
         this.service = service;
@@ -141,6 +133,16 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     int rawId() {
         return id;
+    }
+
+    /** The stream's protocol state and credit (event loop only; read it, the stream changes it). */
+    MuxStreamState state() {
+        return state;
+    }
+
+    /** Received bytes buffered for the reader (event loop only). */
+    int queuedBytes() {
+        return queuedBytes;
     }
 
     /** Whether this side opened the stream. */
@@ -222,8 +224,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!inputShut) {
             inputShut = true;
             releaseInbound();
-            if (open && !remoteWriteDone && !remoteClosed && sessionFailure == null) {
-                sentCloseWrite = true;
+            if (open && state.localReadDone()) {
                 session.sendControl(this, MuxFrame.Type.CLOSE_WRITE);
             }
         }
@@ -250,7 +251,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             promise.tryFailure(new ClosedChannelException());
             return promise;
         }
-        if (localWriteDone || peerStoppedReading) {
+        if (state.sendHalfClosed()) {
             promise.trySuccess();
             return promise;
         }
@@ -336,11 +337,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         inputShut = true;
         outputShut = true;
         releaseInbound();
-        boolean bothHalvesClosed = (localWriteDone || peerStoppedReading) && (remoteWriteDone || sentCloseWrite);
         // A ManCom peer closes a stream by itself once both halves are closed; a plain gomux peer
         // might wait for CloseStream, so it always gets one.
-        boolean sendCloseStream = !remoteClosed && sessionFailure == null
-                && !(bothHalvesClosed && session.isPeerManCom());
+        boolean sendCloseStream = state.closeLocally(session.isPeerManCom());
         session.streamClosed(this, sendCloseStream);
         if (shutdownOutputPromise != null) {
             shutdownOutputPromise.tryFailure(new ClosedChannelException());
@@ -361,8 +360,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!(msg instanceof ByteBuf)) {
             throw new UnsupportedOperationException("a mux stream writes ByteBufs, not " + msg.getClass().getName());
         }
-        if (writeFailure != null) {
-            throw copyOf(writeFailure);
+        Throwable failure = state.writeFailure();
+        if (failure != null) {
+            throw copyOf(failure);
         }
         if (outputShut) {
             throw new ChannelOutputShutdownException("stream " + streamId() + ": output is shut down");
@@ -379,8 +379,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             if (msg == null) {
                 break;
             }
-            if (writeFailure != null) {
-                in.remove(copyOf(writeFailure));
+            Throwable failure = state.writeFailure();
+            if (failure != null) {
+                in.remove(copyOf(failure));
                 continue;
             }
             ByteBuf buf = (ByteBuf) msg;
@@ -389,18 +390,17 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
                 in.remove();
                 continue;
             }
-            if (sendCredit <= 0) {
+            if (!state.canSend()) {
                 break; // resumed by the peer's WindowUpdate
             }
             if (!session.linkWritable()) {
                 session.awaitLink(this); // resumed when the link drains
                 break;
             }
-            int n = (int) Math.min(Math.min(readable, sendCredit), MuxFrame.MAX_DATA);
+            int n = state.sendable(readable);
             session.writeData(this, buf.retainedSlice(buf.readerIndex(), n));
-            sendCredit -= n;
             wrote = true;
-            if (sendCredit <= 0) {
+            if (state.spend(n)) {
                 setWritability(CREDIT, false); // before the removal below can make it writable
             }
             if (!session.linkWritable()) {
@@ -414,7 +414,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             session.flushSoon();
         }
         if (in.isEmpty()) {
-            if (shutdownOutputPromise != null && !localWriteDone) {
+            if (shutdownOutputPromise != null) {
                 finishShutdownOutput();
             }
             session.streamDrained(this);
@@ -428,8 +428,8 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     }
 
     private void finishShutdownOutput() {
-        localWriteDone = true;
-        if (writeFailure == null && open) {
+        state.localWriteDone();
+        if (state.writeFailure() == null && open) {
             session.sendControl(this, MuxFrame.Type.CLOSE_READ);
         }
         ChannelPromise p = shutdownOutputPromise;
@@ -451,16 +451,96 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     /** Whether Data for this stream is still wanted. */
     boolean wantsData() {
-        return open && !inputShut && !remoteWriteDone && !remoteClosed && sessionFailure == null;
+        return open && state.wantsData(inputShut);
+    }
+
+    /** Whether the stream waits for its service preamble (opened by the peer, not yet routed). */
+    boolean awaitingPreamble() {
+        return state.awaitingPreamble();
+    }
+
+    /**
+     * Takes the service preamble from the buffered data ({@link ServicePreamble#take}); when it is
+     * complete the stream is {@code OPEN} and can be offered. The bytes taken (or dropped with a bad
+     * preamble) leave the session's buffered count.
+     *
+     * @return the service and the bytes taken, or {@code null} while the preamble is incomplete
+     * @throws IllegalArgumentException for a bad preamble
+     */
+    ServicePreamble.Taken takePreamble() {
+        ServicePreamble.Taken taken;
+        try {
+            taken = ServicePreamble.take(inbound, queuedBytes);
+        } catch (IllegalArgumentException e) {
+            int left = 0;
+            for (ByteBuf b : inbound) {
+                left += b.readableBytes();
+            }
+            session.inboundReleased(queuedBytes - left);
+            queuedBytes = left;
+            throw e;
+        }
+        if (taken != null) {
+            queuedBytes -= taken.bytes();
+            session.inboundReleased(taken.bytes());
+            state.preambleTaken();
+        }
+        return taken;
+    }
+
+    /** Received Data is checked against the receive credit ({@link ReceiveWindows#received}). */
+    boolean receive(int n) {
+        return state.receive(n);
+    }
+
+    /** The reader consumed {@code n} bytes: the credit to return ({@link ReceiveWindows#consumed}). */
+    long consumed(int n, int maxWindow, long budgetLeft) {
+        return state.consumed(n, queuedBytes == 0, maxWindow, budgetLeft);
+    }
+
+    /** Spends send credit on the preamble this side sends before any data. */
+    void preambleSent(int n) {
+        state.spend(n);
+    }
+
+    /** Puts the stream in the session's ready queue: false if it is there already. */
+    boolean queueReady() {
+        if (readyQueued) {
+            return false;
+        }
+        readyQueued = true;
+        return true;
+    }
+
+    /** The stream left the session's ready queue. */
+    void leftReadyQueue() {
+        readyQueued = false;
+    }
+
+    /** Puts the stream in the queue for a turn on the full link: false if it is there already. */
+    boolean queueForLink() {
+        if (waitingForLink) {
+            return false;
+        }
+        waitingForLink = true;
+        return true;
+    }
+
+    /** Whether the stream waits for a turn on the link. */
+    boolean waitingForLink() {
+        return waitingForLink;
+    }
+
+    /** The stream left the queue for the link. */
+    void leftLinkQueue() {
+        waitingForLink = false;
     }
 
     /** The peer granted {@code n} more bytes. */
     void creditGranted(int n) {
-        boolean wasBlocked = sendCredit <= 0;
-        sendCredit += n;
-        if (wasBlocked && sendCredit > 0 && isRegistered()) {
+        if (state.grant(n) && isRegistered()) {
             forceFlush(); // what is queued first
-            if (sendCredit > 0) {
+            if (state.canSend()) {
                 if (!session.linkWritable()) {
                     session.awaitLink(this); // writable again on its turn, not while the link is full
                 }
@@ -471,24 +551,23 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     /** The peer finished writing (CloseRead): EOF after the buffered data. */
     void onCloseRead() {
-        remoteWriteDone = true;
+        state.peerWriteDone();
     }
 
     /** The peer closed the stream (CloseStream): close after the buffered data. */
     void onCloseStream() {
-        remoteClosed = true;
-        stopWriting(new ManComException(ManComException.Reason.CLOSED,
+        state.peerClosed(new ManComException(ManComException.Reason.CLOSED,
                 "stream " + streamId() + " was closed by the peer"));
+        stopWriting(state.writeFailure());
     }
 
     /** The peer stopped reading (CloseWrite): writes fail from now on. */
     void onCloseWrite() {
-        if (peerStoppedReading) {
+        if (!state.peerStoppedReading(new ManComException(ManComException.Reason.CLOSED,
+                "stream " + streamId() + ": the peer stopped reading (it sent CloseWrite)"))) {
             return;
         }
-        peerStoppedReading = true;
-        stopWriting(new ManComException(ManComException.Reason.CLOSED,
-                "stream " + streamId() + ": the peer stopped reading (it sent CloseWrite)"));
+        stopWriting(state.writeFailure());
         if (shutdownOutputPromise != null) {
             ChannelPromise p = shutdownOutputPromise;
             shutdownOutputPromise = null;
@@ -509,18 +588,16 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             return;
         }
         stopWriting(cause);
+        state.sessionEnded(cause, clean);
         if (clean) {
             close();
             return;
         }
-        sessionFailure = cause;
         deliver();
     }
 
     private void stopWriting(Throwable cause) {
-        if (writeFailure == null) {
-            writeFailure = cause;
-        }
+        state.stopWrites(cause);
         outputShut = true;
         if (isRegistered()) {
             forceFlush(); // fails what is queued, with the reason
@@ -583,6 +660,11 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         return held == 0 ? queued : Math.max(queued, 1);
     }
 
+    /** Auto-read was turned off: no further batch unless {@code read()} asks (as with a socket). */
+    void autoReadCleared() {
+        readRequested = readRequested && config.isAutoRead();
+    }
+
     /** Resumes writing once the link is writable again. */
     void forceFlush() {
         ((StreamUnsafe) unsafe()).forceFlush();
@@ -594,7 +676,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      */
     void deliver() {
         assert eventLoop().inEventLoop();
-        if (delivering || !isRegistered() || awaitingPreamble) {
+        if (delivering || !isRegistered() || state.awaitingPreamble()) {
             return;
         }
         delivering = true;
@@ -638,19 +720,17 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     }
 
     private void endInputIfDone() {
-        if (!open || eofDelivered || !isRegistered()) {
+        if (!open || !isRegistered()) {
             return;
         }
-        if (sessionFailure != null) {
-            eofDelivered = true;
-            closeCause = sessionFailure;
-            pipeline().fireExceptionCaught(sessionFailure);
+        MuxStreamState.InputEnd end = state.takeInputEnd(inputShut);
+        if (end == MuxStreamState.InputEnd.FAIL) {
+            closeCause = state.failure();
+            pipeline().fireExceptionCaught(closeCause);
             close();
-        } else if (remoteClosed) {
-            eofDelivered = true;
+        } else if (end == MuxStreamState.InputEnd.CLOSE) {
             close();
-        } else if (remoteWriteDone && !inputShut) {
-            eofDelivered = true;
+        } else if (end == MuxStreamState.InputEnd.EOF) {
             inputShut = true;
             if (config.isAllowHalfClosure()) {
                 pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
@@ -664,7 +744,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     /** Closes the stream once both directions are finished. */
     private void maybeComplete() {
-        if (open && inputShut && (localWriteDone || peerStoppedReading) && isRegistered()) {
+        if (open && inputShut && state.sendHalfClosed() && isRegistered()) {
             close();
         }
     }
@@ -672,6 +752,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     /** Drops an unregistered stream the session refuses (or a session that ends before acceptance). */
     void discard() {
         open = false;
+        state.closeLocally(false);
         releaseInbound();
     }
 
