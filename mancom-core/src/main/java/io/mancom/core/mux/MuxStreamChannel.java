@@ -340,7 +340,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         // A ManCom peer closes a stream by itself once both halves are closed; a plain gomux peer
         // might wait for CloseStream, so it always gets one.
         boolean sendCloseStream = state.closeLocally(session.isPeerManCom());
-        session.streamClosed(this, sendCloseStream);
+        session.table().streamClosed(this, sendCloseStream);
         if (shutdownOutputPromise != null) {
             shutdownOutputPromise.tryFailure(new ClosedChannelException());
         }
@@ -393,20 +393,20 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             if (!state.canSend()) {
                 break; // resumed by the peer's WindowUpdate
             }
-            if (!session.linkWritable()) {
-                session.awaitLink(this); // resumed when the link drains
+            if (!parent().isWritable()) {
+                session.writer().awaitLink(this); // resumed when the link drains
                 break;
             }
             int n = state.sendable(readable);
-            session.writeData(this, buf.retainedSlice(buf.readerIndex(), n));
+            session.writer().write(MuxFrame.data(id, buf.retainedSlice(buf.readerIndex(), n)));
             wrote = true;
             if (state.spend(n)) {
                 setWritability(CREDIT, false); // before the removal below can make it writable
             }
-            if (!session.linkWritable()) {
+            if (!parent().isWritable()) {
                 // The link filled up with this frame: wait for a turn before the removal below
                 // can make this stream writable again (see awaitTurn).
-                session.awaitLink(this);
+                session.writer().awaitLink(this);
             }
             in.removeBytes(n);
         }
@@ -417,7 +417,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             if (shutdownOutputPromise != null) {
                 finishShutdownOutput();
             }
-            session.streamDrained(this);
+            session.streamDone();
         }
     }
 
@@ -476,13 +476,13 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             for (ByteBuf b : inbound) {
                 left += b.readableBytes();
             }
-            session.inboundReleased(queuedBytes - left);
+            session.table().inboundReleased(queuedBytes - left);
             queuedBytes = left;
             throw e;
         }
         if (taken != null) {
             queuedBytes -= taken.bytes();
-            session.inboundReleased(taken.bytes());
+            session.table().inboundReleased(taken.bytes());
             state.preambleTaken();
         }
         return taken;
@@ -541,8 +541,8 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (state.grant(n) && isRegistered()) {
             forceFlush(); // what is queued first
             if (state.canSend()) {
-                if (!session.linkWritable()) {
-                    session.awaitLink(this); // writable again on its turn, not while the link is full
+                if (!parent().isWritable()) {
+                    session.writer().awaitLink(this); // writable again on its turn, not while the link is full
                 }
                 setWritability(CREDIT, true);
             }
@@ -706,8 +706,8 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             delivering = false;
         }
         if (consumed > 0) {
-            session.inboundReleased(consumed);
-            session.streamConsumed(this, consumed);
+            session.table().inboundReleased(consumed);
+            session.table().streamConsumed(this, consumed);
         }
         if (inbound.isEmpty()) {
             endInputIfDone();
@@ -758,7 +758,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     private void releaseInbound() {
         if (queuedBytes > 0 || !inbound.isEmpty()) {
-            session.inboundReleased(queuedBytes);
+            session.table().inboundReleased(queuedBytes);
         }
         ByteBuf b;
         while ((b = inbound.poll()) != null) {
