@@ -122,7 +122,7 @@ final class MuxFrameWriter {
         stopped = true;
         MuxStreamChannel s;
         while ((s = waitingForLink.poll()) != null) {
-            s.leftLinkQueue();
+            s.sendSide().leftLinkQueue();
         }
     }
 
@@ -234,9 +234,9 @@ final class MuxFrameWriter {
 
     /** The stream found the link full (with a frame still to send, or having just filled it): it waits for a turn. */
     void awaitLink(MuxStreamChannel s) {
-        if (s.queueForLink()) {
+        if (s.sendSide().queueForLink()) {
             waitingForLink.add(s);
-            s.awaitTurn();
+            s.sendSide().awaitTurn();
         }
     }
 
@@ -258,11 +258,11 @@ final class MuxFrameWriter {
                 if (s == null) {
                     break; // the session ended during the pass (a stream's turn finished a graceful close)
                 }
-                s.leftLinkQueue();
+                s.sendSide().leftLinkQueue();
                 if (s.isOpen()) {
                     s.forceFlush(); // what it has queued first
-                    if (!s.waitingForLink()) {
-                        s.takeTurn(); // writable again: its writer may add to the link now
+                    if (!s.sendSide().waitingForLink()) {
+                        s.sendSide().takeTurn(); // writable again: its writer may add to the link now
                     }
                 }
             }

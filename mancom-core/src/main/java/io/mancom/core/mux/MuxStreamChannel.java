@@ -10,20 +10,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.netty.channel.MaxMessagesRecvByteBufAllocator;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.DuplexChannelConfig;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GenericFutureListener;
+import io.netty.util.concurrent.PromiseNotifier;
 
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayDeque;
 
 /**
  * One stream of a mux session, as a Netty {@link Channel}: a child of the link's channel
@@ -84,9 +80,6 @@ import java.util.ArrayDeque;
 public final class MuxStreamChannel extends AbstractChannel implements DuplexChannel {
 
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
-    // Reasons to hold writes back (bits of `held`), besides a full outbound buffer.
-    private static final int LINK_TURN = 1; // waiting for a turn on a full link
-    private static final int CREDIT = 2; // no credit left
 
     private final MuxSessionHandler session;
     private final int id;
@@ -98,16 +91,11 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     private final MuxStreamState state;
 
     // Receive side; event loop only.
-    private final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
-    private int queuedBytes;
-    private boolean readyQueued;
-    private boolean readRequested;
-    private boolean delivering;
+    private final MuxStreamInbound inbound = new MuxStreamInbound();
     private volatile boolean inputShut; // Netty's view (isInputShutdown), readable anywhere
 
     // Send side; event loop only.
-    private boolean waitingForLink;
-    private volatile int held; // written on the loop, read by isWritable() anywhere
+    private final MuxStreamOutbound sendSide = new MuxStreamOutbound(this);
     private ChannelPromise shutdownOutputPromise;
     private volatile boolean outputShut; // Netty's view (isOutputShutdown), readable anywhere
 
@@ -142,7 +130,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     /** Received bytes buffered for the reader (event loop only). */
     int queuedBytes() {
-        return queuedBytes;
+        return inbound.bytes();
     }
 
     /** Whether this side opened the stream. */
@@ -256,7 +244,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             return promise;
         }
         if (shutdownOutputPromise != null) {
-            shutdownOutputPromise.addListener(new PromiseRelay(promise));
+            shutdownOutputPromise.addListener(new PromiseNotifier<Void, ChannelFuture>(false, promise));
             return promise;
         }
         outputShut = true;
@@ -282,7 +270,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         }
         ChannelFuture output = shutdownOutput();
         shutdownInput();
-        output.addListener(new PromiseRelay(promise));
+        output.addListener(new PromiseNotifier<Void, ChannelFuture>(false, promise));
         return promise;
     }
 
@@ -351,7 +339,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!open) {
             return;
         }
-        readRequested = true;
+        inbound.readRequested();
         deliver();
     }
 
@@ -362,7 +350,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         }
         Throwable failure = state.writeFailure();
         if (failure != null) {
-            throw copyOf(failure);
+            throw MuxStreamOutbound.copyOf(failure);
         }
         if (outputShut) {
             throw new ChannelOutputShutdownException("stream " + streamId() + ": output is shut down");
@@ -373,47 +361,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
         assert eventLoop().inEventLoop();
-        boolean wrote = false;
-        for (;;) {
-            Object msg = in.current();
-            if (msg == null) {
-                break;
-            }
-            Throwable failure = state.writeFailure();
-            if (failure != null) {
-                in.remove(copyOf(failure));
-                continue;
-            }
-            ByteBuf buf = (ByteBuf) msg;
-            int readable = buf.readableBytes();
-            if (readable == 0) {
-                in.remove();
-                continue;
-            }
-            if (!state.canSend()) {
-                break; // resumed by the peer's WindowUpdate
-            }
-            if (!parent().isWritable()) {
-                session.writer().awaitLink(this); // resumed when the link drains
-                break;
-            }
-            int n = state.sendable(readable);
-            session.writer().write(MuxFrame.data(id, buf.retainedSlice(buf.readerIndex(), n)));
-            wrote = true;
-            if (state.spend(n)) {
-                setWritability(CREDIT, false); // before the removal below can make it writable
-            }
-            if (!parent().isWritable()) {
-                // The link filled up with this frame: wait for a turn before the removal below
-                // can make this stream writable again (see awaitTurn).
-                session.writer().awaitLink(this);
-            }
-            in.removeBytes(n);
-        }
-        if (wrote) {
-            session.flushSoon();
-        }
-        if (in.isEmpty()) {
+        if (sendSide.write(in)) {
             if (shutdownOutputPromise != null) {
                 finishShutdownOutput();
             }
@@ -443,20 +391,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     // ---- called by the session, on the loop
 
-    /** Queues a received payload (ownership passes to the stream). */
-    void enqueue(ByteBuf payload) {
-        inbound.add(payload);
-        queuedBytes += payload.readableBytes();
-    }
-
     /** Whether Data for this stream is still wanted. */
     boolean wantsData() {
         return open && state.wantsData(inputShut);
-    }
-
-    /** Whether the stream waits for its service preamble (opened by the peer, not yet routed). */
-    boolean awaitingPreamble() {
-        return state.awaitingPreamble();
     }
 
     /**
@@ -468,85 +405,16 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      * @throws IllegalArgumentException for a bad preamble
      */
     ServicePreamble.Taken takePreamble() {
-        ServicePreamble.Taken taken;
-        try {
-            taken = ServicePreamble.take(inbound, queuedBytes);
-        } catch (IllegalArgumentException e) {
-            int left = 0;
-            for (ByteBuf b : inbound) {
-                left += b.readableBytes();
-            }
-            session.table().inboundReleased(queuedBytes - left);
-            queuedBytes = left;
-            throw e;
-        }
+        ServicePreamble.Taken taken = inbound.takePreamble(session.table());
         if (taken != null) {
-            queuedBytes -= taken.bytes();
-            session.table().inboundReleased(taken.bytes());
             state.preambleTaken();
         }
         return taken;
     }
 
-    /** Received Data is checked against the receive credit ({@link ReceiveWindows#received}). */
-    boolean receive(int n) {
-        return state.receive(n);
-    }
-
-    /** The reader consumed {@code n} bytes: the credit to return ({@link ReceiveWindows#consumed}). */
-    long consumed(int n, int maxWindow, long budgetLeft) {
-        return state.consumed(n, queuedBytes == 0, maxWindow, budgetLeft);
-    }
-
-    /** Spends send credit on the preamble this side sends before any data. */
-    void preambleSent(int n) {
-        state.spend(n);
-    }
-
-    /** Puts the stream in the session's ready queue: false if it is there already. */
-    boolean queueReady() {
-        if (readyQueued) {
-            return false;
-        }
-        readyQueued = true;
-        return true;
-    }
-
-    /** The stream left the session's ready queue. */
-    void leftReadyQueue() {
-        readyQueued = false;
-    }
-
-    /** Puts the stream in the queue for a turn on the full link: false if it is there already. */
-    boolean queueForLink() {
-        if (waitingForLink) {
-            return false;
-        }
-        waitingForLink = true;
-        return true;
-    }
-
-    /** Whether the stream waits for a turn on the link. */
-    boolean waitingForLink() {
-        return waitingForLink;
-    }
-
-    /** The stream left the queue for the link. */
-    void leftLinkQueue() {
-        waitingForLink = false;
-    }
-
-    /** The peer granted {@code n} more bytes. */
-    void creditGranted(int n) {
-        if (state.grant(n) && isRegistered()) {
-            forceFlush(); // what is queued first
-            if (state.canSend()) {
-                if (!parent().isWritable()) {
-                    session.writer().awaitLink(this); // writable again on its turn, not while the link is full
-                }
-                setWritability(CREDIT, true);
-            }
-        }
+    /** The stream's receive queue ({@link MuxStreamInbound}). */
+    MuxStreamInbound inbound() {
+        return inbound;
     }
 
     /** The peer finished writing (CloseRead): EOF after the buffered data. */
@@ -602,41 +470,12 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (isRegistered()) {
             forceFlush(); // fails what is queued, with the reason
         }
-        // Nothing to wait for any more: no credit or turn will come, and writes now fail at once.
-        // Writable again, a blocked writer wakes to its failure and reads paused on writability resume.
-        setWritability(LINK_TURN | CREDIT, true);
+        sendSide.releaseHolds(); // no credit or turn will come, and writes now fail at once
     }
 
-    /**
-     * Makes the stream unwritable until the session gives it a turn on the link
-     * ({@link #takeTurn()}), whatever its own queue holds. The session calls this when the link is
-     * full as the stream hands it a frame or finds it full. Without it, a stream whose queue
-     * drained would turn writable at once, take another write into a fresh buffer and hold it
-     * until its next turn: with many streams that is one write per stream in memory (64 MiB for a
-     * thousand streams of 64 KiB writes), long out of the CPU caches when the link finally sends
-     * it. With it, what waits is bounded by the link's queue plus one write per stream that was
-     * already writable.
-     */
-    void awaitTurn() {
-        setWritability(LINK_TURN, false);
-    }
-
-    /** The stream's turn on the link: it is writable again as far as its own queue allows. */
-    void takeTurn() {
-        setWritability(LINK_TURN, true);
-    }
-
-    /**
-     * Sets or clears a reason to hold writes back. Fires the writability event at once (Netty's
-     * user-defined writability would fire it in a later task): the session's turn-taking relies on
-     * a stream's writer adding to the link before the next stream gets its turn.
-     */
-    private void setWritability(int reason, boolean writable) {
-        boolean before = isWritable();
-        held = writable ? held & ~reason : held | reason;
-        if (before != isWritable() && isRegistered()) {
-            pipeline().fireChannelWritabilityChanged();
-        }
+    /** The stream's send side: turns on the link, held writability ({@link MuxStreamOutbound}). */
+    MuxStreamOutbound sendSide() {
+        return sendSide;
     }
 
     /**
@@ -645,24 +484,24 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      */
     @Override
     public boolean isWritable() {
-        return held == 0 && super.isWritable();
+        return sendSide.held() == 0 && super.isWritable();
     }
 
     @Override
     public long bytesBeforeUnwritable() {
-        return held == 0 ? super.bytesBeforeUnwritable() : 0;
+        return sendSide.held() == 0 ? super.bytesBeforeUnwritable() : 0;
     }
 
     /** While writes are held back, at least 1: no amount drained makes the stream writable by itself. */
     @Override
     public long bytesBeforeWritable() {
         long queued = super.bytesBeforeWritable();
-        return held == 0 ? queued : Math.max(queued, 1);
+        return sendSide.held() == 0 ? queued : Math.max(queued, 1);
     }
 
     /** Auto-read was turned off: no further batch unless {@code read()} asks (as with a socket). */
     void autoReadCleared() {
-        readRequested = readRequested && config.isAutoRead();
+        inbound.autoReadCleared(config.isAutoRead());
     }
 
     /** Resumes writing once the link is writable again. */
@@ -676,34 +515,12 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      */
     void deliver() {
         assert eventLoop().inEventLoop();
-        if (delivering || !isRegistered() || state.awaitingPreamble()) {
+        if (!isRegistered() || state.awaitingPreamble()) {
             return;
         }
-        delivering = true;
-        int consumed = 0;
-        boolean any = false;
-        try {
-            int max = maxMessagesPerRead();
-            int batch = 0;
-            while (open && !inbound.isEmpty() && (config.isAutoRead() || readRequested)) {
-                ByteBuf buf = inbound.poll();
-                int n = buf.readableBytes();
-                queuedBytes -= n;
-                consumed += n;
-                any = true;
-                if (!config.isAutoRead() && ++batch >= max) {
-                    readRequested = false;
-                }
-                pipeline().fireChannelRead(buf);
-            }
-            if (any) {
-                if (!config.isAutoRead()) {
-                    readRequested = false;
-                }
-                pipeline().fireChannelReadComplete();
-            }
-        } finally {
-            delivering = false;
+        int consumed = inbound.deliver(this);
+        if (consumed < 0) {
+            return; // a delivery is running: it goes on
         }
         if (consumed > 0) {
             session.table().inboundReleased(consumed);
@@ -712,11 +529,6 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (inbound.isEmpty()) {
             endInputIfDone();
         }
-    }
-
-    private int maxMessagesPerRead() {
-        RecvByteBufAllocator a = config.getRecvByteBufAllocator();
-        return a instanceof MaxMessagesRecvByteBufAllocator m ? Math.max(1, m.maxMessagesPerRead()) : 16;
     }
 
     private void endInputIfDone() {
@@ -757,24 +569,10 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     }
 
     private void releaseInbound() {
-        if (queuedBytes > 0 || !inbound.isEmpty()) {
-            session.table().inboundReleased(queuedBytes);
+        int n = inbound.releaseAll();
+        if (n > 0) {
+            session.table().inboundReleased(n);
         }
-        ByteBuf b;
-        while ((b = inbound.poll()) != null) {
-            b.release();
-        }
-        queuedBytes = 0;
-    }
-
-    private static Exception copyOf(Throwable cause) {
-        // A fresh exception per failed write, so each promise's stack trace says where it failed.
-        if (cause instanceof ManComException m) {
-            return new ManComException(m.reason(), m.getMessage(), m.getCause());
-        }
-        ClosedChannelException e = new ClosedChannelException();
-        e.initCause(cause);
-        return e;
     }
 
     @Override
@@ -791,23 +589,6 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
         void forceFlush() {
             flush0();
-        }
-    }
-
-    private static final class PromiseRelay implements GenericFutureListener<Future<? super Void>> {
-        private final ChannelPromise target;
-
-        PromiseRelay(ChannelPromise target) {
-            this.target = target;
-        }
-
-        @Override
-        public void operationComplete(Future<? super Void> f) {
-            if (f.isSuccess()) {
-                target.trySuccess();
-            } else {
-                target.tryFailure(f.cause());
-            }
         }
     }
 }

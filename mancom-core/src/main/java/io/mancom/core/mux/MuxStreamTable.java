@@ -134,7 +134,7 @@ final class MuxStreamTable {
         session.writeFrame(MuxFrame.control(MuxFrame.Type.OPEN_STREAM, id));
         if (settings.routing() == Routing.SERVICE) {
             ByteBuf preamble = ServicePreamble.encode(link.alloc(), service);
-            s.preambleSent(preamble.readableBytes());
+            s.state().spend(preamble.readableBytes()); // the preamble counts as data
             session.writeFrame(MuxFrame.data(id, preamble));
         }
         session.flushSoon();
@@ -317,9 +317,9 @@ final class MuxStreamTable {
             frame.release();
             return;
         }
-        s.enqueue(frame.content());
+        s.inbound().add(frame.content());
         bufferedBytes += n;
-        if (s.awaitingPreamble()) {
+        if (s.state().awaitingPreamble()) {
             route(s);
         } else {
             markReady(s);
@@ -333,9 +333,9 @@ final class MuxStreamTable {
             ignoredFrames++;
             return;
         }
-        if (s.awaitingPreamble()) {
+        if (s.state().awaitingPreamble()) {
             if (frame.type() == MuxFrame.Type.WINDOW_UPDATE) {
-                s.creditGranted(frame.length());
+                s.sendSide().creditGranted(frame.length());
             } else {
                 // Ended before naming its service: it can never be routed.
                 dropPending(s, frame.type() != MuxFrame.Type.CLOSE_STREAM);
@@ -343,7 +343,7 @@ final class MuxStreamTable {
             return;
         }
         switch (frame.type()) {
-            case WINDOW_UPDATE -> s.creditGranted(frame.length());
+            case WINDOW_UPDATE -> s.sendSide().creditGranted(frame.length());
             case CLOSE_READ -> {
                 s.onCloseRead();
                 markReady(s);
@@ -380,7 +380,7 @@ final class MuxStreamTable {
 
     /** The stream has data or an end to deliver at the end of the read batch. */
     void markReady(MuxStreamChannel s) {
-        if (s.queueReady()) {
+        if (s.inbound().queueReady()) {
             ready.add(s);
         }
     }
@@ -389,7 +389,7 @@ final class MuxStreamTable {
     void deliverReady() {
         MuxStreamChannel s;
         while ((s = ready.poll()) != null) {
-            s.leftReadyQueue();
+            s.inbound().leftReadyQueue();
             s.deliver();
         }
     }
@@ -402,9 +402,9 @@ final class MuxStreamTable {
     void endAll(Throwable why, boolean clean) {
         List<MuxStreamChannel> all = new ArrayList<>(streams.values());
         for (MuxStreamChannel s : all) {
-            s.leftLinkQueue();
+            s.sendSide().leftLinkQueue();
             if (!s.isRegistered()) {
-                if (s.awaitingPreamble()) {
+                if (s.state().awaitingPreamble()) {
                     pendingStreams--;
                 }
                 forget(s);
@@ -414,7 +414,7 @@ final class MuxStreamTable {
         }
         ready.clear();
         for (MuxStreamChannel s : all) {
-            s.leftReadyQueue();
+            s.inbound().leftReadyQueue();
         }
     }
 

@@ -44,7 +44,7 @@ final class ReceiveWindows {
      * @throws MuxProtocolException if the peer sent more than it was granted
      */
     void received(MuxStreamChannel s, int n) {
-        if (!s.receive(n)) {
+        if (!s.state().receive(n)) {
             throw new MuxProtocolException("flow-control violation on stream " + s.streamId() + ": " + n
                     + " bytes of Data with " + s.state().recvCredit() + " bytes of credit left");
         }
@@ -52,7 +52,7 @@ final class ReceiveWindows {
 
     /** The credit to grant now that the stream's reader consumed {@code n} bytes (growth included). */
     long consumed(MuxStreamChannel s, int n) {
-        long grant = s.consumed(n, maxWindow, budget - total);
+        long grant = s.state().consumed(n, s.queuedBytes() == 0, maxWindow, budget - total);
         total += grant - n;
         return grant;
     }
