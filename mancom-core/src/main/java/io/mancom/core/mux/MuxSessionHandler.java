@@ -4,34 +4,23 @@ import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.core.mux.MuxSettings.Role;
 import io.mancom.core.mux.MuxSettings.Routing;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.netty.channel.SingleThreadEventLoop;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
@@ -74,12 +63,9 @@ import java.util.function.IntSupplier;
  * 1 MiB of them still queued past the link's high water mark after a flush) ends the session.
  *
  * <h2>Writing</h2>
- * Small frames (control frames, Data up to 1 KiB) are encoded into one shared buffer; larger Data
- * frames go to {@link MuxFrameEncoder} behind them, in order. The link is flushed once per read
- * batch, once per pass resuming streams that waited for the link, and otherwise once at the end of
- * the event-loop turn in which streams wrote, so frames of many streams share a gathering write.
- * {@link #install} deepens a socket link's water marks to {@link #LINK_HIGH_WATER} so that one
- * 64 KiB frame does not stop every stream.
+ * Small frames are coalesced and the link flushed once per read batch or event-loop turn (see
+ * {@link MuxFrameWriter}). {@link #install} deepens a socket link's water marks to
+ * {@link #LINK_HIGH_WATER} so that one 64 KiB frame does not stop every stream.
  *
  * <h2>Threading</h2>
  * Pipeline callbacks run on the link's event loop; so do the streams. The public methods may be
@@ -111,56 +97,29 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     public static final String SESSION_NAME = "mux-session";
 
     static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
-    // Frames may queue past the link's high water mark only this far (data frames stop at the
-    // mark; only control frames pass it), so a peer that sends but never reads cannot grow memory.
-    // Checked after each flush of the link, against the bytes the link still holds then.
-    static final long CONTROL_BACKLOG_LIMIT = 1 << 20;
     /**
      * The least high water mark {@link #install} gives the link: four full Data frames, so that one
      * frame does not stop every stream and a flush sends several frames in one syscall. The low
      * mark becomes at least half of it.
      */
     static final int LINK_HIGH_WATER = 4 * (MuxFrame.HEADER_SIZE + MuxFrame.MAX_DATA);
-    // Small frames (control, short Data) are encoded into one buffer; past this size it is written
-    // to the link (not flushed) and a new one started.
-    private static final int COALESCE_CHUNK = 16 * 1024;
-
-    private enum State { NEW, OPEN, CLOSING, CLOSED }
-
     private final MuxSettings settings;
-    private final MuxStreamAcceptor acceptor;
     private final Channel link;
     private final EventLoop loop;
-    private final Promise<Void> termination;
     private final RoleNegotiation roles;
     private final ReceiveWindows windows;
+    private final MuxStreamTable table;
+    private final MuxShutdown shutdown;
+    private final MuxFrameLogger frames = MuxFrameLogger.instance();
 
-    // Event loop only.
+    // Event loop only; set when the handler is added.
     private ChannelHandlerContext ctx;
+    private MuxFrameWriter writer;
     private Liveness liveness;
-    private State state = State.NEW;
-    private long nextLocalId;
-    private final IntObjectHashMap<MuxStreamChannel> streams = new IntObjectHashMap<>();
-    private final ArrayDeque<MuxStreamChannel> ready = new ArrayDeque<>();
-    private final ArrayDeque<MuxStreamChannel> waitingForLink = new ArrayDeque<>();
     private final ArrayDeque<PendingOpen> pendingOpens = new ArrayDeque<>();
-    private boolean batching;
-    private boolean flushPending;
-    private boolean flushScheduled;
-    private final Runnable flushTask = this::scheduledFlush;
-    private ByteBuf coalesced; // small frames encoded, not yet written to the link
-    private boolean resuming;
-    private ScheduledFuture<?> closeTimer;
 
     // Written on the loop, readable anywhere.
     private volatile boolean peerIsManCom;
-    private volatile Throwable cause;
-    private volatile int pendingStreams;
-    private volatile int openStreams;
-    private volatile long bufferedBytes;
-    private volatile long streamsOpened;
-    private volatile long streamsRefused;
-    private volatile long ignoredFrames;
     private volatile long keepalives;
 
     private MuxSessionHandler(Channel link, MuxSettings settings, Role role, MuxStreamAcceptor acceptor,
@@ -168,10 +127,10 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         this.link = link;
         this.loop = link.eventLoop();
         this.settings = settings;
-        this.acceptor = acceptor;
-        this.termination = loop.newPromise();
         this.roles = new RoleNegotiation(role, tieBreaks);
         this.windows = new ReceiveWindows(settings);
+        this.table = new MuxStreamTable(this, acceptor, windows);
+        this.shutdown = new MuxShutdown(this);
     }
 
     /**
@@ -202,32 +161,12 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                     + "ChannelInitializer or after registration");
         }
         MuxSessionHandler session = new MuxSessionHandler(link, settings, role, acceptor, tieBreaks);
-        deepenWaterMarks(link);
+        MuxFrameWriter.deepenWaterMarks(link, LINK_HIGH_WATER);
         ChannelPipeline p = link.pipeline();
         p.addLast(DECODER_NAME, new MuxFrameDecoder());
         p.addLast(ENCODER_NAME, MuxFrameEncoder.INSTANCE);
         p.addLast(SESSION_NAME, session);
         return session;
-    }
-
-    /**
-     * On a socket link, raises the write-buffer water marks to at least {@link #LINK_HIGH_WATER}
-     * (low: at least half of the high mark). The link carries every stream; with Netty's default
-     * high mark of 64 KiB, one full Data frame makes it unwritable and stops all streams until it
-     * drains, and each flush sends a frame or two. Each stream keeps its own marks (its outbound
-     * buffer), so an application cannot queue more than before. Other links (serial, USB) keep
-     * theirs: on a slow line a deeper queue is seconds of delay for every other stream's frames.
-     */
-    private static void deepenWaterMarks(Channel link) {
-        if (!(link instanceof DuplexChannel)) {
-            return;
-        }
-        WriteBufferWaterMark m = link.config().getWriteBufferWaterMark();
-        int high = Math.max(m.high(), LINK_HIGH_WATER);
-        int low = Math.max(m.low(), high / 2);
-        if (high != m.high() || low != m.low()) {
-            link.config().setWriteBufferWaterMark(new WriteBufferWaterMark(low, high));
-        }
     }
 
     // ---- public API
@@ -254,7 +193,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
 
     /** Whether the session has not ended (it may be closing). */
     public boolean isOpen() {
-        return !termination.isDone();
+        return !shutdown.isDone();
     }
 
     /**
@@ -262,7 +201,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
      * with a {@link ManComException} otherwise (see the class comment).
      */
     public Future<Void> terminationFuture() {
-        return termination;
+        return shutdown.termination();
     }
 
     /**
@@ -270,13 +209,13 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
      * after a clean end ("session closed by peer", "session closed").
      */
     public Throwable terminationCause() {
-        return cause;
+        return shutdown.cause();
     }
 
     /** The session's counters. */
     public MuxSessionStats stats() {
-        return new MuxSessionStats(openStreams, pendingStreams, bufferedBytes, windows.total(), streamsOpened,
-                streamsRefused, ignoredFrames, keepalives);
+        return new MuxSessionStats(table.openStreams(), table.pendingStreams(), table.bufferedBytes(),
+                windows.total(), table.streamsOpened(), table.streamsRefused(), table.ignoredFrames(), keepalives);
     }
 
     /** {@link #openStream(String, ChannelHandler)} without a handler. */
@@ -333,21 +272,21 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     public Future<Void> closeGracefully(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (loop.inEventLoop()) {
-            beginClose(timeout);
+            shutdown.beginClose(timeout);
         } else {
             try {
-                loop.execute(() -> beginClose(timeout));
+                loop.execute(() -> shutdown.beginClose(timeout));
             } catch (RejectedExecutionException e) {
                 link.close(); // the loop is gone: nothing can be sent any more
             }
         }
-        return termination;
+        return shutdown.termination();
     }
 
     /** Test hook: the id the next locally opened stream gets. */
     void nextLocalStreamId(long id) {
         assert loop.inEventLoop();
-        nextLocalId = id;
+        table.nextLocalId(id);
     }
 
     // ---- pipeline events
@@ -355,6 +294,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.writer = new MuxFrameWriter(ctx, () -> liveness.wrote(), shutdown::protocolError, frames);
         this.liveness = new Liveness(ctx.executor(), settings.keepaliveInterval(), settings.idleTimeout(),
                 new Liveness.Actions() {
                     @Override
@@ -365,8 +305,9 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
 
                     @Override
                     public void peerSilent() {
-                        terminate(new ManComException(Reason.TIMEOUT, "peer silent for "
-                                + format(settings.idleTimeout()) + " (mux.idle-timeout) on " + link), true, false, false);
+                        shutdown.terminate(new ManComException(Reason.TIMEOUT, "peer silent for "
+                                + MuxShutdown.format(settings.idleTimeout()) + " (mux.idle-timeout) on " + link),
+                                true, false, false);
                     }
                 });
         if (ctx.channel().isActive()) {
@@ -381,13 +322,12 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     }
 
     private void start() {
-        if (state != State.NEW) {
+        if (!shutdown.start()) {
             return;
         }
-        state = State.OPEN;
         liveness.start();
         writeFrame(hello(roles.start()));
-        flushLink();
+        writer.flush();
         if (roles.settled()) {
             roleSettled();
         }
@@ -398,7 +338,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     }
 
     private void roleSettled() {
-        nextLocalId = roles.role() == Role.INITIATOR ? 0 : 1;
+        table.roleSettled(roles.role());
         PendingOpen p;
         while ((p = pendingOpens.poll()) != null) {
             open(p.service, p.handler, p.promise);
@@ -411,88 +351,44 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        batching = true;
-        if (state == State.CLOSED) {
+        writer.startBatch();
+        if (shutdown.isClosed()) {
             frame.release();
             return;
         }
+        frames.inbound(link, frame);
         liveness.read();
         try {
             onFrame(frame);
         } catch (MuxProtocolException e) {
-            protocolError(e.getMessage());
+            shutdown.protocolError(e.getMessage());
         }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        endBatch();
-        ctx.fireChannelReadComplete();
     }
 
     /** Delivers what the read batch queued for streams, then sends the replies in one flush. */
-    private void endBatch() {
-        batching = true;
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        writer.startBatch();
         try {
-            MuxStreamChannel s;
-            while ((s = ready.poll()) != null) {
-                s.readyQueued = false;
-                s.deliver();
-            }
+            table.deliverReady();
         } finally {
-            batching = false;
+            writer.endBatch();
         }
-        if (flushPending) {
-            flushPending = false;
-            flushLink();
-        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            resumeWaitingStreams();
+            writer.resumeWaitingStreams();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** One pass over the streams that stopped for the link, in order; one that fills it again goes to the back. */
-    private void resumeWaitingStreams() {
-        if (resuming) {
-            return;
-        }
-        resuming = true;
-        boolean wasBatching = batching;
-        batching = true;
-        try {
-            int n = waitingForLink.size();
-            while (n-- > 0 && link.isWritable()) {
-                MuxStreamChannel s = waitingForLink.poll();
-                if (s == null) {
-                    break; // the session ended during the pass (a stream's turn finished a graceful close)
-                }
-                s.waitingForLink = false;
-                if (s.isOpen()) {
-                    s.forceFlush(); // what it has queued first
-                    if (!s.waitingForLink) {
-                        s.takeTurn(); // writable again: its writer may add to the link now
-                    }
-                }
-            }
-        } finally {
-            batching = wasBatching;
-            resuming = false;
-        }
-        if (!batching && flushPending) {
-            flushPending = false;
-            flushLink(); // once per pass: every resumed stream's frames in one write
-        }
-    }
-
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (state != State.CLOSED) {
-            terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link + " closed without CloseMux"),
+        if (!shutdown.isClosed()) {
+            shutdown.terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link + " closed without CloseMux"),
                     false, false, false);
         }
         ctx.fireChannelInactive();
@@ -502,8 +398,8 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            if (state != State.CLOSED) {
-                terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link
+            if (!shutdown.isClosed()) {
+                shutdown.terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link
                         + " was shut down by the peer without CloseMux"), false, false, false);
             } else {
                 ctx.close();
@@ -515,10 +411,10 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
         if (t instanceof MuxProtocolException) {
-            protocolError(t.getMessage());
-        } else if (state != State.CLOSED) {
-            terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link + " failed: " + t.getMessage(), t),
-                    false, false, false);
+            shutdown.protocolError(t.getMessage());
+        } else if (!shutdown.isClosed()) {
+            shutdown.terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link + " failed: " + t.getMessage(),
+                    t), false, false, false);
         } else {
             log.debug("{}: exception after the session ended", link, t);
         }
@@ -531,49 +427,34 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
      */
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (state == State.CLOSED) {
-            ctx.close(promise);
-            return;
-        }
-        boolean started = state != State.NEW;
-        endStreamsAndState(new ManComException(Reason.CLOSED, "session closed"), true);
-        termination.trySuccess(null);
-        if (started && link.isActive()) {
-            sendCloseMuxAndClose(promise);
-        } else {
-            dropCoalesced();
-            ctx.close(promise);
-        }
+        shutdown.linkClosing(ctx, promise);
     }
 
     /** A flush of the link from elsewhere sends the coalesced frames too. */
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        writeCoalesced();
+        writer.writeCoalesced();
         ctx.flush();
     }
 
     /** A write to the link from elsewhere goes behind the coalesced frames, in order. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        writeCoalesced();
+        writer.writeCoalesced();
         ctx.write(msg, promise);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        dropCoalesced();
-        if (state != State.CLOSED) {
-            endStreamsAndState(new ManComException(Reason.CLOSED, "the mux session was removed from " + link), false);
-            termination.tryFailure(cause);
-        }
+        writer.dropCoalesced();
+        shutdown.removed();
     }
 
     // ---- inbound frames
 
     private void onFrame(MuxFrame frame) {
         switch (frame.type()) {
-            case DATA -> onData(frame);
+            case DATA -> table.onData(frame);
             case KEEPALIVE -> {
                 if (frame.isHello()) {
                     onHello(frame.helloCapabilities(), frame.helloTieBreak());
@@ -582,9 +463,9 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                 }
             }
             case OPEN_STREAM -> onOpenStream(frame.streamId());
-            case CLOSE_READ, CLOSE_WRITE, CLOSE_STREAM, WINDOW_UPDATE -> onStreamControl(frame);
-            case CLOSE_MUX -> terminate(new ManComException(Reason.CLOSED, "session closed by peer"), false, false,
-                    true);
+            case CLOSE_READ, CLOSE_WRITE, CLOSE_STREAM, WINDOW_UPDATE -> table.onStreamControl(frame);
+            case CLOSE_MUX -> shutdown.terminate(new ManComException(Reason.CLOSED, "session closed by peer"),
+                    false, false, true);
             default -> throw new AssertionError(frame.type());
         }
     }
@@ -608,227 +489,22 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     }
 
     private void onOpenStream(int id) {
-        if (state != State.OPEN) {
-            refuse(id);
-            return;
-        }
-        if (!roles.settled()) {
-            throw new MuxProtocolException("OpenStream for stream " + unsigned(id) + " before the roles were settled: "
-                    + "mux.role = auto needs a ManCom peer, which sends a Hello first; "
-                    + "set mux.role = initiator or responder for a plain gomux peer");
-        }
-        boolean peerOpensEven = roles.role() == Role.RESPONDER;
-        if (((id & 1) == 0) != peerOpensEven) {
-            throw new MuxProtocolException("OpenStream for stream " + unsigned(id) + ", an id of the wrong parity: "
-                    + "the peer is the " + (peerOpensEven ? "initiator and opens even" : "responder and opens odd")
-                    + " ids");
-        }
-        if (streams.containsKey(id)) {
-            throw new MuxProtocolException("OpenStream for stream " + unsigned(id) + ", which is already open");
-        }
-        if (streams.size() >= settings.maxStreams()) {
-            log.debug("{}: refusing stream {}: mux.max-streams ({}) reached", link, unsigned(id), settings.maxStreams());
-            refuse(id);
-            return;
-        }
-        if (settings.routing() == Routing.SERVICE && pendingStreams >= settings.acceptBacklog()) {
-            log.debug("{}: refusing stream {}: mux.accept-backlog ({}) full", link, unsigned(id),
-                    settings.acceptBacklog());
-            refuse(id);
-            return;
-        }
-        MuxStreamChannel s = newStream(id, false, null);
-        if (settings.routing() == Routing.NONE) {
-            handOver(s, null);
+        if (shutdown.state() != MuxShutdown.State.OPEN) {
+            table.refuse(id);
         } else {
-            s.awaitingPreamble = true;
-            pendingStreams++;
+            table.onOpenStream(id, roles);
         }
     }
 
-    private void onData(MuxFrame frame) {
-        MuxStreamChannel s = streams.get(frame.streamId());
-        if (s == null) {
-            ignoredFrames++;
-            frame.release();
-            return;
-        }
-        int n = frame.length();
-        try {
-            windows.received(s, n);
-        } catch (MuxProtocolException e) {
-            frame.release();
-            throw e;
-        }
-        if (n == 0 || !s.wantsData()) {
-            if (n > 0) {
-                ignoredFrames++;
-            }
-            frame.release();
-            return;
-        }
-        s.enqueue(frame.content());
-        bufferedBytes += n;
-        if (s.awaitingPreamble) {
-            route(s);
-        } else {
-            markReady(s);
-        }
-    }
-
-    private void onStreamControl(MuxFrame frame) {
-        MuxStreamChannel s = streams.get(frame.streamId());
-        if (s == null) {
-            ignoredFrames++;
-            return;
-        }
-        if (s.awaitingPreamble) {
-            if (frame.type() == MuxFrame.Type.WINDOW_UPDATE) {
-                s.creditGranted(frame.length());
-            } else {
-                // Ended before naming its service: it can never be routed.
-                dropPending(s, frame.type() != MuxFrame.Type.CLOSE_STREAM);
-            }
-            return;
-        }
-        switch (frame.type()) {
-            case WINDOW_UPDATE -> s.creditGranted(frame.length());
-            case CLOSE_READ -> {
-                s.onCloseRead();
-                markReady(s);
-            }
-            case CLOSE_WRITE -> s.onCloseWrite();
-            case CLOSE_STREAM -> {
-                s.onCloseStream();
-                markReady(s);
-            }
-            default -> throw new AssertionError(frame.type());
-        }
-    }
-
-    private void markReady(MuxStreamChannel s) {
-        if (!s.readyQueued) {
-            s.readyQueued = true;
-            ready.add(s);
-        }
-    }
-
-    // ---- opening, routing, refusing
-
-    private MuxStreamChannel newStream(int id, boolean outbound, String service) {
-        MuxStreamChannel s = new MuxStreamChannel(this, link, id, outbound, service);
-        streams.put(id, s);
-        openStreams = streams.size();
-        streamsOpened++;
-        windows.opened(s);
-        return s;
-    }
-
-    /** Routes a stream once its preamble is complete. */
-    private void route(MuxStreamChannel s) {
-        ServicePreamble.Taken taken;
-        try {
-            taken = ServicePreamble.take(s.inbound, s.queuedBytes);
-        } catch (IllegalArgumentException e) {
-            log.debug("{}: refusing stream {}: {}", link, s.streamId(), e.getMessage());
-            int left = 0;
-            for (ByteBuf b : s.inbound) {
-                left += b.readableBytes();
-            }
-            inboundReleased(s.queuedBytes - left);
-            s.queuedBytes = left;
-            dropPending(s, true);
-            return;
-        }
-        if (taken == null) {
-            return;
-        }
-        s.queuedBytes -= taken.bytes();
-        inboundReleased(taken.bytes());
-        s.awaitingPreamble = false;
-        pendingStreams--;
-        if (handOver(s, taken.service())) {
-            streamConsumed(s, taken.bytes());
-            markReady(s);
-        }
-    }
-
-    /** Offers an inbound stream to the acceptor; registers it if accepted. */
-    private boolean handOver(MuxStreamChannel s, String service) {
-        s.service(service);
-        boolean accepted;
-        try {
-            accepted = acceptor.accept(s, service);
-        } catch (RuntimeException | Error e) {
-            log.warn("{}: the stream acceptor threw for stream {} (service '{}'); the stream is refused", link,
-                    s.streamId(), service, e);
-            accepted = false;
-        }
-        if (!accepted) {
-            forget(s);
-            refuse(s.rawId());
-            return false;
-        }
-        register(s, null);
-        return true;
-    }
-
-    private void register(MuxStreamChannel s, Promise<MuxStreamChannel> promise) {
-        loop.register(s).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                if (promise != null) {
-                    promise.trySuccess(s);
-                }
-                return;
-            }
-            log.warn("{}: could not register stream {}", link, s.streamId(), f.cause());
-            forget(s);
-            if (state != State.CLOSED) {
-                sendControl(s, MuxFrame.Type.CLOSE_STREAM);
-            }
-            if (promise != null) {
-                promise.tryFailure(f.cause());
-            }
-        });
-    }
-
-    /** Drops a stream that is still waiting for its preamble. */
-    private void dropPending(MuxStreamChannel s, boolean sendCloseStream) {
-        pendingStreams--;
-        s.awaitingPreamble = false;
-        forget(s);
-        if (sendCloseStream) {
-            refuse(s.rawId());
-        } else {
-            streamsRefused++;
-        }
-    }
-
-    /** Removes an unregistered stream from the table without any pipeline event. */
-    private void forget(MuxStreamChannel s) {
-        unlist(s);
-        s.discard();
-    }
-
-    private void unlist(MuxStreamChannel s) {
-        if (streams.get(s.rawId()) == s) {
-            streams.remove(s.rawId());
-            openStreams = streams.size();
-            windows.closed(s);
-        }
-    }
-
-    private void refuse(int id) {
-        streamsRefused++;
-        writeFrame(MuxFrame.control(MuxFrame.Type.CLOSE_STREAM, id));
-        flushSoon();
-    }
+    // ---- opening
 
     private void open(String service, ChannelHandler handler, Promise<MuxStreamChannel> promise) {
         assert loop.inEventLoop();
-        if (state == State.CLOSING || state == State.CLOSED) {
+        MuxShutdown.State state = shutdown.state();
+        if (state == MuxShutdown.State.CLOSING || state == MuxShutdown.State.CLOSED) {
             promise.tryFailure(new ManComException(Reason.CLOSED, "cannot open a stream to '" + service
-                    + "': the mux session on " + link + " is " + (state == State.CLOSING ? "closing" : "closed")));
+                    + "': the mux session on " + link + " is "
+                    + (state == MuxShutdown.State.CLOSING ? "closing" : "closed")));
             return;
         }
         if (settings.routing() == Routing.SERVICE) {
@@ -839,359 +515,76 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                 return;
             }
         }
-        if (state == State.NEW || !roles.settled()) {
+        if (state == MuxShutdown.State.NEW || !roles.settled()) {
             pendingOpens.add(new PendingOpen(service, handler, promise));
             return;
         }
-        if (streams.size() >= settings.maxStreams()) {
-            promise.tryFailure(new ManComException(Reason.BUSY, "cannot open a stream to '" + service
-                    + "': mux.max-streams (" + settings.maxStreams() + ") streams are open on " + link));
-            return;
-        }
-        if (nextLocalId > MAX_STREAM_ID) {
-            promise.tryFailure(new ManComException(Reason.CLOSED, "cannot open a stream to '" + service
-                    + "': the mux session on " + link + " has used up its stream ids and is closing"));
+        if (!table.open(service, handler, promise)) {
             log.info("{}: stream ids used up; closing the session", link);
-            beginClose(DEFAULT_CLOSE_TIMEOUT);
-            return;
-        }
-        int id = (int) nextLocalId;
-        nextLocalId += 2;
-        MuxStreamChannel s = newStream(id, true, service);
-        writeFrame(MuxFrame.control(MuxFrame.Type.OPEN_STREAM, id));
-        if (settings.routing() == Routing.SERVICE) {
-            ByteBuf preamble = ServicePreamble.encode(link.alloc(), service);
-            s.sendCredit -= preamble.readableBytes();
-            writeFrame(MuxFrame.data(id, preamble));
-        }
-        flushSoon();
-        if (handler != null) {
-            s.pipeline().addLast(handler);
-        }
-        register(s, promise);
-    }
-
-    // ---- called by streams, on the loop
-
-    /** A stream delivered {@code n} bytes to its reader: return the credit (growing the window). */
-    void streamConsumed(MuxStreamChannel s, int n) {
-        assert loop.inEventLoop();
-        if (state == State.CLOSED || !s.wantsData()) {
-            return;
-        }
-        long grant = windows.consumed(s, n);
-        while (grant > 0) {
-            int g = (int) Math.min(grant, MuxFrame.MAX_LENGTH);
-            writeFrame(MuxFrame.windowUpdate(s.rawId(), g));
-            grant -= g;
-        }
-        flushSoon();
-    }
-
-    /** Buffered bytes left the session (delivered, taken as preamble, or dropped). */
-    void inboundReleased(int n) {
-        bufferedBytes -= n;
-    }
-
-    boolean linkWritable() {
-        return link.isWritable();
-    }
-
-    /** The stream found the link full (with a frame still to send, or having just filled it): it waits for a turn. */
-    void awaitLink(MuxStreamChannel s) {
-        if (!s.waitingForLink) {
-            s.waitingForLink = true;
-            waitingForLink.add(s);
-            s.awaitTurn();
+            shutdown.beginClose(DEFAULT_CLOSE_TIMEOUT);
         }
     }
 
-    void writeData(MuxStreamChannel s, ByteBuf payload) {
-        writeFrame(MuxFrame.data(s.rawId(), payload));
+    // ---- for the session's parts (MuxStreamTable, MuxShutdown), on the loop
+
+    ChannelHandlerContext ctx() {
+        return ctx;
     }
 
-    void sendControl(MuxStreamChannel s, MuxFrame.Type type) {
-        writeFrame(MuxFrame.control(type, s.rawId()));
-        flushSoon();
+    MuxFrameWriter writer() {
+        return writer;
     }
 
-    /** A stream's flushed writes are all sent. */
-    void streamDrained(MuxStreamChannel s) {
-        if (state == State.CLOSING) {
-            finishCloseIfDrained();
-        }
+    MuxStreamTable table() {
+        return table;
     }
 
-    /** A registered stream closed (locally, or after delivering its end). */
-    void streamClosed(MuxStreamChannel s, boolean sendCloseStream) {
-        assert loop.inEventLoop();
-        unlist(s);
-        if (sendCloseStream && state != State.CLOSED) {
-            sendControl(s, MuxFrame.Type.CLOSE_STREAM);
-        }
-        if (state == State.CLOSING) {
-            finishCloseIfDrained();
-        }
+    boolean isClosed() {
+        return shutdown.isClosed();
     }
 
-    /**
-     * Asks for the link to be flushed: at the end of the read batch or resume pass if one is
-     * running, otherwise once at the end of this event-loop turn, so the frames of every stream
-     * that writes in the turn go out together (one gathering write, not one syscall per frame).
-     */
-    void flushSoon() {
-        if (batching) {
-            flushPending = true;
-        } else if (ctx != null && !flushScheduled) {
-            flushScheduled = true;
-            if (loop instanceof SingleThreadEventLoop l) {
-                l.executeAfterEventLoopIteration(flushTask);
-            } else {
-                loop.execute(flushTask); // EmbeddedChannel's loop, for one
-            }
-        }
-    }
-
-    private void scheduledFlush() {
-        flushScheduled = false;
-        if (batching) {
-            flushPending = true; // the batch flushes
-        } else {
-            flushLink();
-        }
-    }
-
-    /**
-     * Flushes the link (the coalesced frames first), then checks the control-frame backlog: with
-     * the bytes flushed, what the link still holds past its high water mark is what the peer has
-     * not taken. Data frames stop at the mark; only control frames pass it, so over
-     * {@link #CONTROL_BACKLOG_LIMIT} of them means the peer keeps sending (opening, writing)
-     * without reading the replies.
-     */
-    private void flushLink() {
-        if (ctx == null) {
-            return;
-        }
-        writeCoalesced();
-        ctx.flush();
-        if (state == State.CLOSED || link.isWritable()) {
-            return;
-        }
-        ChannelOutboundBuffer out = link.unsafe().outboundBuffer();
-        long pastMark = out == null ? 0 : out.totalPendingWriteBytes() - link.config().getWriteBufferHighWaterMark();
-        if (pastMark > CONTROL_BACKLOG_LIMIT) {
-            protocolError("the peer does not read: over " + (CONTROL_BACKLOG_LIMIT >> 10)
-                    + " KiB of mux frames are queued for it");
-        }
-    }
-
-    private void writeFrame(MuxFrame frame) {
-        if (state == State.CLOSED || ctx == null) {
+    void writeFrame(MuxFrame frame) {
+        if (writer == null) {
             frame.release();
             return;
         }
-        liveness.wrote();
-        if (MuxFrameEncoder.copies(frame)) {
-            try {
-                if (coalesced == null) {
-                    coalesced = ctx.alloc().ioBuffer(256);
-                }
-                MuxFrameEncoder.encodeInto(coalesced, frame);
-            } finally {
-                frame.release();
-            }
-            if (coalesced.readableBytes() >= COALESCE_CHUNK) {
-                writeCoalesced();
-            }
-            return;
-        }
-        writeCoalesced(); // in order: what was written before goes first
-        ctx.write(frame, ctx.voidPromise());
+        writer.write(frame);
     }
 
-    /** Hands the coalesced frames to the link (without flushing). */
-    private void writeCoalesced() {
-        ByteBuf b = coalesced;
-        if (b == null) {
-            return;
-        }
-        coalesced = null;
-        if (b.isReadable() && ctx != null) {
-            ctx.write(b, ctx.voidPromise());
-        } else {
-            b.release();
-        }
-    }
-
-    private void dropCoalesced() {
-        if (coalesced != null) {
-            coalesced.release();
-            coalesced = null;
-        }
-    }
-
-    // ---- ending
-
-    private void beginClose(Duration timeout) {
-        assert loop.inEventLoop();
-        if (state == State.CLOSED || state == State.CLOSING) {
-            return;
-        }
-        if (state == State.NEW) {
-            terminate(new ManComException(Reason.CLOSED, "session closed"), false, true, true);
-            return;
-        }
-        state = State.CLOSING;
-        failPendingOpens(new ManComException(Reason.CLOSED, "the mux session on " + link + " is closing"));
-        closeTimer = ctx.executor().schedule(this::finishClose, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        finishCloseIfDrained();
-    }
-
-    private void finishCloseIfDrained() {
-        for (MuxStreamChannel s : streams.values()) {
-            if (s.hasQueuedWrites()) {
-                return;
-            }
-        }
-        finishClose();
-    }
-
-    private void finishClose() {
-        if (state == State.CLOSING) {
-            terminate(new ManComException(Reason.CLOSED, "session closed"), true, true, true);
-        }
-    }
-
-    private void protocolError(String message) {
-        if (state == State.CLOSED) {
-            return;
-        }
-        log.warn("{}: mux protocol error, ending the session: {}", link, message);
-        terminate(new ManComException(Reason.PROTOCOL, message), true, false, false);
-    }
-
-    /**
-     * Ends the session: streams end ({@code clean}: at once; otherwise after delivering what they
-     * buffered, failing with {@code why}), CloseMux goes out after every queued frame if
-     * {@code sendCloseMux}, and the link closes.
-     */
-    private void terminate(Throwable why, boolean sendCloseMux, boolean clean, boolean success) {
-        if (state == State.CLOSED) {
-            return;
-        }
-        boolean started = state != State.NEW;
-        endStreamsAndState(why, clean);
-        if (ctx != null) {
-            if (sendCloseMux && started && link.isActive()) {
-                sendCloseMuxAndClose(link.newPromise());
-            } else {
-                dropCoalesced();
-                ctx.close();
-            }
-        }
-        if (success) {
-            termination.trySuccess(null);
-        } else {
-            termination.tryFailure(why);
-        }
-    }
-
-    /**
-     * Writes CloseMux behind every queued frame, then closes the link. A socket is closed the
-     * lingering way: output shut down (FIN after the last byte), input read and dropped until
-     * the peer closes too, at most {@link #LINGER}. Closing at once with unread bytes in the
-     * receive buffer would make TCP send a reset, and the reset can destroy the frames still in
-     * flight to the peer, the CloseMux among them.
-     */
-    private void sendCloseMuxAndClose(ChannelPromise promise) {
-        ChannelHandlerContext c = ctx;
-        link.closeFuture().addListener(f -> promise.trySuccess());
-        writeCoalesced(); // the frames written before the end go first
-        c.writeAndFlush(MuxFrame.control(MuxFrame.Type.CLOSE_MUX, 0)).addListener(f -> {
-            if (f.isSuccess() && link instanceof DuplexChannel d && link.isActive()) {
-                d.shutdownOutput();
-                ScheduledFuture<?> limit = c.executor().schedule(() -> {
-                    c.close();
-                }, LINGER.toNanos(), TimeUnit.NANOSECONDS);
-                link.closeFuture().addListener(x -> limit.cancel(false));
-            } else {
-                c.close();
-            }
-        });
-        closeIfStalled(c, Long.MAX_VALUE);
-    }
-
-    /**
-     * Closes the link if, in a {@link #LINGER} period, the peer has taken none of the bytes still
-     * queued before the CloseMux: a slow link gets all the time it needs, a peer that reads
-     * nothing cannot hold the link (and the queued frames) open.
-     */
-    private void closeIfStalled(ChannelHandlerContext c, long pendingBefore) {
-        c.executor().schedule(() -> {
-            ChannelOutboundBuffer out = link.unsafe().outboundBuffer();
-            long pending = out == null ? 0 : out.totalPendingWriteBytes();
-            if (!link.isOpen() || pending == 0) {
-                return; // closed, or the CloseMux is out and the linger timer has taken over
-            }
-            if (pending >= pendingBefore) {
-                log.debug("{}: the peer took nothing of the last {} bytes for {}; closing", link, pending,
-                        format(LINGER));
-                c.close();
-                return;
-            }
-            closeIfStalled(c, pending);
-        }, LINGER.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private void endStreamsAndState(Throwable why, boolean clean) {
-        state = State.CLOSED;
-        cause = why;
+    /** The session ended (it is CLOSED): no more frames, keepalives or turns on the link. */
+    void ended() {
         if (liveness != null) {
             liveness.stop();
         }
-        if (closeTimer != null) {
-            closeTimer.cancel(false);
-        }
-        failPendingOpens(why);
-        waitingForLink.clear();
-        List<MuxStreamChannel> all = new ArrayList<>(streams.values());
-        for (MuxStreamChannel s : all) {
-            s.waitingForLink = false;
-            if (!s.isRegistered()) {
-                if (s.awaitingPreamble) {
-                    pendingStreams--;
-                    s.awaitingPreamble = false;
-                }
-                forget(s);
-            } else {
-                s.sessionEnded(why, clean);
-            }
-        }
-        // Streams still delivering buffered data stay listed until they close.
-        ready.clear();
-        for (MuxStreamChannel s : all) {
-            s.readyQueued = false;
+        if (writer != null) {
+            writer.stop();
         }
     }
 
-    private void failPendingOpens(Throwable why) {
+    void failPendingOpens(Throwable why) {
         PendingOpen p;
         while ((p = pendingOpens.poll()) != null) {
             p.promise.tryFailure(why);
         }
     }
 
-    static String format(Duration d) {
-        long ms = d.toMillis();
-        if (ms < 1000 || ms % 1000 != 0) {
-            return ms + "ms";
-        }
-        long s = d.getSeconds();
-        return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+    // ---- called by streams, on the loop
+
+    void sendControl(MuxStreamChannel s, MuxFrame.Type type) {
+        writeFrame(MuxFrame.control(type, s.rawId()));
+        flushSoon();
     }
 
-    private static String unsigned(int id) {
-        return Integer.toUnsignedString(id);
+    /** A stream's flushed writes are all sent, or it closed: a graceful close may finish. */
+    void streamDone() {
+        shutdown.streamDone();
+    }
+
+    /** Asks for the link to be flushed soon ({@link MuxFrameWriter#flushSoon}). */
+    void flushSoon() {
+        if (writer != null) {
+            writer.flushSoon();
+        }
     }
 
     private record PendingOpen(String service, ChannelHandler handler, Promise<MuxStreamChannel> promise) {

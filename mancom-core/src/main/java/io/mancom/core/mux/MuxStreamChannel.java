@@ -10,20 +10,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.netty.channel.MaxMessagesRecvByteBufAllocator;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.DuplexChannelConfig;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GenericFutureListener;
+import io.netty.util.concurrent.PromiseNotifier;
 
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayDeque;
 
 /**
  * One stream of a mux session, as a Netty {@link Channel}: a child of the link's channel
@@ -84,9 +80,6 @@ import java.util.ArrayDeque;
 public final class MuxStreamChannel extends AbstractChannel implements DuplexChannel {
 
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
-    // Reasons to hold writes back (bits of `held`), besides a full outbound buffer.
-    private static final int LINK_TURN = 1; // waiting for a turn on a full link
-    private static final int CREDIT = 2; // no credit left
 
     private final MuxSessionHandler session;
     private final int id;
@@ -94,39 +87,26 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     private final MuxStreamChannelConfig config;
     private volatile String service;
 
-    // Receive side; event loop only. The session reads and updates the credit fields.
-    final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
-    int queuedBytes;
-    long recvCredit = MuxFrame.MAX_DATA;
-    int recvWindow = MuxFrame.MAX_DATA;
-    long consumedSinceGrowth;
-    boolean awaitingPreamble;
-    boolean readyQueued;
-    boolean readRequested;
-    private boolean delivering;
-    private boolean remoteWriteDone;
-    private boolean remoteClosed;
-    private Throwable sessionFailure;
-    private boolean eofDelivered;
-    private boolean sentCloseWrite;
-    private volatile boolean inputShut;
+    // The half-closes, how the stream ended, and its credit; event loop only.
+    private final MuxStreamState state;
+
+    // Receive side; event loop only.
+    private final MuxStreamInbound inbound = new MuxStreamInbound();
+    private volatile boolean inputShut; // Netty's view (isInputShutdown), readable anywhere
 
     // Send side; event loop only.
-    long sendCredit = MuxFrame.MAX_DATA;
-    boolean waitingForLink;
-    private volatile int held; // written on the loop, read by isWritable() anywhere
-    private boolean localWriteDone;
-    private boolean peerStoppedReading;
-    private Throwable writeFailure;
+    private final MuxStreamOutbound sendSide = new MuxStreamOutbound(this);
     private ChannelPromise shutdownOutputPromise;
-    private volatile boolean outputShut;
+    private volatile boolean outputShut; // Netty's view (isOutputShutdown), readable anywhere
 
     private volatile boolean open = true;
     private volatile Throwable closeCause;
 
-    MuxStreamChannel(MuxSessionHandler session, Channel link, int id, boolean outbound, String service) {
+    MuxStreamChannel(MuxSessionHandler session, Channel link, int id, boolean outbound, String service,
+                     boolean awaitingPreamble) {
         super(link);
         this.session = session;
+        this.state = new MuxStreamState(awaitingPreamble);
         this.id = id;
         this.outbound = outbound;
         this.service = service;
@@ -141,6 +121,16 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     int rawId() {
         return id;
+    }
+
+    /** The stream's protocol state and credit (event loop only; read it, the stream changes it). */
+    MuxStreamState state() {
+        return state;
+    }
+
+    /** Received bytes buffered for the reader (event loop only). */
+    int queuedBytes() {
+        return inbound.bytes();
     }
 
     /** Whether this side opened the stream. */
@@ -222,8 +212,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!inputShut) {
             inputShut = true;
             releaseInbound();
-            if (open && !remoteWriteDone && !remoteClosed && sessionFailure == null) {
-                sentCloseWrite = true;
+            if (open && state.localReadDone()) {
                 session.sendControl(this, MuxFrame.Type.CLOSE_WRITE);
             }
         }
@@ -250,12 +239,12 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             promise.tryFailure(new ClosedChannelException());
             return promise;
         }
-        if (localWriteDone || peerStoppedReading) {
+        if (state.sendHalfClosed()) {
             promise.trySuccess();
             return promise;
         }
         if (shutdownOutputPromise != null) {
-            shutdownOutputPromise.addListener(new PromiseRelay(promise));
+            shutdownOutputPromise.addListener(new PromiseNotifier<Void, ChannelFuture>(false, promise));
             return promise;
         }
         outputShut = true;
@@ -281,7 +270,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         }
         ChannelFuture output = shutdownOutput();
         shutdownInput();
-        output.addListener(new PromiseRelay(promise));
+        output.addListener(new PromiseNotifier<Void, ChannelFuture>(false, promise));
         return promise;
     }
 
@@ -336,12 +325,10 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         inputShut = true;
         outputShut = true;
         releaseInbound();
-        boolean bothHalvesClosed = (localWriteDone || peerStoppedReading) && (remoteWriteDone || sentCloseWrite);
         // A ManCom peer closes a stream by itself once both halves are closed; a plain gomux peer
         // might wait for CloseStream, so it always gets one.
-        boolean sendCloseStream = !remoteClosed && sessionFailure == null
-                && !(bothHalvesClosed && session.isPeerManCom());
-        session.streamClosed(this, sendCloseStream);
+        boolean sendCloseStream = state.closeLocally(session.isPeerManCom());
+        session.table().streamClosed(this, sendCloseStream);
         if (shutdownOutputPromise != null) {
             shutdownOutputPromise.tryFailure(new ClosedChannelException());
         }
@@ -352,7 +339,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!open) {
             return;
         }
-        readRequested = true;
+        inbound.readRequested();
         deliver();
     }
 
@@ -361,8 +348,9 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         if (!(msg instanceof ByteBuf)) {
             throw new UnsupportedOperationException("a mux stream writes ByteBufs, not " + msg.getClass().getName());
         }
-        if (writeFailure != null) {
-            throw copyOf(writeFailure);
+        Throwable failure = state.writeFailure();
+        if (failure != null) {
+            throw MuxStreamOutbound.copyOf(failure);
         }
         if (outputShut) {
             throw new ChannelOutputShutdownException("stream " + streamId() + ": output is shut down");
@@ -373,51 +361,11 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
         assert eventLoop().inEventLoop();
-        boolean wrote = false;
-        for (;;) {
-            Object msg = in.current();
-            if (msg == null) {
-                break;
-            }
-            if (writeFailure != null) {
-                in.remove(copyOf(writeFailure));
-                continue;
-            }
-            ByteBuf buf = (ByteBuf) msg;
-            int readable = buf.readableBytes();
-            if (readable == 0) {
-                in.remove();
-                continue;
-            }
-            if (sendCredit <= 0) {
-                break; // resumed by the peer's WindowUpdate
-            }
-            if (!session.linkWritable()) {
-                session.awaitLink(this); // resumed when the link drains
-                break;
-            }
-            int n = (int) Math.min(Math.min(readable, sendCredit), MuxFrame.MAX_DATA);
-            session.writeData(this, buf.retainedSlice(buf.readerIndex(), n));
-            sendCredit -= n;
-            wrote = true;
-            if (sendCredit <= 0) {
-                setWritability(CREDIT, false); // before the removal below can make it writable
-            }
-            if (!session.linkWritable()) {
-                // The link filled up with this frame: wait for a turn before the removal below
-                // can make this stream writable again (see awaitTurn).
-                session.awaitLink(this);
-            }
-            in.removeBytes(n);
-        }
-        if (wrote) {
-            session.flushSoon();
-        }
-        if (in.isEmpty()) {
-            if (shutdownOutputPromise != null && !localWriteDone) {
+        if (sendSide.write(in)) {
+            if (shutdownOutputPromise != null) {
                 finishShutdownOutput();
             }
-            session.streamDrained(this);
+            session.streamDone();
         }
     }
 
@@ -428,8 +376,8 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     }
 
     private void finishShutdownOutput() {
-        localWriteDone = true;
-        if (writeFailure == null && open) {
+        state.localWriteDone();
+        if (state.writeFailure() == null && open) {
             session.sendControl(this, MuxFrame.Type.CLOSE_READ);
         }
         ChannelPromise p = shutdownOutputPromise;
@@ -443,52 +391,51 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     // ---- called by the session, on the loop
 
-    /** Queues a received payload (ownership passes to the stream). */
-    void enqueue(ByteBuf payload) {
-        inbound.add(payload);
-        queuedBytes += payload.readableBytes();
-    }
-
     /** Whether Data for this stream is still wanted. */
     boolean wantsData() {
-        return open && !inputShut && !remoteWriteDone && !remoteClosed && sessionFailure == null;
+        return open && state.wantsData(inputShut);
     }
 
-    /** The peer granted {@code n} more bytes. */
-    void creditGranted(int n) {
-        boolean wasBlocked = sendCredit <= 0;
-        sendCredit += n;
-        if (wasBlocked && sendCredit > 0 && isRegistered()) {
-            forceFlush(); // what is queued first
-            if (sendCredit > 0) {
-                if (!session.linkWritable()) {
-                    session.awaitLink(this); // writable again on its turn, not while the link is full
-                }
-                setWritability(CREDIT, true);
-            }
+    /**
+     * Takes the service preamble from the buffered data ({@link ServicePreamble#take}); when it is
+     * complete the stream is {@code OPEN} and can be offered. The bytes taken (or dropped with a bad
+     * preamble) leave the session's buffered count.
+     *
+     * @return the service and the bytes taken, or {@code null} while the preamble is incomplete
+     * @throws IllegalArgumentException for a bad preamble
+     */
+    ServicePreamble.Taken takePreamble() {
+        ServicePreamble.Taken taken = inbound.takePreamble(session.table());
+        if (taken != null) {
+            state.preambleTaken();
         }
+        return taken;
+    }
+
+    /** The stream's receive queue ({@link MuxStreamInbound}). */
+    MuxStreamInbound inbound() {
+        return inbound;
     }
 
     /** The peer finished writing (CloseRead): EOF after the buffered data. */
     void onCloseRead() {
-        remoteWriteDone = true;
+        state.peerWriteDone();
     }
 
     /** The peer closed the stream (CloseStream): close after the buffered data. */
     void onCloseStream() {
-        remoteClosed = true;
-        stopWriting(new ManComException(ManComException.Reason.CLOSED,
+        state.peerClosed(new ManComException(ManComException.Reason.CLOSED,
                 "stream " + streamId() + " was closed by the peer"));
+        stopWriting(state.writeFailure());
     }
 
     /** The peer stopped reading (CloseWrite): writes fail from now on. */
     void onCloseWrite() {
-        if (peerStoppedReading) {
+        if (!state.peerStoppedReading(new ManComException(ManComException.Reason.CLOSED,
+                "stream " + streamId() + ": the peer stopped reading (it sent CloseWrite)"))) {
             return;
         }
-        peerStoppedReading = true;
-        stopWriting(new ManComException(ManComException.Reason.CLOSED,
-                "stream " + streamId() + ": the peer stopped reading (it sent CloseWrite)"));
+        stopWriting(state.writeFailure());
         if (shutdownOutputPromise != null) {
             ChannelPromise p = shutdownOutputPromise;
             shutdownOutputPromise = null;
@@ -509,57 +456,26 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             return;
         }
         stopWriting(cause);
+        state.sessionEnded(cause, clean);
         if (clean) {
             close();
             return;
         }
-        sessionFailure = cause;
         deliver();
     }
 
     private void stopWriting(Throwable cause) {
-        if (writeFailure == null) {
-            writeFailure = cause;
-        }
+        state.stopWrites(cause);
         outputShut = true;
         if (isRegistered()) {
             forceFlush(); // fails what is queued, with the reason
         }
-        // Nothing to wait for any more: no credit or turn will come, and writes now fail at once.
-        // Writable again, a blocked writer wakes to its failure and reads paused on writability resume.
-        setWritability(LINK_TURN | CREDIT, true);
+        sendSide.releaseHolds(); // no credit or turn will come, and writes now fail at once
     }
 
-    /**
-     * Makes the stream unwritable until the session gives it a turn on the link
-     * ({@link #takeTurn()}), whatever its own queue holds. The session calls this when the link is
-     * full as the stream hands it a frame or finds it full. Without it, a stream whose queue
-     * drained would turn writable at once, take another write into a fresh buffer and hold it
-     * until its next turn: with many streams that is one write per stream in memory (64 MiB for a
-     * thousand streams of 64 KiB writes), long out of the CPU caches when the link finally sends
-     * it. With it, what waits is bounded by the link's queue plus one write per stream that was
-     * already writable.
-     */
-    void awaitTurn() {
-        setWritability(LINK_TURN, false);
-    }
-
-    /** The stream's turn on the link: it is writable again as far as its own queue allows. */
-    void takeTurn() {
-        setWritability(LINK_TURN, true);
-    }
-
-    /**
-     * Sets or clears a reason to hold writes back. Fires the writability event at once (Netty's
-     * user-defined writability would fire it in a later task): the session's turn-taking relies on
-     * a stream's writer adding to the link before the next stream gets its turn.
-     */
-    private void setWritability(int reason, boolean writable) {
-        boolean before = isWritable();
-        held = writable ? held & ~reason : held | reason;
-        if (before != isWritable() && isRegistered()) {
-            pipeline().fireChannelWritabilityChanged();
-        }
+    /** The stream's send side: turns on the link, held writability ({@link MuxStreamOutbound}). */
+    MuxStreamOutbound sendSide() {
+        return sendSide;
     }
 
     /**
@@ -568,19 +484,24 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      */
     @Override
     public boolean isWritable() {
-        return held == 0 && super.isWritable();
+        return sendSide.held() == 0 && super.isWritable();
     }
 
     @Override
     public long bytesBeforeUnwritable() {
-        return held == 0 ? super.bytesBeforeUnwritable() : 0;
+        return sendSide.held() == 0 ? super.bytesBeforeUnwritable() : 0;
     }
 
     /** While writes are held back, at least 1: no amount drained makes the stream writable by itself. */
     @Override
     public long bytesBeforeWritable() {
         long queued = super.bytesBeforeWritable();
-        return held == 0 ? queued : Math.max(queued, 1);
+        return sendSide.held() == 0 ? queued : Math.max(queued, 1);
+    }
+
+    /** Auto-read was turned off: no further batch unless {@code read()} asks (as with a socket). */
+    void autoReadCleared() {
+        inbound.autoReadCleared(config.isAutoRead());
     }
 
     /** Resumes writing once the link is writable again. */
@@ -594,63 +515,34 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      */
     void deliver() {
         assert eventLoop().inEventLoop();
-        if (delivering || !isRegistered() || awaitingPreamble) {
+        if (!isRegistered() || state.awaitingPreamble()) {
             return;
         }
-        delivering = true;
-        int consumed = 0;
-        boolean any = false;
-        try {
-            int max = maxMessagesPerRead();
-            int batch = 0;
-            while (open && !inbound.isEmpty() && (config.isAutoRead() || readRequested)) {
-                ByteBuf buf = inbound.poll();
-                int n = buf.readableBytes();
-                queuedBytes -= n;
-                consumed += n;
-                any = true;
-                if (!config.isAutoRead() && ++batch >= max) {
-                    readRequested = false;
-                }
-                pipeline().fireChannelRead(buf);
-            }
-            if (any) {
-                if (!config.isAutoRead()) {
-                    readRequested = false;
-                }
-                pipeline().fireChannelReadComplete();
-            }
-        } finally {
-            delivering = false;
+        int consumed = inbound.deliver(this);
+        if (consumed < 0) {
+            return; // a delivery is running: it goes on
         }
         if (consumed > 0) {
-            session.inboundReleased(consumed);
-            session.streamConsumed(this, consumed);
+            session.table().inboundReleased(consumed);
+            session.table().streamConsumed(this, consumed);
         }
         if (inbound.isEmpty()) {
             endInputIfDone();
         }
     }
 
-    private int maxMessagesPerRead() {
-        RecvByteBufAllocator a = config.getRecvByteBufAllocator();
-        return a instanceof MaxMessagesRecvByteBufAllocator m ? Math.max(1, m.maxMessagesPerRead()) : 16;
-    }
-
     private void endInputIfDone() {
-        if (!open || eofDelivered || !isRegistered()) {
+        if (!open || !isRegistered()) {
             return;
         }
-        if (sessionFailure != null) {
-            eofDelivered = true;
-            closeCause = sessionFailure;
-            pipeline().fireExceptionCaught(sessionFailure);
+        MuxStreamState.InputEnd end = state.takeInputEnd(inputShut);
+        if (end == MuxStreamState.InputEnd.FAIL) {
+            closeCause = state.failure();
+            pipeline().fireExceptionCaught(closeCause);
             close();
-        } else if (remoteClosed) {
-            eofDelivered = true;
+        } else if (end == MuxStreamState.InputEnd.CLOSE) {
             close();
-        } else if (remoteWriteDone && !inputShut) {
-            eofDelivered = true;
+        } else if (end == MuxStreamState.InputEnd.EOF) {
             inputShut = true;
             if (config.isAllowHalfClosure()) {
                 pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
@@ -664,7 +556,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
     /** Closes the stream once both directions are finished. */
     private void maybeComplete() {
-        if (open && inputShut && (localWriteDone || peerStoppedReading) && isRegistered()) {
+        if (open && inputShut && state.sendHalfClosed() && isRegistered()) {
             close();
         }
     }
@@ -672,28 +564,15 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     /** Drops an unregistered stream the session refuses (or a session that ends before acceptance). */
     void discard() {
         open = false;
+        state.closeLocally(false);
         releaseInbound();
     }
 
     private void releaseInbound() {
-        if (queuedBytes > 0 || !inbound.isEmpty()) {
-            session.inboundReleased(queuedBytes);
+        int n = inbound.releaseAll();
+        if (n > 0) {
+            session.table().inboundReleased(n);
         }
-        ByteBuf b;
-        while ((b = inbound.poll()) != null) {
-            b.release();
-        }
-        queuedBytes = 0;
-    }
-
-    private static Exception copyOf(Throwable cause) {
-        // A fresh exception per failed write, so each promise's stack trace says where it failed.
-        if (cause instanceof ManComException m) {
-            return new ManComException(m.reason(), m.getMessage(), m.getCause());
-        }
-        ClosedChannelException e = new ClosedChannelException();
-        e.initCause(cause);
-        return e;
     }
 
     @Override
@@ -710,23 +589,6 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
 
         void forceFlush() {
             flush0();
-        }
-    }
-
-    private static final class PromiseRelay implements GenericFutureListener<Future<? super Void>> {
-        private final ChannelPromise target;
-
-        PromiseRelay(ChannelPromise target) {
-            this.target = target;
-        }
-
-        @Override
-        public void operationComplete(Future<? super Void> f) {
-            if (f.isSuccess()) {
-                target.trySuccess();
-            } else {
-                target.tryFailure(f.cause());
-            }
         }
     }
 }

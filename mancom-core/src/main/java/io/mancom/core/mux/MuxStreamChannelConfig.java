@@ -57,12 +57,10 @@ final class MuxStreamChannelConfig extends DefaultChannelConfig implements Duple
     protected void autoReadCleared() {
         // A reader that turns auto-read off wants no further batch, as with a socket.
         MuxStreamChannel ch = (MuxStreamChannel) channel;
-        if (!ch.isRegistered()) {
-            ch.readRequested = false;
-        } else if (ch.eventLoop().inEventLoop()) {
-            ch.readRequested = false;
+        if (!ch.isRegistered() || ch.eventLoop().inEventLoop()) {
+            ch.autoReadCleared();
         } else {
-            ch.eventLoop().execute(() -> ch.readRequested = ch.config().isAutoRead() && ch.readRequested);
+            ch.eventLoop().execute(ch::autoReadCleared);
         }
     }
 

@@ -31,11 +31,11 @@ final class ReceiveWindows {
     }
 
     void opened(MuxStreamChannel s) {
-        total += s.recvWindow;
+        total += s.state().recvWindow();
     }
 
     void closed(MuxStreamChannel s) {
-        total -= s.recvWindow;
+        total -= s.state().recvWindow();
     }
 
     /**
@@ -44,27 +44,16 @@ final class ReceiveWindows {
      * @throws MuxProtocolException if the peer sent more than it was granted
      */
     void received(MuxStreamChannel s, int n) {
-        if (n > s.recvCredit) {
+        if (!s.state().receive(n)) {
             throw new MuxProtocolException("flow-control violation on stream " + s.streamId() + ": " + n
-                    + " bytes of Data with " + s.recvCredit + " bytes of credit left");
+                    + " bytes of Data with " + s.state().recvCredit() + " bytes of credit left");
         }
-        s.recvCredit -= n;
     }
 
     /** The credit to grant now that the stream's reader consumed {@code n} bytes (growth included). */
     long consumed(MuxStreamChannel s, int n) {
-        long grant = n;
-        s.consumedSinceGrowth += n;
-        if (s.queuedBytes == 0 && s.consumedSinceGrowth >= s.recvWindow && s.recvWindow < maxWindow) {
-            long delta = Math.min(Math.min(s.recvWindow, maxWindow - s.recvWindow), budget - total);
-            if (delta > 0) {
-                s.recvWindow += (int) delta;
-                total += delta;
-                grant += delta;
-            }
-            s.consumedSinceGrowth = 0;
-        }
-        s.recvCredit += grant;
+        long grant = s.state().consumed(n, s.queuedBytes() == 0, maxWindow, budget - total);
+        total += grant - n;
         return grant;
     }
 }

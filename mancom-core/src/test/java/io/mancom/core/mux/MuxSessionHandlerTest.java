@@ -197,7 +197,7 @@ class MuxSessionHandlerTest {
         in(frame(0, MuxFrame.Type.OPEN_STREAM, 0), data(0, new byte[32768]), data(0, new byte[32768]));
         // A whole window consumed, nothing left queued: the window grows, by as much as the budget allows.
         assertThat(out(MuxFrame.Type.WINDOW_UPDATE)).containsExactly(65536 + 32768);
-        assertThat(accepted.get(0).recvWindow).isEqualTo(65536 + 32768);
+        assertThat(accepted.get(0).state().recvWindow()).isEqualTo(65536 + 32768);
         assertThat(session.stats().receiveWindows()).isEqualTo(65536 + 32768);
         // A second stream starts at the protocol's 64 KiB, over budget or not.
         in(frame(2, MuxFrame.Type.OPEN_STREAM, 0), data(2, new byte[65536]));
@@ -333,7 +333,7 @@ class MuxSessionHandlerTest {
         assertThat(link.isWritable()).as("a's frame fills the link until the end of the turn").isFalse();
         // With credit left and nothing queued, a still waits for a turn: it cannot take another
         // write that it would only hold.
-        assertThat(a.sendCredit).isPositive();
+        assertThat(a.state().sendCredit()).isPositive();
         assertThat(a.isWritable()).isFalse();
         assertThat(logA.events).containsExactly(false);
         // b never met the full link and is writable; c's write finds the link full: it is kept, and c waits.

@@ -165,7 +165,7 @@ class MuxSessionTest {
             // The fast stream moved 16 MiB while the stalled one sat at its first window.
             assertThat(stalled.count.get()).isZero();
             MuxStreamChannel serverStalled = await(stalledStream);
-            int queued = onLoop(pair.server, () -> serverStalled.queuedBytes);
+            int queued = onLoop(pair.server, serverStalled::queuedBytes);
             assertThat(queued).isLessThanOrEqualTo(MuxFrame.MAX_DATA);
             assertThat(onLoop(pair.server, pair.server::stats).bufferedBytes()).isLessThanOrEqualTo(MuxFrame.MAX_DATA);
             assertThat(onLoop(pair.client, a::isWritable)).isFalse();
@@ -345,7 +345,7 @@ class MuxSessionTest {
             c.flush();
             await(atServer.reached);
             MuxStreamChannel s = await(serverSide);
-            int window = onLoop(pair.server, () -> s.recvWindow);
+            int window = onLoop(pair.server, () -> s.state().recvWindow());
             assertThat(window).isGreaterThan(MuxFrame.MAX_DATA).isLessThanOrEqualTo(1 << 20);
             assertThat(onLoop(pair.server, pair.server::stats).receiveWindows()).isLessThanOrEqualTo(1 << 20);
         }
