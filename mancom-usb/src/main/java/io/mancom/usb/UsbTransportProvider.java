@@ -2,12 +2,13 @@ package io.mancom.usb;
 
 import io.mancom.TransportType;
 import io.mancom.core.NettyRuntime;
+import io.mancom.core.device.DeviceTransport;
 import io.mancom.core.config.RuntimeSettings;
 import io.mancom.usb.internal.UsbBackendFactory;
 import io.mancom.usb.internal.UsbBackends;
 import io.mancom.usb.internal.UsbConfig;
 import io.mancom.usb.internal.UsbErrors;
-import io.mancom.usb.internal.UsbTransport;
+import io.mancom.usb.internal.UsbOpeners;
 import io.mancom.spi.Transport;
 import io.mancom.spi.TransportContext;
 import io.mancom.spi.TransportProvider;
@@ -23,8 +24,9 @@ import java.util.Map;
  * gets one close event with the cause and the service waits for it to come back (libusb hotplug
  * events, or polling where there are none), then opens it and the acceptor runs again. A client
  * {@code connect} opens the device once. The link is a device channel on the runtime's event
- * loops, so everything built on connections (both API styles, the mux) works on it unchanged. See
- * {@code docs/usb.md}.
+ * loops, so everything built on connections (both API styles, the mux) works on it unchanged: the
+ * transport is mancom-core's {@link DeviceTransport} with USB openers ({@code UsbOpeners}) and
+ * links ({@code UsbLink}). See {@code docs/usb.md}.
  *
  * <p>The constructor does nothing; libusb is loaded and started on the first open of a USB
  * endpoint. {@link #create} reads the {@code mancom.usb} config block and throws a
@@ -47,7 +49,8 @@ public final class UsbTransportProvider implements TransportProvider {
         Map<String, UsbBackendFactory> backends = UsbBackends.installed();
         UsbConfig config = UsbConfig.from(context.unwrap(RuntimeSettings.class).config(), backends.keySet());
         UsbBackendFactory factory = backends.get(config.backendName());
-        return new UsbTransport(context.unwrap(NettyRuntime.class), config, factory.name(),
-                () -> factory.start(config.backendArgument()), UsbErrors.forThisMachine());
+        UsbOpeners openers = new UsbOpeners(config, factory.name(), () -> factory.start(config.backendArgument()),
+                UsbErrors.forThisMachine());
+        return new DeviceTransport(TransportType.USB, context.unwrap(NettyRuntime.class), openers, UsbOpeners.OPTIONS);
     }
 }

@@ -78,7 +78,8 @@ public final class DeviceListener implements Listener, StatusReporting {
 
     /**
      * Starts serving {@code endpoint} for the sink's service, with the reconnect settings of
-     * {@code sink.settings()}. Returns at once; the first open runs in the background.
+     * {@code sink.settings()}. Returns at once; the first open runs in the background. The
+     * listener closes {@code opener} when it is closed.
      */
     public static DeviceListener start(EndPoint endpoint, DeviceOpener opener, ChannelSink sink, NettyRuntime runtime,
                                        DeviceChannel.Options options) {
@@ -129,7 +130,10 @@ public final class DeviceListener implements Listener, StatusReporting {
         return "device not opened yet";
     }
 
-    /** Stops opening and reopening the device. A channel already handed out stays open. Idempotent. */
+    /**
+     * Stops opening and reopening the device, and closes the opener (which ends a wait for the
+     * device to be plugged in). A channel already handed out stays open. Idempotent.
+     */
     @Override
     public void close() {
         ManComException last;
@@ -144,6 +148,7 @@ public final class DeviceListener implements Listener, StatusReporting {
             }
             last = lastFailure;
         }
+        opener.close();
         ready.completeExceptionally(new ManComException(Reason.CLOSED, "service '" + sink.service()
                 + "': stopped before " + endpoint + " could be opened" + (last != null ? ": " + last.getMessage() : ""), last));
     }

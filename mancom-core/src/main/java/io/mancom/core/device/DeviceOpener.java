@@ -4,8 +4,15 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 
 /**
- * Opens the device an endpoint names: the one thing a device transport writes itself (the serial
- * transport wraps jSerialComm here; USB will wrap usb4java).
+ * Opens the device an endpoint names: with its {@link DeviceLink}, the one thing a device transport
+ * writes itself (the serial transport wraps jSerialComm here, the USB transport usb4java). A
+ * {@link DeviceOpeners} hands openers to the {@link DeviceTransport}.
+ *
+ * <h2>Waiting for a device (hotplug)</h2>
+ * An opener given to a {@link DeviceListener} may wait inside {@link #open} for a missing device
+ * to be plugged in (the USB opener waits for an arrival event, or for its poller, and opens the
+ * device at once when it comes). Such an opener ends that wait in {@link #close()}, which the
+ * listener calls when it stops. An opener that never waits keeps the default {@code close()}.
  *
  * <h2>Threading</h2>
  * Called on a blocking thread ({@link io.mancom.core.NettyRuntime#blockingExecutor()}), never on
@@ -30,4 +37,12 @@ public interface DeviceOpener {
      * @throws ManComException why the device cannot be opened
      */
     DeviceLink open(EndPoint endpoint) throws ManComException;
+
+    /**
+     * Ends a wait for the device that {@link #open} may be in, at once, and makes later opens fail
+     * with {@link ManComException.Reason#CLOSED}. Idempotent, never blocks, any thread. The default
+     * does nothing: for openers that never wait.
+     */
+    default void close() {
+    }
 }

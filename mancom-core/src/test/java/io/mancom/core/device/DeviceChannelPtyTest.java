@@ -1,5 +1,6 @@
 package io.mancom.core.device;
 
+import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -15,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -220,24 +222,16 @@ class DeviceChannelPtyTest {
         CompletableFuture<Void> writer = writeAll(peer(pty.b()), data, sent);
 
         // The reader fills its read-ahead and stops; the pty buffers fill; the writer blocks.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(T);
-        int maxInFlight = 0;
-        long lastSent = -1;
-        long stableSince = System.nanoTime();
-        while (System.nanoTime() - stableSince < TimeUnit.MILLISECONDS.toNanos(500)) {
-            assertThat(System.nanoTime()).as("the writer never stalled").isLessThan(deadline);
-            maxInFlight = Math.max(maxInFlight, ch.bytesInFlight());
-            long s = sent.get();
-            if (s != lastSent) {
-                lastSent = s;
-                stableSince = System.nanoTime();
-            }
-            Thread.sleep(5);
-        }
+        ThreadedDeviceIo io = (ThreadedDeviceIo) ch.io();
+        int[] maxInFlight = {0};
+        Await.until("the reader to stop with its read-ahead full", Duration.ofSeconds(T), () -> {
+            maxInFlight[0] = Math.max(maxInFlight[0], io.bytesInFlight());
+            return io.readerWaiting();
+        });
         assertThat(writer).as("the peer must be held back while nobody reads").isNotDone();
         assertThat(sent.get()).isLessThan(data.length);
-        assertThat(ch.bytesInFlight()).isEqualTo(options.readAhead());
-        assertThat(maxInFlight).isLessThanOrEqualTo(options.readAhead());
+        assertThat(io.bytesInFlight()).isEqualTo(options.readAhead());
+        assertThat(maxInFlight[0]).isLessThanOrEqualTo(options.readAhead());
         // The read-ahead waits in the reader's fixed arrays: no buffer is allocated until it is read.
         assertThat(alloc.metric().usedHeapMemory() + alloc.metric().usedDirectMemory()).isZero();
         assertThat(in.reads).hasValue(0);

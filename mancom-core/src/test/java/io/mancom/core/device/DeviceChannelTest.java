@@ -1,6 +1,7 @@
 package io.mancom.core.device;
 
 import io.mancom.ManComException;
+import io.mancom.testkit.Await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -49,15 +51,14 @@ class DeviceChannelTest {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** Waits for a condition another thread makes true; a bounded poll, not a sleep for ordering. */
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(T);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
+    private static void await(String what, BooleanSupplier condition) {
+        Await.until(what, Duration.ofSeconds(T), condition);
+    }
+
+    /** The channel's engine, which a link without a descriptor must get. */
+    private static ThreadedDeviceIo threads(DeviceChannel ch) {
+        assertThat(ch.io()).isInstanceOf(ThreadedDeviceIo.class);
+        return (ThreadedDeviceIo) ch.io();
     }
 
     @Test
@@ -91,10 +92,10 @@ class DeviceChannelTest {
         Recorder r = new Recorder(true);
         DeviceChannel ch = register(link, new DeviceChannel.Options(4, 4, 1024), r, false);
         link.offer(bytes("one"));
-        await("one read ahead", () -> ch.bytesInFlight() == 3);
+        await("one read ahead", () -> threads(ch).bytesInFlight() == 3);
         link.offer(bytes("two"));
         link.offer(bytes("six"));
-        await("all read ahead", () -> ch.bytesInFlight() == 9);
+        await("all read ahead", () -> threads(ch).bytesInFlight() == 9);
         assertThat(r.reads).hasValue(0);
         ch.read();
         await("first buffer and its read-complete", () -> r.readCompletes.get() == 1);
@@ -119,12 +120,13 @@ class DeviceChannelTest {
         for (int i = 0; i < 10; i++) {
             link.offer(bytes("chunk" + i)); // 6 bytes each: the ring's end splits one of them
         }
-        await("32 bytes read ahead", () -> ch.bytesInFlight() == 32);
+        await("32 bytes read ahead", () -> threads(ch).bytesInFlight() == 32);
+        // The reader now waits for space: nothing more leaves the device until the loop consumes.
+        await("the reader to wait for space", () -> threads(ch).readerWaiting());
         int reads = link.reads.get();
-        // The reader now waits for space: nothing more leaves the device however long we wait.
-        Thread.sleep(300);
+        assertThat(threads(ch).readerWaiting()).isTrue();
         assertThat(link.reads).hasValue(reads);
-        assertThat(ch.bytesInFlight()).isEqualTo(32);
+        assertThat(threads(ch).bytesInFlight()).isEqualTo(32);
         ch.read();
         await("one buffer (a chunk) delivered", () -> r.reads.get() == 1);
         assertThat(r.data()).hasSize(16);
@@ -149,7 +151,7 @@ class DeviceChannelTest {
         }
         r.awaitBytes(expected.length()).get(T, TimeUnit.SECONDS);
         assertThat(new String(r.data(), StandardCharsets.US_ASCII)).isEqualTo(expected.toString());
-        assertThat(ch.bytesInFlight()).isZero();
+        assertThat(threads(ch).bytesInFlight()).isZero();
         ch.close().sync();
     }
 
@@ -238,6 +240,25 @@ class DeviceChannelTest {
     }
 
     @Test
+    void aLinkWithADescriptorNeedsAnEpollLoop() throws Exception {
+        QueueLink link = new QueueLink() {
+            @Override
+            public int descriptor() {
+                return Integer.MAX_VALUE; // never watched: the registration fails first
+            }
+        };
+        DeviceChannel ch = new DeviceChannel(link, runtime.blockingExecutor());
+        channels.add(ch);
+        assertThat(ch.io()).isInstanceOf(EpollDeviceIo.class);
+        ChannelFuture registered = runtime.group().register(ch).await();
+        assertThat(registered.cause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("offers a file descriptor, which needs an epoll event loop");
+        // A failed registration closes the channel, and so the link it owns.
+        ch.releaseFuture().toCompletableFuture().get(T, TimeUnit.SECONDS);
+        assertThat(link.closes).hasValue(1);
+    }
+
+    @Test
     void optionsAreValidated() {
         assertThatThrownBy(() -> new DeviceChannel.Options(0, 1, 1)).hasMessage("readChunk < 1: 0");
         assertThatThrownBy(() -> new DeviceChannel.Options(1, 0, 1)).hasMessage("readsInFlight < 1: 0");
@@ -251,7 +272,7 @@ class DeviceChannelTest {
         DeviceChannel ch = register(link, new DeviceChannel.Options(16, 1, 1024), new Recorder(true), false);
         link.offer(bytes("sixteen bytes!!!"));
         link.offer(bytes("b"));
-        await("the read-ahead is full", () -> ch.bytesInFlight() == 16);
+        await("the read-ahead is full", () -> threads(ch).bytesInFlight() == 16);
         CompletableFuture<Void> released = ch.releaseFuture().toCompletableFuture();
         assertThat(released).isNotDone();
         ch.close().sync();

@@ -5,6 +5,7 @@ import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.SerialAddress;
 import io.mancom.core.config.ServiceSettings;
+import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -76,14 +77,8 @@ class DeviceListenerTest {
         }
     }
 
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + T.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
+    private static void await(String what, java.util.function.BooleanSupplier condition) {
+        Await.until(what, T, condition);
     }
 
     @Test
@@ -156,7 +151,15 @@ class DeviceListenerTest {
                 .cause().isInstanceOf(ManComException.class)
                 .hasMessageContaining("stopped before").hasMessageContaining("does not exist");
         int after = plug.attempts.size();
-        Thread.sleep(300); // a negative check: nothing is retried after close
+        // A negative check, bounded by events rather than a guessed sleep: a listener that is not
+        // closed, with the same backoff, retries five times (20 + 40 + 80 + 160 + 200 ms of
+        // waits, more than the 200 ms the closed one could have had scheduled).
+        Plug witness = new Plug();
+        try (DeviceListener control = DeviceListener.start(EP, witness, new TestSink(EP, FAST, () -> new Recorder(true)),
+                runtime, DeviceChannel.Options.DEFAULT)) {
+            await("the control listener to retry five times", () -> witness.attempts.size() >= 6);
+        }
+        // An attempt that was running when close came may still have opened once; none after it.
         assertThat(plug.attempts.size()).isLessThanOrEqualTo(after + 1);
         assertThat(listener.status()).isEqualTo("listener closed");
     }
@@ -242,10 +245,21 @@ class DeviceListenerTest {
         TestSink sink = new TestSink(EP, FAST, () -> new Recorder(true));
         DeviceConnector.connect(EP, plug, sink, runtime, DeviceChannel.Options.DEFAULT, T).get(T.toSeconds(), TimeUnit.SECONDS);
         TestSink.Opened opened = sink.next(T);
+        // A listener, which does reopen, loses its device at the same time: once it has reopened,
+        // a client connection that was going to be reopened would have been too.
+        Plug control = new Plug();
+        control.plugged.set(true);
+        TestSink controlSink = new TestSink(EP, FAST, () -> new Recorder(true));
+        listener = DeviceListener.start(EP, control, controlSink, runtime, DeviceChannel.Options.DEFAULT);
+        controlSink.next(T);
         plug.links.get(0).endOfStream();
+        control.links.get(0).endOfStream();
         opened.recorder().inactive.get(T.toSeconds(), TimeUnit.SECONDS);
-        Thread.sleep(200); // a negative check: a client connection is not reopened
+        TestSink.Opened reopened = controlSink.next(T);
+        assertThat(control.attempts).hasSize(2);
         assertThat(plug.attempts).hasSize(1);
+        listener.close();
+        reopened.channel().close().sync(); // the listener may not have noted it as its channel yet
     }
 
     @Test

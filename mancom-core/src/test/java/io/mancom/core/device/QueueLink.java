@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An in-memory DeviceLink with a scripted device side: the test offers chunks (or a failure, or
  * end of stream) to read, and collects what was written.
  */
-final class QueueLink implements DeviceLink {
+class QueueLink implements DeviceLink {
     private static final byte[] EOF = new byte[0];
 
     private final java.util.concurrent.LinkedBlockingDeque<Object> toRead = new java.util.concurrent.LinkedBlockingDeque<>();
@@ -21,6 +21,8 @@ final class QueueLink implements DeviceLink {
     private final EndPoint endpoint = EndPoint.of(SerialAddress.of("/dev/queue-link"));
     final AtomicInteger reads = new AtomicInteger();
     final AtomicInteger closes = new AtomicInteger();
+    /** Calls of write, counted as they start (also those held by {@link #holdWrites()}). */
+    final AtomicInteger writesStarted = new AtomicInteger();
     private volatile boolean closed;
     private volatile IOException writeFailure;
     private volatile java.util.concurrent.CountDownLatch writeGate;
@@ -104,6 +106,7 @@ final class QueueLink implements DeviceLink {
 
     @Override
     public void write(ByteBuffer src) throws IOException {
+        writesStarted.incrementAndGet();
         java.util.concurrent.CountDownLatch gate = writeGate;
         if (gate != null) {
             try {

@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  * arrivals, looks once more and then waits (up to {@code maxWait}) for a matching device to
  * arrive, and opens it at once when it does. The first failure is still reported straight away, so
  * that {@code awaitReady} can say which devices are present. A {@linkplain #forClient client}
- * opener never waits. {@link #close()} ends a wait.
+ * opener never waits. {@link #close()} ends a wait: the device listener calls it when it stops.
+ * {@link UsbOpeners} makes both kinds for mancom-core's device transport.
  *
  * <h2>Matching</h2>
  * Vendor and product id, then {@code bus=} and {@code address=} from the enumeration; a
@@ -88,6 +89,7 @@ public final class UsbOpener implements DeviceOpener {
     }
 
     /** Ends a wait for a device; later opens fail with {@code CLOSED}. Idempotent. */
+    @Override
     public void close() {
         closed = true;
         synchronized (waitLock) {
