@@ -7,6 +7,8 @@ import io.mancom.cli.internal.ManComCommand;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.Iterator;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
@@ -56,8 +58,17 @@ public final class Main {
     /** The picocli command line of {@code mancom}, writing to {@code out} and {@code err}. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new ManComCommand());
-        for (ManComSubcommand s : ServiceLoader.load(ManComSubcommand.class, Main.class.getClassLoader())) {
-            cl.addSubcommand(s);
+        Iterator<ManComSubcommand> found = ServiceLoader.load(ManComSubcommand.class, Main.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!found.hasNext()) {
+                    break;
+                }
+                cl.addSubcommand(found.next());
+            } catch (ServiceConfigurationError | CommandLine.InitializationException broken) {
+                // A broken jar on the class path costs its own command, not the others.
+                err.println("mancom: a subcommand could not be loaded and is left out: " + broken.getMessage());
+            }
         }
         if (!cl.getSubcommands().containsKey("bench")) {
             // Say where the benchmarks went instead of "unmatched argument".
