@@ -179,12 +179,14 @@ final class Switches {
     static Config keepShadowed(Config layer, ConfigDocument text, Set<String> keys, Config reference,
                                List<ConfigException> problems) {
         ConfigObject mancom = object(layer.root(), "mancom");
-        if (mancom == null || keys.isEmpty()) {
+        if (mancom == null) {
             return layer;
         }
+        Set<String> all = new TreeSet<>(keys);
+        all.addAll(WORDS.keySet());
         List<List<String>> blocks = new ArrayList<>();
         ConfigObject services = object(mancom, "services");
-        for (String k : keys) {
+        for (String k : all) {
             blocks.add(List.of("mancom", "defaults", k));
             if (services != null) {
                 for (String name : services.keySet()) {
@@ -213,10 +215,13 @@ final class Switches {
                 for (String child : Validator.keys(reference, "mancom", "defaults", k)) {
                     if (!child.equals(Settings.ENABLED) && text.hasPath(ConfigUtil.joinPath(append(path, child)))) {
                         String shown = path.get(1).equals("defaults") ? "mancom.defaults." + k : k;
+                        String block = WORDS.containsKey(k) ? "one " + k + " { ... } block with both"
+                                : k + " { enabled = " + v.unwrapped() + ", " + child + " = ... }";
                         problems.add(Origins.error(v.origin(), p, "found " + shown + " = " + v.unwrapped() + " after "
-                                + shown + "." + child + " in the same file, which HOCON replaces with the switch (the "
-                                + "value of " + child + " is lost); write " + k + " { enabled = " + v.unwrapped() + ", "
-                                + child + " = ... } or put the switch first"));
+                                + shown + "." + child + " in the same file, which HOCON replaces with the "
+                                + (WORDS.containsKey(k) ? "word" : "switch") + " (the value of " + child
+                                + " is lost); write " + block + " or put the " + (WORDS.containsKey(k) ? "word" : "switch")
+                                + " first"));
                         break;
                     }
                 }
@@ -231,6 +236,19 @@ final class Switches {
      */
     private static ConfigObject keep(ConfigObject block, ConfigDocument text, String p, String k,
                                      List<ConfigException> problems) {
+        if (WORDS.containsKey(k)) {
+            ConfigValue v = shadowedFlag(text, p, block);
+            ConfigObject meant = v == null ? null : word(k, v);
+            if (meant == null) {
+                problems.add(Origins.error(block.origin(), p, "found a " + k + " block that replaces the value set"
+                        + " before it in the same file (HOCON keeps only the block); write one " + k + " { ... } block"));
+                return null;
+            }
+            for (Map.Entry<String, ConfigValue> e : block.entrySet()) {
+                meant = meant.withValue(e.getKey(), e.getValue());
+            }
+            return meant.withOrigin(block.origin());
+        }
         ConfigValue flag = block.containsKey(Settings.ENABLED) ? null : shadowedFlag(text, p, block);
         if (flag == null && !block.containsKey(Settings.ENABLED)) {
             // The block form ({ ... }) after the switch: removing the block's keys leaves an empty

@@ -93,4 +93,23 @@ class FramingConfigTest {
 
         assertThat(f.fails().getMessage()).contains("mancom.services.s.framing.max-lenght").contains("max-length");
     }
+
+    @Test
+    void aWordFollowedByAKeyOfItsBlockInOneFileKeepsBoth() {
+        assertThat(framing("mancom.services.s { endpoint = \"tcp://h:1\", framing = lines }",
+                "mancom.services.s.framing.max-length = 64KiB"))
+                .isEqualTo(new Framing(Framing.Kind.LINES, 0, 64 * 1024));
+    }
+
+    @Test
+    void aWordAfterAKeyOfItsBlockInOneFileIsAnError() {
+        f.etcFile("mancom.services.s.endpoint = \"tcp://h:1\"",
+                "mancom.services.s.framing.max-length = 64KiB",
+                "mancom.services.s.framing = lines");
+
+        ConfigException e = f.fails();
+
+        assertThat(e.line()).hasValue(3);
+        assertThat(e.getMessage()).contains("found framing = lines after framing.max-length in the same file");
+    }
 }
