@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
  * <h2>Buffer ownership</h2>
  * The {@code data} buffer is lent for the duration of the call: read it, or pass it to
  * {@link Connection#write(ByteBuffer)} (which copies), but do not keep it. Copy what you need
- * later. Chunk boundaries are whatever the transport delivered; they carry no meaning.
+ * later. Chunk boundaries are whatever the transport delivered; they carry no meaning, unless the
+ * service sets {@code framing} ({@code lines}, or a length field): then each call receives one
+ * whole message.
  *
  * <h2>Threading</h2>
  * Calls for one connection are made one at a time and in order, on the connection's event loop

@@ -52,6 +52,34 @@ final class Switches {
     }
 
     /**
+     * Blocks that may be written as a word, and what each word means: {@code framing = lines} is
+     * {@code framing { lines = on }}. Expanded per layer like the switches, so a later
+     * {@code framing = lines} keeps an earlier {@code framing { max-length = 64KiB }}.
+     */
+    static final Map<String, Map<String, Map<String, Object>>> WORDS = Map.of("framing", Map.of(
+            "lines", Map.of("lines", true, "length-field", 0),
+            "none", Map.of("lines", false, "length-field", 0),
+            "off", Map.of("lines", false, "length-field", 0)));
+
+    /** The block a word stands for, located where the word is written; null if it is not one. */
+    private static ConfigObject word(String key, ConfigValue v) {
+        Map<String, Map<String, Object>> words = WORDS.get(key);
+        if (words == null || v == null) {
+            return null;
+        }
+        try {
+            if (v.valueType() != ConfigValueType.STRING) {
+                return null;
+            }
+        } catch (com.typesafe.config.ConfigException.NotResolved e) {
+            return null;
+        }
+        Map<String, Object> meaning = words.get(((String) v.unwrapped()).trim().toLowerCase(java.util.Locale.ROOT));
+        return meaning == null ? null
+                : com.typesafe.config.ConfigValueFactory.fromMap(meaning, v.origin().description()).withOrigin(v.origin());
+    }
+
+    /**
      * Expands the shorthands in {@code mancom.defaults} and in each service of one layer (or of the
      * merged result). Values that are not resolved yet are left alone.
      *
@@ -59,10 +87,10 @@ final class Switches {
      */
     static Config expandLayer(Config layer, Set<String> keys, Function<String, ConfigObject> defaultsFallback) {
         ConfigObject mancom = object(layer.root(), "mancom");
-        if (mancom == null || keys.isEmpty()) {
+        if (mancom == null) {
             return layer;
         }
-        Config result = layer;
+        Config result = expandWords(layer, mancom, defaultsFallback);
         ConfigObject defaults = object(mancom, "defaults");
         if (defaults != null) {
             for (String k : keys) {
@@ -88,6 +116,30 @@ final class Switches {
                     ConfigValue v = service.get(k);
                     if (isFlag(v)) {
                         result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), expand(v));
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    private static Config expandWords(Config layer, ConfigObject mancom, Function<String, ConfigObject> defaultsFallback) {
+        Config result = layer;
+        ConfigObject defaults = object(mancom, "defaults");
+        ConfigObject services = object(mancom, "services");
+        for (String k : WORDS.keySet()) {
+            ConfigObject d = defaults == null ? null : word(k, defaults.get(k));
+            if (d != null) {
+                ConfigObject fallback = defaultsFallback == null ? null : defaultsFallback.apply(k);
+                result = result.withValue(ConfigUtil.joinPath("mancom", "defaults", k),
+                        fallback == null ? d : d.withFallback(fallback).withOrigin(d.origin()));
+            }
+            if (services != null) {
+                for (String name : services.keySet()) {
+                    ConfigObject service = object(services, name);
+                    ConfigObject w = service == null ? null : word(k, service.get(k));
+                    if (w != null) {
+                        result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), w);
                     }
                 }
             }
@@ -127,12 +179,14 @@ final class Switches {
     static Config keepShadowed(Config layer, ConfigDocument text, Set<String> keys, Config reference,
                                List<ConfigException> problems) {
         ConfigObject mancom = object(layer.root(), "mancom");
-        if (mancom == null || keys.isEmpty()) {
+        if (mancom == null) {
             return layer;
         }
+        Set<String> all = new TreeSet<>(keys);
+        all.addAll(WORDS.keySet());
         List<List<String>> blocks = new ArrayList<>();
         ConfigObject services = object(mancom, "services");
-        for (String k : keys) {
+        for (String k : all) {
             blocks.add(List.of("mancom", "defaults", k));
             if (services != null) {
                 for (String name : services.keySet()) {
@@ -161,10 +215,13 @@ final class Switches {
                 for (String child : Validator.keys(reference, "mancom", "defaults", k)) {
                     if (!child.equals(Settings.ENABLED) && text.hasPath(ConfigUtil.joinPath(append(path, child)))) {
                         String shown = path.get(1).equals("defaults") ? "mancom.defaults." + k : k;
+                        String block = WORDS.containsKey(k) ? "one " + k + " { ... } block with both"
+                                : k + " { enabled = " + v.unwrapped() + ", " + child + " = ... }";
                         problems.add(Origins.error(v.origin(), p, "found " + shown + " = " + v.unwrapped() + " after "
-                                + shown + "." + child + " in the same file, which HOCON replaces with the switch (the "
-                                + "value of " + child + " is lost); write " + k + " { enabled = " + v.unwrapped() + ", "
-                                + child + " = ... } or put the switch first"));
+                                + shown + "." + child + " in the same file, which HOCON replaces with the "
+                                + (WORDS.containsKey(k) ? "word" : "switch") + " (the value of " + child
+                                + " is lost); write " + block + " or put the " + (WORDS.containsKey(k) ? "word" : "switch")
+                                + " first"));
                         break;
                     }
                 }
@@ -179,6 +236,19 @@ final class Switches {
      */
     private static ConfigObject keep(ConfigObject block, ConfigDocument text, String p, String k,
                                      List<ConfigException> problems) {
+        if (WORDS.containsKey(k)) {
+            ConfigValue v = shadowedFlag(text, p, block);
+            ConfigObject meant = v == null ? null : word(k, v);
+            if (meant == null) {
+                problems.add(Origins.error(block.origin(), p, "found a " + k + " block that replaces the value set"
+                        + " before it in the same file (HOCON keeps only the block); write one " + k + " { ... } block"));
+                return null;
+            }
+            for (Map.Entry<String, ConfigValue> e : block.entrySet()) {
+                meant = meant.withValue(e.getKey(), e.getValue());
+            }
+            return meant.withOrigin(block.origin());
+        }
         ConfigValue flag = block.containsKey(Settings.ENABLED) ? null : shadowedFlag(text, p, block);
         if (flag == null && !block.containsKey(Settings.ENABLED)) {
             // The block form ({ ... }) after the switch: removing the block's keys leaves an empty

@@ -167,6 +167,7 @@ final class Validator {
         ServiceSettings.WriteBuffer writeBuffer = block(s, "write-buffer", this::writeBuffer);
         ServiceSettings.Blocking blocking = block(s, "blocking", this::blocking);
         ServiceSettings.Reconnect reconnect = block(s, "reconnect", this::reconnect);
+        attempt(() -> Framing.from(s));
         if (failures != before) {
             return null;
         }

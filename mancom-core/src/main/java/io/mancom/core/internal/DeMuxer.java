@@ -279,6 +279,9 @@ final class DeMuxer implements AutoCloseable {
                 s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound);
         registry.add(c);
         ch.closeFuture().addListener(f -> registry.remove(c));
+        // Framing goes in front of the connection handler, so every transport (and mux stream)
+        // hands whole messages to it and writes pass through the framing's encoder.
+        FramingHandlers.addTo(ch.pipeline(), s.framing, s.name());
         ch.pipeline().addLast("mancom-connection", c.handler);
         return c;
     }

@@ -1,6 +1,7 @@
 package io.mancom.core.internal;
 
 import io.mancom.EndPoint;
+import io.mancom.core.config.Framing;
 import io.mancom.core.config.ServiceSettings;
 import io.mancom.spi.Listener;
 
@@ -19,6 +20,8 @@ final class Service implements Callbacks {
     enum Mode { NONE, CALLBACK, BLOCKING }
 
     final ServiceSettings settings;
+    /** How its connections cut bytes into messages (validated by the loader). */
+    final Framing framing;
     final CopyOnWriteArrayList<Acceptor> acceptors = new CopyOnWriteArrayList<>();
     volatile Receiver receiver;
     final Set<ChannelConnection> connections = ConcurrentHashMap.newKeySet();
@@ -34,6 +37,7 @@ final class Service implements Callbacks {
 
     Service(ServiceSettings settings) {
         this.settings = settings;
+        this.framing = Framing.of(settings);
     }
 
     String name() {

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every way a configuration can be wrong, and exactly what the user is told. */
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
-            "blocking, connect-timeout, endpoint, handler, listen, mux, reconnect, tcp, write-buffer";
+            "blocking, connect-timeout, endpoint, framing, handler, listen, mux, reconnect, tcp, write-buffer";
 
     @TempDir
     Path tmp;
@@ -273,7 +273,7 @@ class ConfigLoaderErrorsTest {
 
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
-                "found unknown key \"conect-timeout\" but expected one of: blocking, connect-timeout, handler, listen, mux,"
+                "found unknown key \"conect-timeout\" but expected one of: blocking, connect-timeout, framing, handler, listen, mux,"
                         + " reconnect, tcp, write-buffer (did you mean \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }

@@ -38,6 +38,9 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.tcp.no-delay", "on"),
                 Map.entry("mancom.defaults.tcp.keep-alive", "off"),
                 Map.entry("mancom.defaults.mux.enabled", "off"),
+                Map.entry("mancom.defaults.framing.lines", "off"),
+                Map.entry("mancom.defaults.framing.length-field", 0),
+                Map.entry("mancom.defaults.framing.max-length", "1MiB"),
                 Map.entry("mancom.services.demo.endpoint", "tcp://127.0.0.1:0"),
                 Map.entry("mancom.services.demo.handler", "echo"))));
     }
@@ -55,7 +58,7 @@ class ReferenceConfTest {
             assertThat(documented).as("a comment above %s in reference.conf", key).isTrue();
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
-                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux",
+                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
         }
