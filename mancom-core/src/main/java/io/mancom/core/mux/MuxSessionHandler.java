@@ -67,6 +67,10 @@ import java.util.function.IntSupplier;
  * {@link MuxFrameWriter}). {@link #install} deepens a socket link's water marks to
  * {@link #LINK_HIGH_WATER} so that one 64 KiB frame does not stop every stream.
  *
+ * <h2>Parts</h2>
+ * {@code MuxStreamTable} keeps the streams, {@code MuxFrameWriter} writes the frames,
+ * {@code MuxShutdown} ends the session; this class handles the pipeline's events and dispatches.
+ *
  * <h2>Threading</h2>
  * Pipeline callbacks run on the link's event loop; so do the streams. The public methods may be
  * called from any thread: they hand their work to the loop and answer with a {@link Future}. The

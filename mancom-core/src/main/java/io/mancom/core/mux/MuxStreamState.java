@@ -2,8 +2,10 @@ package io.mancom.core.mux;
 
 /**
  * The protocol state of one stream: where its half-closes stand, how it ended, and its send and
- * receive credit. {@link MuxStreamChannel} owns one and is the only class that changes it, always
- * through these methods; the session and {@link ReceiveWindows} ask the channel.
+ * receive credit. {@link MuxStreamChannel} owns one; nothing writes its fields but its own
+ * methods, called by the stream and its parts ({@link MuxStreamOutbound} spends and grants send
+ * credit), by {@link ReceiveWindows} for receive credit and by {@link MuxStreamTable} for the
+ * preamble a stream sends.
  *
  * <h2>States</h2>
  * Like Netty's {@code Http2Stream.State}, with gomux's half-close frames (named by the receiver's

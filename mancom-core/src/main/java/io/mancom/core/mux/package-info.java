@@ -6,10 +6,16 @@
  * <ul>
  *   <li>{@link io.mancom.core.mux.MuxFrameDecoder} / {@link io.mancom.core.mux.MuxFrameEncoder}:
  *       bytes to {@link io.mancom.core.mux.MuxFrame}s and back; no state.</li>
- *   <li>{@link io.mancom.core.mux.MuxSessionHandler}: the stream table, roles, credit, limits,
- *       keepalive and shutdown of one link.</li>
+ *   <li>{@link io.mancom.core.mux.MuxSessionHandler}: the session of one link: pipeline events,
+ *       roles, keepalive, dispatch of frames. Its parts (package-private): {@code MuxStreamTable}
+ *       (streams by id, ids, preamble routing, limits, refusals), {@code MuxFrameWriter}
+ *       (coalescing, flush scheduling, turns on a full link), {@code MuxShutdown} (the session's
+ *       end, linger, stall detection), {@code ReceiveWindows} (receive credit policy) and
+ *       {@code MuxFrameLogger} (every frame at TRACE).</li>
  *   <li>{@link io.mancom.core.mux.MuxStreamChannel}: one stream as a child {@code Channel} of the
- *       link, so the handlers written for a socket run on it unchanged.</li>
+ *       link, so the handlers written for a socket run on it unchanged. Its parts:
+ *       {@code MuxStreamState} (half-close state and credit), {@code MuxStreamInbound} (the receive
+ *       queue and read model), {@code MuxStreamOutbound} (Data frames out, held writability).</li>
  *   <li>{@link io.mancom.core.mux.MuxSettings}: the {@code mux} config block.</li>
  *   <li>{@link io.mancom.core.mux.MuxStreamAcceptor}: where the runtime takes inbound streams.</li>
  * </ul>
