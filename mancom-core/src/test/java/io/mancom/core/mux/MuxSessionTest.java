@@ -154,9 +154,9 @@ class MuxSessionTest {
                     }
                     return true;
                 }).start()) {
-            MuxStreamChannel a = await(pair.client.openStream("stalled"));
+            MuxStreamChannel a = await(pair.client.openStream("stalled", StreamHandlers.quiet()));
             a.writeAndFlush(Unpooled.wrappedBuffer(new byte[1 << 20]));
-            MuxStreamChannel b = await(pair.client.openStream("fast"));
+            MuxStreamChannel b = await(pair.client.openStream("fast", StreamHandlers.quiet()));
             for (int i = 0; i < fastBytes / 65536; i++) {
                 b.write(Unpooled.wrappedBuffer(new byte[65536]));
             }
@@ -228,7 +228,7 @@ class MuxSessionTest {
                     serverSide.complete(stream);
                     return true;
                 }).start()) {
-            MuxStreamChannel c = await(pair.client.openStream("svc"));
+            MuxStreamChannel c = await(pair.client.openStream("svc", StreamHandlers.quiet()));
             await(c.shutdownInput()); // CloseWrite: "your write side is done"
             assertThat(c.isInputShutdown()).isTrue();
             await(atServer.outputShutdown);
@@ -284,7 +284,7 @@ class MuxSessionTest {
                     return true;
                 }).start()) {
             for (int i = 0; i < 3; i++) {
-                MuxStreamChannel c = await(pair.client.openStream("sink"));
+                MuxStreamChannel c = await(pair.client.openStream("sink", StreamHandlers.quiet()));
                 c.writeAndFlush(Unpooled.wrappedBuffer(new byte[perStream]));
             }
             await(pair.client.closeGracefully());
@@ -313,10 +313,10 @@ class MuxSessionTest {
                     stream.pipeline().addLast(atServer);
                     return true;
                 }).start()) {
-            MuxStreamChannel c = await(pair.client.openStream("sink"));
+            MuxStreamChannel c = await(pair.client.openStream("sink", StreamHandlers.quiet()));
             Future<Void> write = c.writeAndFlush(Unpooled.wrappedBuffer(new byte[size]));
             Future<Void> closed = pair.client.closeGracefully(Duration.ofSeconds(TIMEOUT_SECONDS));
-            Future<MuxStreamChannel> late = pair.client.openStream("late");
+            Future<MuxStreamChannel> late = pair.client.openStream("late", StreamHandlers.quiet());
             assertThat(late.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
             assertThat(late.cause()).hasMessageContaining("closing");
             await(closed);
@@ -338,7 +338,7 @@ class MuxSessionTest {
                     serverSide.complete(stream);
                     return true;
                 }).start()) {
-            MuxStreamChannel c = await(pair.client.openStream("bulk"));
+            MuxStreamChannel c = await(pair.client.openStream("bulk", StreamHandlers.quiet()));
             for (int i = 0; i < size / 65536; i++) {
                 c.write(Unpooled.wrappedBuffer(new byte[65536]));
             }
@@ -396,8 +396,8 @@ class MuxSessionTest {
                 .clientAcceptor((s, svc) -> atClient.complete(s))
                 .start()) {
             // Opened before the roles are settled: waits for them.
-            MuxStreamChannel fromClient = await(pair.client.openStream("a"));
-            MuxStreamChannel fromServer = await(pair.server.openStream("b"));
+            MuxStreamChannel fromClient = await(pair.client.openStream("a", StreamHandlers.quiet()));
+            MuxStreamChannel fromServer = await(pair.server.openStream("b", StreamHandlers.quiet()));
             assertThat(pair.server.role()).isEqualTo(MuxSettings.Role.INITIATOR);
             assertThat(pair.client.role()).isEqualTo(MuxSettings.Role.RESPONDER);
             assertThat(serverDraws.get()).isEqualTo(3);
@@ -422,7 +422,7 @@ class MuxSessionTest {
                 })
                 .clientLink(ch -> {
                     assertThat(ch.isActive()).as("still connecting").isFalse();
-                    early.complete(ch.pipeline().get(MuxSessionHandler.class).openStream("early"));
+                    early.complete(ch.pipeline().get(MuxSessionHandler.class).openStream("early", StreamHandlers.quiet()));
                 }).start()) {
             MuxStreamChannel c = await(await(early));
             assertThat(c.session()).isSameAs(pair.client);
@@ -453,7 +453,7 @@ class MuxSessionTest {
                     s.pipeline().addLast(atServer);
                     return true;
                 }).start()) {
-            MuxStreamChannel c = await(pair.client.openStream(null));
+            MuxStreamChannel c = await(pair.client.openStream(null, StreamHandlers.quiet()));
             c.writeAndFlush(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8));
             await(atServer.reached);
             assertThat(new String(atServer.received(), StandardCharsets.UTF_8)).isEqualTo("abc");
@@ -479,9 +479,9 @@ class MuxSessionTest {
         MuxSettings two = MuxSettings.builder().maxStreams(2).build();
         try (MuxLoopback pair = MuxLoopback.builder(group).settings(two)
                 .serverAcceptor((s, svc) -> true).start()) {
-            await(pair.client.openStream("a"));
-            await(pair.client.openStream("b"));
-            Future<MuxStreamChannel> third = pair.client.openStream("c");
+            await(pair.client.openStream("a", StreamHandlers.quiet()));
+            await(pair.client.openStream("b", StreamHandlers.quiet()));
+            Future<MuxStreamChannel> third = pair.client.openStream("c", StreamHandlers.quiet());
             assertThat(third.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
             assertThat(third.cause()).isInstanceOf(ManComException.class)
                     .hasMessageContaining("mux.max-streams (2)");
@@ -492,14 +492,14 @@ class MuxSessionTest {
     @Test
     void runningOutOfStreamIdsEndsTheSessionWithCloseMux() throws Exception {
         try (MuxLoopback pair = MuxLoopback.builder(group).serverAcceptor((s, svc) -> true).start()) {
-            await(pair.client.openStream("first")); // roles settled, ids from 0
+            await(pair.client.openStream("first", StreamHandlers.quiet())); // roles settled, ids from 0
             onLoop(pair.client, () -> {
                 pair.client.nextLocalStreamId(MuxSessionHandler.MAX_STREAM_ID - 1);
                 return null;
             });
-            MuxStreamChannel last = await(pair.client.openStream("last"));
+            MuxStreamChannel last = await(pair.client.openStream("last", StreamHandlers.quiet()));
             assertThat(last.streamId()).isEqualTo(0xFFFF_FFFEL);
-            Future<MuxStreamChannel> none = pair.client.openStream("none");
+            Future<MuxStreamChannel> none = pair.client.openStream("none", StreamHandlers.quiet());
             assertThat(none.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
             assertThat(none.cause()).hasMessageContaining("used up its stream ids");
             await(pair.client.terminationFuture());
@@ -534,7 +534,7 @@ class MuxSessionTest {
                     serverSide.complete(s);
                     return true;
                 }).start()) {
-            MuxStreamChannel c = await(pair.client.openStream("x"));
+            MuxStreamChannel c = await(pair.client.openStream("x", StreamHandlers.quiet()));
             c.writeAndFlush(Unpooled.copiedBuffer("data", StandardCharsets.UTF_8));
             assertThat(arrived.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
             // Cut the link under the session: no CloseMux.
@@ -557,7 +557,7 @@ class MuxSessionTest {
     @Test
     void streamOptionsWorkLikeASocket() throws Exception {
         try (MuxLoopback pair = MuxLoopback.builder(group).serverAcceptor((s, svc) -> true).start()) {
-            MuxStreamChannel c = await(pair.client.openStream("x"));
+            MuxStreamChannel c = await(pair.client.openStream("x", StreamHandlers.quiet()));
             assertThat(c.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isFalse();
             assertThat(c.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true)).isTrue();
             assertThat(c.config().isAllowHalfClosure()).isTrue();

@@ -23,6 +23,20 @@ final class StreamHandlers {
      * Sends every byte back, with backpressure: reading stops while the stream is not writable.
      * When the peer finishes writing, finishes writing too (needs half-closure allowed).
      */
+    /**
+     * A handler for streams a test opens only to look at from outside: it takes the exception a
+     * stream fires when its session ends (which would otherwise reach the pipeline's tail and be
+     * logged as unhandled) and passes everything else on.
+     */
+    static ChannelInboundHandlerAdapter quiet() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // Expected in these tests: the stream closes with this cause right after.
+            }
+        };
+    }
+
     static final class Echo extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
