@@ -59,6 +59,8 @@ final class DeMuxer implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final Set<ChannelConnection> clients = ConcurrentHashMap.newKeySet();
     private boolean closed;
+    /** Counts every channel (monitoring seam); set by the runtime before any service is used. */
+    io.mancom.core.internal.monitor.Monitor monitor;
 
     DeMuxer(RuntimeSettings settings, TransportRegistry transports) {
         Map<String, Service> m = new TreeMap<>();
@@ -478,6 +480,7 @@ final class DeMuxer implements AutoCloseable {
                 endpoint(ch, ch.remoteAddress(), ChannelSink.REMOTE_ENDPOINT, s.settings.endpoint()),
                 s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound);
         registry.add(c);
+        monitor.track(ch, c.id(), s.name(), c.local(), c.remote(), registry == s.connections);
         ch.closeFuture().addListener(f -> registry.remove(c));
         ch.pipeline().addLast("mancom-connection", c.handler);
         return c;
@@ -689,6 +692,7 @@ final class DeMuxer implements AutoCloseable {
 
         @Override
         public void channelOpened(Channel link) {
+            monitor.trackSession(link, ids.incrementAndGet(), g.names(), g.endpoint);
             MuxSessionHandler mux = MuxSessionHandler.install(link, g.mux, g.mux.roleFor(g.symmetric, dialed),
                     (stream, name) -> acceptStream(g, stream, name));
             // Transports hand links over with auto-read off; the session is in place now. The
