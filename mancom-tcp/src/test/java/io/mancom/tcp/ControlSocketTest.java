@@ -18,7 +18,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,6 +180,46 @@ class ControlSocketTest {
         assertThat(page.body()).contains("getContext(\"2d\")", "fetch(\"status\"", "new EventSource(\"events\")").doesNotContain("<script src", "http://",
                 "https://");
         assertThat(UnixHttp.get(sock, "/nothing").code()).isEqualTo(404);
+    }
+
+    @Test
+    void aSubscriberThatDoesNotReadIsDroppedAndTheRuntimeGoesOn() throws Exception {
+        ManComRuntime m = serving(start(tmp.resolve("slow"), ""));
+        Path sock = socket(m);
+        try (SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            slow.connect(UnixDomainSocketAddress.of(sock));
+            slow.write(ByteBuffer.wrap("GET /events HTTP/1.1\r\nHost: m\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+            // Each connection is two events of ~600 bytes; the socket buffers and the subscriber's
+            // queue (1,024 events) are full well before 1,500 connections.
+            int port = ((TcpAddress) m.boundEndPoint("echo").orElseThrow().address()).port();
+            for (int i = 0; i < 1500; i++) {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port));
+                }
+            }
+            // Dropped: what was sent can still be read, then the stream ends.
+            CompletableFuture<Long> drained = CompletableFuture.supplyAsync(() -> {
+                ByteBuffer buf = ByteBuffer.allocate(65536);
+                long total = 0;
+                try {
+                    int n;
+                    while ((n = slow.read(buf)) >= 0) {
+                        total += n;
+                        buf.clear();
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+                return total;
+            });
+            assertThat(drained.get(30, TimeUnit.SECONDS)).isPositive();
+        }
+        // The runtime still serves, and a subscriber that reads gets events.
+        try (BufferedReader events = UnixHttp.events(sock)) {
+            echo(m, 10);
+            assertThat(nextEvent(events).get("event").asText()).isEqualTo("open");
+        }
+        assertThat(m.status().service("echo").orElseThrow().acceptedTotal()).isEqualTo(1501);
     }
 
     @Test

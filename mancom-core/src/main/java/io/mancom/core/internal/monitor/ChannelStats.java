@@ -94,7 +94,7 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
     private volatile String closeCause;
 
     // The sizes of writes whose completion is pending, oldest first. Loop-only.
-    private long[] sizes = new long[8];
+    private long[] sizes; // made on the first write: an idle mux stream keeps none
     private int head;
     private int count;
 
@@ -178,7 +178,9 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
     }
 
     private void push(long n) {
-        if (count == sizes.length) {
+        if (sizes == null) {
+            sizes = new long[4];
+        } else if (count == sizes.length) {
             long[] bigger = new long[sizes.length * 2];
             for (int i = 0; i < count; i++) {
                 bigger[i] = sizes[(head + i) % sizes.length];

@@ -52,6 +52,12 @@ public final class Monitor {
     private final ServiceSource source;
     private final EventListener user;
     private final EventHub hub = new EventHub();
+    /**
+     * Whether channels get a counting handler ({@code -Dmancom.counters=false} turns it off, for
+     * benchmarks that compare the two in one process, like {@code -Dmancom.native}). Off, channels
+     * are still listed and their events reported; their byte counts stay 0.
+     */
+    private final boolean counting = Boolean.parseBoolean(System.getProperty("mancom.counters", "true"));
     private final LogEvents logEvents = new LogEvents();
 
     /**
@@ -116,7 +122,9 @@ public final class Monitor {
         assert ch.eventLoop().inEventLoop();
         ch.attr(ChannelStats.KEY).set(c);
         channels.put(c.id, c);
-        ch.pipeline().addFirst(ChannelStats.NAME, c);
+        if (counting) {
+            ch.pipeline().addFirst(ChannelStats.NAME, c);
+        }
         ChannelStatus opened = c.snapshot(0);
         dispatch(l -> l.connectionOpened(opened));
         // The close future completes (on the loop) before the pipeline hears of the close, so the
