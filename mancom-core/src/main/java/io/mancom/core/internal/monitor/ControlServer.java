@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * {@code /tmp} is not trusted). The socket is made 0600 right after the bind; until then it is
  * unreachable for others anyway, as its directory is. A second runtime in the same process gets
  * {@code <pid>-2.sock}, and so on. Sockets of processes that no longer run (no
- * {@code /proc/<pid>}) are removed at start; this runtime's socket is removed at {@link #close()}.
+ * process {@code <pid>} in {@code /proc}) are removed at start; this runtime's socket is removed at {@link #close()}.
  *
  * <h2>Failures</h2>
  * Monitoring never stops a runtime: without native epoll, or when the directory or the bind
@@ -157,13 +157,31 @@ public final class ControlServer implements AutoCloseable {
                     continue;
                 }
                 long owner = Long.parseLong(m.group(1));
-                boolean dead = !Files.exists(Path.of("/proc", m.group(1)));
+                boolean dead = !isProcess(owner);
                 if (dead || owner == pid && !SERVED.contains(f)) {
                     if (Files.deleteIfExists(f)) {
                         log.debug("removed the stale control socket {}", f);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Whether a process {@code pid} runs. {@code /proc/<n>} also answers for the thread ids of
+     * every process, so a dead runtime's pid that is now some thread's id would look alive: only
+     * a process's own entry has {@code Tgid} equal to its number.
+     */
+    static boolean isProcess(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("Tgid:")) {
+                    return Long.parseLong(line.substring(5).trim()) == pid;
+                }
+            }
+            return false;
+        } catch (IOException | NumberFormatException e) {
+            return false; // gone (or never there)
         }
     }
 
