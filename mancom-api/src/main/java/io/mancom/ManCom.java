@@ -177,6 +177,13 @@ public interface ManCom extends AutoCloseable {
      */
     Optional<EndPoint> boundEndPoint(String service);
 
+    /**
+     * What this runtime is doing now: its services with their totals, and every open channel with
+     * its counters. Cheap enough to call every second; thread-safe. The same snapshot is served as
+     * JSON on the runtime's control socket (see {@code mancom.control} in the configuration).
+     */
+    ManComStatus status();
+
     /** Closes every connection and listener and stops every thread. Idempotent. */
     @Override
     void close();
@@ -192,6 +199,7 @@ public interface ManCom extends AutoCloseable {
         private Properties systemProperties;
         private String overrides;
         private int ioThreads;
+        private EventListener eventListener = EventListener.NONE;
 
         Builder() {
         }
@@ -250,6 +258,19 @@ public interface ManCom extends AutoCloseable {
             }
             this.ioThreads = n;
             return this;
+        }
+
+        /**
+         * Told of every channel's open, close, failures and reconnects, on the event loops; see
+         * {@link EventListener} for what a listener may do. Default {@link EventListener#NONE}.
+         */
+        public Builder eventListener(EventListener listener) {
+            this.eventListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        public EventListener eventListener() {
+            return eventListener;
         }
 
         public Optional<Path> configFile() {

@@ -69,6 +69,7 @@ final class Validator {
         Settings mancom = Settings.of(((ConfigObject) mancomValue).toConfig(), "mancom");
         collect(() -> mancom.unknownKeys(keys(reference, "mancom")));
         Integer ioThreads = attempt(() -> mancom.getInt("io-threads", 0, MAX_IO_THREADS));
+        attempt(() -> ControlSettings.read(mancom, reference)); // runtime-dir, control (monitoring)
 
         Settings defaults = attempt(() -> mancom.block("defaults"));
         SortedMap<String, ServiceSettings> services = new TreeMap<>();

@@ -9,6 +9,6 @@ public final class CoreRuntimeProvider implements RuntimeProvider {
 
     @Override
     public ManCom start(ManCom.Builder settings) {
-        return new ManComRuntime(ConfigLoader.load(settings), settings.ioThreads());
+        return new ManComRuntime(ConfigLoader.load(settings), settings.ioThreads(), null, settings.eventListener());
     }
 }

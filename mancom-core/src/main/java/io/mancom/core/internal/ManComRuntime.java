@@ -5,6 +5,11 @@ import io.mancom.BlockingConnection;
 import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
+import io.mancom.EventListener;
+import io.mancom.ManComStatus;
+import io.mancom.core.config.ControlSettings;
+import io.mancom.core.internal.monitor.ControlServer;
+import io.mancom.core.internal.monitor.Monitor;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.Registration;
@@ -14,11 +19,14 @@ import io.mancom.spi.TransportContext;
 import io.mancom.spi.TransportProvider;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,6 +40,8 @@ public final class ManComRuntime implements ManCom, TransportContext {
     private final EventLoops loops;
     private final TransportRegistry transports;
     private final DeMuxer demuxer;
+    private final Monitor monitor;
+    private final ControlServer control;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Starts a runtime with the transports found on the class path. */
@@ -41,11 +51,25 @@ public final class ManComRuntime implements ManCom, TransportContext {
 
     /** Starts a runtime with the given transports (tests), or those on the class path (null). */
     public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers) {
+        this(settings, ioThreads, providers, EventListener.NONE);
+    }
+
+    /** Starts a runtime that tells {@code events} of every channel's open, close and failure. */
+    public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers,
+                         EventListener events) {
         this.settings = settings;
         this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
         // Before the event loops: settings the DeMuxer rejects must leave no threads behind.
         this.demuxer = new DeMuxer(settings, transports);
+<<<<<<< HEAD
         this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
+=======
+        Map<String, EndPoint> endpoints = new TreeMap<>();
+        settings.services().forEach((name, s) -> endpoints.put(name, s.endpoint()));
+        this.monitor = new Monitor(endpoints, new ServiceStates(demuxer), events);
+        demuxer.monitor = monitor;
+        this.control = ControlServer.start(ControlSettings.of(settings), loops, monitor);
+>>>>>>> wip-mon
     }
 
     /** The effective configuration this runtime runs on. */
@@ -149,11 +173,24 @@ public final class ManComRuntime implements ManCom, TransportContext {
     }
 
     @Override
+    public ManComStatus status() {
+        return monitor.status();
+    }
+
+    /** The control socket this runtime serves, if it serves one (monitoring; for tests and tools). */
+    public Optional<Path> controlSocket() {
+        return Optional.ofNullable(control).map(ControlServer::socket);
+    }
+
+    @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         try {
+            if (control != null) {
+                control.close();
+            }
             demuxer.close();
         } finally {
             try {

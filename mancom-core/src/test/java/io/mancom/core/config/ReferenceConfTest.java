@@ -23,6 +23,8 @@ class ReferenceConfTest {
 
         assertThat(leaves).containsExactlyEntriesOf(new TreeMap<>(Map.ofEntries(
                 Map.entry("mancom.io-threads", 0),
+                Map.entry("mancom.runtime-dir", ""),
+                Map.entry("mancom.control.enabled", "on"),
                 Map.entry("mancom.defaults.handler", "echo"),
                 Map.entry("mancom.defaults.connect-timeout", "5s"),
                 Map.entry("mancom.defaults.listen", "on"),
@@ -59,6 +61,7 @@ class ReferenceConfTest {
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
                 "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
+                "mancom.control",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
         }
