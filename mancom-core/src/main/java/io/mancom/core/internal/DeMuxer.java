@@ -62,6 +62,11 @@ final class DeMuxer implements AutoCloseable {
     private final Binder binder;
     private final Dialler dialler;
     private boolean closed;
+    /** Monitoring: a mux session on {@code link} of {@code g} counts as a channel of its own. */
+    private void trackSession(LinkGroup g, Channel link) {
+        monitor.trackSession(link, ids.incrementAndGet(), g.names(), g.endpoint);
+    }
+
     /** Counts every channel (monitoring seam); set by the runtime before any service is used. */
     io.mancom.core.internal.monitor.Monitor monitor;
 
@@ -74,7 +79,7 @@ final class DeMuxer implements AutoCloseable {
             g.members.values().forEach(member -> member.group = g);
         }
         this.binder = new Binder(lock, transports, ServiceSink::new, g -> new MuxLinkSink(lock, g, false, null,
-                (stream, name) -> acceptStream(g, stream, name)));
+                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link)));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
             @Override
             public boolean closed() {
@@ -88,7 +93,8 @@ final class DeMuxer implements AutoCloseable {
 
             @Override
             public ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session) {
-                return new MuxLinkSink(lock, g, true, session, (stream, name) -> acceptStream(g, stream, name));
+                return new MuxLinkSink(lock, g, true, session, (stream, name) -> acceptStream(g, stream, name),
+                        link -> trackSession(g, link));
             }
         });
     }
@@ -358,167 +364,6 @@ final class DeMuxer implements AutoCloseable {
         return true;
     }
 
-<<<<<<< HEAD
-=======
-    /** Opens a stream of {@code s} on its group's link, dialling the link first if needed. */
-    private void dialStream(Service s, Duration timeout, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
-        LinkGroup g = s.group;
-        CompletableFuture<MuxSessionHandler> session;
-        synchronized (this) {
-            MuxSessionHandler live = g.liveSession();
-            if (live != null) {
-                session = CompletableFuture.completedFuture(live);
-            } else if (g.symmetric && g.listener != null) {
-                // This runtime has the device open (or is reopening it): opening it a second time
-                // would only fail as busy, so wait for the listener's next link instead.
-                if (g.nextServed == null || g.nextServed.isDone()) {
-                    g.nextServed = new CompletableFuture<>();
-                }
-                session = g.nextServed.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                        .exceptionally(t -> {
-                            throw new CompletionException(unwrap(t) instanceof TimeoutException
-                                    ? new ManComException(ManComException.Reason.TIMEOUT, "service '" + s.name()
-                                    + "': the shared link " + g.endpoint + " is not open after " + timeout
-                                    + listenerStatus(s)) : unwrap(t));
-                        });
-            } else if (g.dialed != null && !g.dialed.isDone()) {
-                session = g.dialed; // another connect is dialling the link already
-            } else {
-                session = new CompletableFuture<>();
-                g.dialed = session;
-                dialLink(g, s, timeout, session);
-            }
-        }
-        session.whenComplete((mux, err) -> {
-            if (err != null) {
-                result.completeExceptionally(unwrap(err));
-            } else {
-                openStream(mux, s, inbound, result);
-            }
-        });
-    }
-
-    private void dialLink(LinkGroup g, Service s, Duration timeout, CompletableFuture<MuxSessionHandler> session) {
-        connectLink(s, g.endpoint, g.ready, new MuxLinkSink(g, true, session), timeout, session);
-    }
-
-    private void openStream(MuxSessionHandler mux, Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
-        mux.openStream(s.name(), new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                if (result.isDone()) {
-                    ch.close(); // the caller gave up waiting
-                    return;
-                }
-                open(s, ch, inbound.apply(ch), clients);
-            }
-        }).addListener(f -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(asManCom(f.cause()));
-            }
-        });
-    }
-
-    /** A stream of {@code service} to the peer at the other end of {@code via}'s link. */
-    CompletableFuture<Connection> connectAsync(String name, DataReceiver receiver, Connection via) {
-        Service s = service(name);
-        CompletableFuture<Connection> result = new CompletableFuture<>();
-        if (!(via instanceof ChannelConnection c) || !(c.channel() instanceof MuxStreamChannel stream)) {
-            throw new IllegalArgumentException("connection " + via + " is not a stream of a multiplexed link; "
-                    + "streams can only be opened over links with mux on");
-        }
-        if (s.group == null || !s.group.members.containsKey(via.service())) {
-            throw new IllegalArgumentException("service '" + name + "' does not share the link of " + via
-                    + " (mux on, same endpoint)");
-        }
-        openStream(stream.session(), s, ch -> new CallbackInbound(clientCallbacks(receiver, result), s.settings.blocking().readBuffer()), result);
-        return result;
-    }
-
-    private static ManComException ephemeral(Service s, EndPoint target) {
-        return new ManComException(ManComException.Reason.UNREACHABLE,
-                "cannot connect to service '" + s.name() + "': its endpoint " + target + " has port 0 (any free port), "
-                        + "which only this runtime can resolve, and this runtime does not serve it yet; serve it here "
-                        + "first (awaitReady), or give mancom.services." + s.name() + ".endpoint a fixed port");
-    }
-
-    /** Puts a mux session on each link of a group, and routes the streams the peer opens. */
-    private final class MuxLinkSink implements ChannelSink {
-        private final LinkGroup g;
-        private final boolean dialed;
-        private final CompletableFuture<MuxSessionHandler> session;
-
-        MuxLinkSink(LinkGroup g, boolean dialed, CompletableFuture<MuxSessionHandler> session) {
-            this.g = g;
-            this.dialed = dialed;
-            this.session = session;
-        }
-
-        @Override
-        public String service() {
-            return g.names();
-        }
-
-        @Override
-        public ServiceSettings settings() {
-            return g.linkSettings();
-        }
-
-        @Override
-        public void channelOpened(Channel link) {
-            monitor.trackSession(link, ids.incrementAndGet(), g.names(), g.endpoint);
-            MuxSessionHandler mux = MuxSessionHandler.install(link, g.mux, g.mux.roleFor(g.symmetric, dialed),
-                    (stream, name) -> acceptStream(g, stream, name));
-            // Transports hand links over with auto-read off; the session is in place now. The
-            // session itself keeps reading bounded (stream windows, receive-buffer budget).
-            link.config().setAutoRead(true);
-            link.read();
-            if (dialed) {
-                mux.terminationFuture().addListener(f -> {
-                    synchronized (DeMuxer.this) {
-                        if (g.dialed == session) {
-                            g.dialed = null; // the next connect dials a new link
-                        }
-                    }
-                });
-                session.complete(mux);
-            } else {
-                g.served.add(mux);
-                mux.terminationFuture().addListener(f -> g.served.remove(mux));
-                CompletableFuture<MuxSessionHandler> waiting;
-                synchronized (DeMuxer.this) {
-                    waiting = g.nextServed;
-                    g.nextServed = null;
-                }
-                if (waiting != null) {
-                    waiting.complete(mux);
-                }
-            }
-        }
-    }
-
-    private final class ClientSink extends ServiceChannelSink {
-        private final Function<Channel, Inbound> inbound;
-        private final CompletableFuture<?> result;
-
-        ClientSink(Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
-            super(s);
-            this.inbound = inbound;
-            this.result = result;
-        }
-
-        @Override
-        public void channelOpened(Channel ch) {
-            if (result.isDone()) {
-                // The caller gave up (timeout) before the link came: do not leak it.
-                ch.close();
-                return;
-            }
-            open(s, ch, inbound.apply(ch), clients);
-        }
-    }
-
->>>>>>> wip-mon
     // ---- shutdown ----
 
     @Override

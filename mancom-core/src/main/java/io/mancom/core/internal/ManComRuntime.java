@@ -61,15 +61,12 @@ public final class ManComRuntime implements ManCom, TransportContext {
         this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
         // Before the event loops: settings the DeMuxer rejects must leave no threads behind.
         this.demuxer = new DeMuxer(settings, transports);
-<<<<<<< HEAD
         this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
-=======
         Map<String, EndPoint> endpoints = new TreeMap<>();
         settings.services().forEach((name, s) -> endpoints.put(name, s.endpoint()));
         this.monitor = new Monitor(endpoints, new ServiceStates(demuxer), events);
         demuxer.monitor = monitor;
         this.control = ControlServer.start(ControlSettings.of(settings), loops, monitor);
->>>>>>> wip-mon
     }
 
     /** The effective configuration this runtime runs on. */

@@ -22,18 +22,21 @@ final class MuxLinkSink implements ChannelSink {
     private final boolean dialed;
     private final CompletableFuture<MuxSessionHandler> session;
     private final MuxStreamAcceptor router;
+    private final java.util.function.Consumer<Channel> onLink;
 
     /**
      * @param dialed  whether this runtime dialled the link (TCP: it is then the initiator)
      * @param session completed with the session of a dialled link; null for served links
+     * @param onLink  told of each link before its session is installed (monitoring)
      */
     MuxLinkSink(Object lock, LinkGroup g, boolean dialed, CompletableFuture<MuxSessionHandler> session,
-                MuxStreamAcceptor router) {
+                MuxStreamAcceptor router, java.util.function.Consumer<Channel> onLink) {
         this.lock = lock;
         this.g = g;
         this.dialed = dialed;
         this.session = session;
         this.router = router;
+        this.onLink = onLink;
     }
 
     @Override
@@ -48,6 +51,7 @@ final class MuxLinkSink implements ChannelSink {
 
     @Override
     public void channelOpened(Channel link) {
+        onLink.accept(link);
         MuxSessionHandler mux = MuxSessionHandler.install(link, g.mux, g.mux.roleFor(g.symmetric, dialed), router);
         // Transports hand links over with auto-read off; the session is in place now. The
         // session itself keeps reading bounded (stream windows, receive-buffer budget).

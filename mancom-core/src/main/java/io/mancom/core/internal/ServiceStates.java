@@ -53,7 +53,7 @@ final class ServiceStates implements ServiceSource {
                 ready.join();
                 why = null;
             } catch (RuntimeException e) {
-                why = DeMuxer.unwrap(e).getMessage();
+                why = Futures.unwrap(e).getMessage();
             }
             return new ServiceState(ServiceStatus.State.FAILED, why, style, null);
         }

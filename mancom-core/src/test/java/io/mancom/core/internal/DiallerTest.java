@@ -53,7 +53,7 @@ class DiallerTest {
 
             @Override
             public ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session) {
-                return new MuxLinkSink(lock, g, true, session, MuxStreamAcceptor.REFUSE_ALL);
+                return new MuxLinkSink(lock, g, true, session, MuxStreamAcceptor.REFUSE_ALL, link -> { });
             }
         });
     }
