@@ -53,11 +53,11 @@ public final class Monitor {
     private final EventListener user;
     private final EventHub hub = new EventHub();
     /**
-     * Whether channels get a counting handler ({@code -Dmancom.counters=false} turns it off, for
-     * benchmarks that compare the two in one process, like {@code -Dmancom.native}). Off, channels
+     * Whether channels get a counting handler ({@code -Dio.mancom.counters=false} turns it off, for
+     * benchmarks that compare the two in one process; not under {@code mancom.}, which is configuration). Off, channels
      * are still listed and their events reported; their byte counts stay 0.
      */
-    private final boolean counting = Boolean.parseBoolean(System.getProperty("mancom.counters", "true"));
+    private final boolean counting = Boolean.parseBoolean(System.getProperty("io.mancom.counters", "true"));
     private final LogEvents logEvents = new LogEvents();
 
     /**
