@@ -5,6 +5,7 @@ import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
+import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import io.mancom.testkit.TestRuntimes;
 import org.junit.jupiter.api.AfterEach;
@@ -208,11 +209,8 @@ class MuxOverPtyTest {
             assertThat(r.connection.isOpen()).isFalse();
         }
         // The serving side's ends of the streams (on B) end too, each with a cause.
-        long deadline = System.nanoTime() + T.toNanos();
-        while (serverCloses.size() < n) {
-            assertThat(System.nanoTime()).as("close events on the serving side: %s", serverCloses.size()).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+        Await.until("a close event on the serving side for each of the " + n + " streams",
+                T, () -> serverCloses.size() >= n);
         assertThat(serverCloses).hasSize(n)
                 .allSatisfy(c -> assertThat((Throwable) c[1]).isInstanceOf(ManComException.class));
         List<Object[]> lossCloses = List.copyOf(serverCloses);
@@ -222,17 +220,19 @@ class MuxOverPtyTest {
         // connect succeeds once that has happened. Until then a connect fails fast (the line is
         // being reopened), so this polls, bounded.
         Recorder again = new Recorder();
-        deadline = System.nanoTime() + T.toNanos();
         List<String> failures = new ArrayList<>();
-        while (again.connection == null) {
+        Await.until("a stream over the rebuilt session; failures: " + failures, T, () -> {
             try {
                 again.connection = a.connectAsync("echo", again).get(S, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                failures.add(String.valueOf(e.getCause()));
-                assertThat(System.nanoTime()).as("a stream over the rebuilt session; failures: %s", failures).isLessThan(deadline);
-                Thread.sleep(20);
+                return true;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                failures.add(String.valueOf(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e));
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
             }
-        }
+        });
         byte[] hello = "after the line came back".getBytes(StandardCharsets.UTF_8);
         again.expect(hello.length);
         again.connection.write(hello);

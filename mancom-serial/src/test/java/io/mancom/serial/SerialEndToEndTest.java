@@ -9,6 +9,7 @@ import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.serial.internal.PtyPeer;
+import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import io.mancom.testkit.TestManCom;
 import org.junit.jupiter.api.AfterEach;
@@ -138,6 +139,37 @@ class SerialEndToEndTest {
 
     @Test
     void sixteenMebibytesFromAServiceArriveByteExact() throws Exception {
+        serveSixteenMebibytes(false);
+    }
+
+    @Test
+    void withoutEpollLoopsTheLineIsServedByThreadsAndStaysByteExact() throws Exception {
+        // Where the runtime's loops cannot watch a descriptor (NIO), a reader and a writer thread
+        // serve the line through jSerialComm: the same 16 MiB, through the other code path.
+        String old = System.getProperty("mancom.native");
+        System.setProperty("mancom.native", "false");
+        try {
+            serveSixteenMebibytes(true);
+        } finally {
+            if (old == null) {
+                System.clearProperty("mancom.native");
+            } else {
+                System.setProperty("mancom.native", old);
+            }
+        }
+    }
+
+    /**
+     * The device channel's reader threads serving {@code device}: the threaded engine names its
+     * reader after the device while it runs ({@code mancom-device-reader serial://...}); the
+     * event loop serving a descriptor has none.
+     */
+    private static long readerThreads(Path device) {
+        String name = "mancom-device-reader serial://" + device;
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(name)).count();
+    }
+
+    private void serveSixteenMebibytes(boolean byThreads) throws Exception {
         start("mancom.services { source.endpoint = " + serial(pty.a(), "") + "\n line.endpoint = " + serial(pty.b(), "") + " }");
         byte[] data = random(16 << 20, 24);
         // The service writes as fast as the line takes it: while writable, then again when told.
@@ -170,23 +202,11 @@ class SerialEndToEndTest {
                 got += n;
             }
             assertThat(digest.digest()).isEqualTo(sha256(data));
-        }
-    }
-
-    @Test
-    void withoutEpollLoopsTheLineIsServedByThreadsAndStaysByteExact() throws Exception {
-        // Where the runtime's loops cannot watch a descriptor (NIO), a reader and a writer thread
-        // serve the line through jSerialComm: the same 16 MiB, through the other code path.
-        String old = System.getProperty("mancom.native");
-        System.setProperty("mancom.native", "false");
-        try {
-            sixteenMebibytesFromAServiceArriveByteExact();
-        } finally {
-            if (old == null) {
-                System.clearProperty("mancom.native");
-            } else {
-                System.setProperty("mancom.native", old);
-            }
+            // Which engine served the lines (checked while they are open, after 16 MiB: a reader
+            // thread, if any, has long started): on Linux with epoll loops the loop itself, else threads.
+            boolean epoll = io.netty.channel.epoll.Epoll.isAvailable() && !byThreads;
+            assertThat(readerThreads(pty.a())).as("reader threads of the service's line").isEqualTo(epoll ? 0 : 1);
+            assertThat(readerThreads(pty.b())).as("reader threads of the client's line").isEqualTo(epoll ? 0 : 1);
         }
     }
 
@@ -262,11 +282,8 @@ class SerialEndToEndTest {
         second.write(ascii("again"));
         assertThat(back.get(T.toSeconds(), TimeUnit.SECONDS)).isEqualTo(ascii("again"));
         peer(pty.b()).write(ascii("hello"));
-        long deadline = System.nanoTime() + T.toNanos();
-        while (received.getOrDefault(second.id(), new AtomicLong()).get() < 5) {
-            assertThat(System.nanoTime()).as("data on the new connection").isLessThan(deadline);
-            Thread.sleep(5);
-        }
+        Await.until("data on the new connection", T,
+                () -> received.getOrDefault(second.id(), new AtomicLong()).get() >= 5);
         assertThat(closes).hasSize(1);
     }
 

@@ -75,14 +75,16 @@ final class SerialLink implements DeviceLink {
         if (n > 0) {
             return n;
         }
+        if (closed.get()) {
+            // Closed while the read waited: jSerialComm returns 0 or -1 depending on where the
+            // close caught it; either way the link is at its end.
+            return -1;
+        }
         if (disconnected.get()) {
             throw disconnectedException();
         }
         if (n == 0) {
             return 0;
-        }
-        if (closed.get()) {
-            return -1;
         }
         int errno = port.getLastErrorCode();
         throw new ManComException(Reason.LINK_FAILED, "serial port " + device + ": read failed: " + Errno.describe(errno)

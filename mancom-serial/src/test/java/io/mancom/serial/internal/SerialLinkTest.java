@@ -4,6 +4,7 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.core.device.DeviceLink;
+import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,9 +16,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -115,20 +118,19 @@ class SerialLinkTest {
     }
 
     @Test
-    void closeEndsAReadThatWaits() throws Exception {
+    void closeEndsAReadThatWaitsAndTheReadSaysEndOfStream() throws Exception {
         open("?timeout=20s");
-        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
-            try {
-                return link.read(new byte[16], 0, 16);
-            } catch (IOException e) {
-                return -2;
-            }
-        });
-        Thread.sleep(100); // let the read start waiting; the close below must end it either way
+        FutureTask<Integer> read = new FutureTask<>(() -> link.read(new byte[16], 0, 16));
+        Thread reader = new Thread(read, "serial-link-test-reader");
+        reader.start();
+        // Closed while the read waits inside jSerialComm's native read (VTIME = 20 s), not before.
+        Await.until("the read to wait in jSerialComm", () -> Arrays.stream(reader.getStackTrace())
+                .anyMatch(f -> f.getClassName().startsWith("com.fazecast.jSerialComm.") && f.getMethodName().equals("readBytes")));
         long t0 = System.nanoTime();
         link.close();
-        assertThat(read.get(10, TimeUnit.SECONDS)).isIn(-1, -2, 0);
+        assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo(-1);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5_000);
+        assertThat(link.read(new byte[16], 0, 16)).isEqualTo(-1); // and so does every read after it
     }
 
     @Test
