@@ -46,9 +46,9 @@ import java.util.Set;
  *
  * <h2>Errors</h2>
  * A connection that is not one of this runtime's blocking connections is an
- * {@link IllegalArgumentException}; an unknown service a {@link ManComException}
- * ({@code UNKNOWN_SERVICE}), a service served by callbacks {@code WRONG_MODE}; registering on a
- * closed poller {@link IllegalStateException}.
+ * {@link IllegalArgumentException}; an unknown service a {@link ConfigException} (as for
+ * {@link ManCom#accept}), a service served by callbacks a {@link ManComException}
+ * ({@code WRONG_MODE}); registering on a closed poller {@link IllegalStateException}.
  */
 public interface Poller extends AutoCloseable {
 
