@@ -161,6 +161,16 @@ public interface ManCom extends AutoCloseable {
      */
     void awaitReady(Duration timeout) throws ManComException;
 
+    /**
+     * A new {@link Poller} over this runtime's blocking connections and services: one thread can
+     * wait for many of them at once. Close it when done.
+     *
+     * @throws UnsupportedOperationException a runtime without blocking readiness
+     */
+    default Poller newPoller() {
+        throw new UnsupportedOperationException(getClass().getName() + " has no poller");
+    }
+
     /** The names of the configured services, sorted. */
     Set<String> services();
 

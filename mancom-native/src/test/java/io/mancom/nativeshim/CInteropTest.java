@@ -183,10 +183,44 @@ class CInteropTest {
                 while ((r = c.read(answer, n, answer.length - n, T)) > 0) {
                     n += r;
                 }
-                assertThat(new String(answer, 0, n, StandardCharsets.US_ASCII)).as(server::output).isEqualTo("got 300000");
+                String got = new String(answer, 0, n, StandardCharsets.US_ASCII);
+                if (!got.equals("got 300000")) {
+                    server.waitFor(T); // all of its output, to say why
+                }
+                assertThat(got).as(server::output).isEqualTo("got 300000");
             }
-            assertThat(server.waitFor(T)).as(server.output()).isZero();
+            assertThat(server.waitFor(T)).as(server::output).isZero();
             assertThat(server.stdout()).contains("served 300000");
+        }
+    }
+
+    /** mancom.h promises every connection its close callback, also when mancom_shutdown closes it. */
+    @Test
+    void shutdownWithOpenConnectionsDeliversEveryCloseEvent() throws Exception {
+        int port = CPrograms.freePort();
+        String services = "mancom.services { " + tcp("open", port) + " }";
+        Path config = CPrograms.config(dir, services);
+        try (CProcess server = CPrograms.start(CPrograms.test("shutdown_open"), config, List.of("open"));
+             ManCom client = TestManCom.start(services)) {
+            server.awaitLine("serving 'open'", T);
+            List<BlockingConnection> open = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    BlockingConnection c = client.connect("open", T);
+                    open.add(c);
+                    c.write(new byte[]{(byte) i});
+                    assertThat(readExactly(c, 1)).as("echo of connection %d", i).isEqualTo(String.valueOf((char) i));
+                }
+                // Every connection is open and has been served; SIGTERM makes the program call mancom_shutdown.
+                assertThat(server.stop(T)).as(server::output).isZero();
+                assertThat(server.stdout()).as(server::output).contains("accepted=3 closed=3");
+                assertThat(server.output()).doesNotContain("no data receiver registered");
+                for (BlockingConnection c : open) {
+                    assertThat(c.read(new byte[1], T)).as("end of stream after the server's shutdown").isEqualTo(-1);
+                }
+            } finally {
+                open.forEach(BlockingConnection::close);
+            }
         }
     }
 

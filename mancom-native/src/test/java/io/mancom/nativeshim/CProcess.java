@@ -78,9 +78,12 @@ final class CProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGTERM, then {@link #waitFor}. */
+    /**
+     * SIGTERM, then {@link #waitFor}. Through the process handle: {@code Process.destroy()} also
+     * closes our ends of the pipes, which loses what the program prints while it stops.
+     */
     int stop(Duration timeout) throws InterruptedException {
-        process.destroy();
+        process.toHandle().destroy();
         return waitFor(timeout);
     }
 

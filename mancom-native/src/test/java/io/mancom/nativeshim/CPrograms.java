@@ -22,6 +22,8 @@ final class CPrograms {
     static final Path SAMPLES = Path.of(System.getProperty("mancom.samples", MODULE.resolve("src/samples/c").toString())).toAbsolutePath();
     static final Path TEST_C = Path.of(System.getProperty("mancom.testc", MODULE.resolve("src/test/c").toString())).toAbsolutePath();
     private static final Path BIN = DIST.getParent().resolve("c-bin");
+    /** The repository's root (README.md, docs/). */
+    static final Path REPO = MODULE.getParent();
     private static final Map<Path, Path> compiled = new HashMap<>();
 
     private CPrograms() {
@@ -44,7 +46,7 @@ final class CPrograms {
         return compile(TEST_C.resolve(name + ".c"));
     }
 
-    private static synchronized Path compile(Path source) {
+    static synchronized Path compile(Path source) {
         return compiled.computeIfAbsent(source, s -> {
             try {
                 Files.createDirectories(BIN);

@@ -73,6 +73,11 @@ public final class TcpBenchCommand implements Callable<Integer> {
             description = "Bytes each connection keeps in flight (default ${DEFAULT-VALUE}).")
     private int window;
 
+    @Option(names = "--round-trips", defaultValue = "2000", paramLabel = "N",
+            description = "Small-message round trips timed per server per run, after the throughput "
+                    + "(default ${DEFAULT-VALUE}; 0: none).")
+    private int roundTrips;
+
     @Option(names = "--io-threads", paramLabel = "N",
             description = "Event-loop threads of each server and of the load generator (default: half the CPUs, at least 1).")
     private Integer ioThreads;
@@ -111,6 +116,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 Table table = table();
                 List<String> printed = new ArrayList<>();
                 List<Run> results = new ArrayList<>();
+                List<double[]> trips = new ArrayList<>(); // per run: µs per round trip, callback and blocking
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
                     for (int i = 0; i < servers.size(); i++) {
@@ -119,6 +125,9 @@ public final class TcpBenchCommand implements Callable<Integer> {
                     }
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
+                    if (roundTrips > 0) {
+                        trips.add(new double[]{roundTripMicros(servers.get(1), roundTrips), roundTripMicros(servers.get(2), roundTrips)});
+                    }
                     table.row(Integer.toString(r), mb(run.netty()), mb(run.callback()), mb(run.blocking()),
                             ratio(run.callbackRatio()), ratio(run.blockingRatio()));
                     // Print as each run finishes: a long benchmark should show it is alive.
@@ -136,6 +145,14 @@ public final class TcpBenchCommand implements Callable<Integer> {
                                 + " (median of %d run%s; plain Netty %s MB/s over %s with %d connections x %s writes)%n",
                         ratio(callbackRatio), ratio(blockingRatio), runs, runs == 1 ? "" : "s", mb(netty),
                         epoll ? "epoll" : "NIO", connections, Stats.bytes(size));
+                if (!trips.isEmpty()) {
+                    double cb = Stats.median(trips.stream().mapToDouble(t -> t[0]).toArray());
+                    double bl = Stats.median(trips.stream().mapToDouble(t -> t[1]).toArray());
+                    double ratio = Stats.median(trips.stream().mapToDouble(t -> t[1] / t[0]).toArray());
+                    out.printf(Locale.ROOT, "round trip: callback API %.1f us, blocking API %.1f us, blocking/callback %s"
+                                    + " (%d-byte echo on one connection, %d per server per run, median of %d run%s)%n",
+                            cb, bl, ratio(ratio), ROUND_TRIP_BYTES, roundTrips, trips.size(), trips.size() == 1 ? "" : "s");
+                }
                 out.flush();
             }
         } finally {
@@ -146,8 +163,50 @@ public final class TcpBenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static final int ROUND_TRIP_BYTES = 16;
+
+    /**
+     * Mean microseconds of one small-message round trip (write {@value #ROUND_TRIP_BYTES} bytes,
+     * read their echo) on one plain socket with no delay, after as many again to warm up: what a
+     * request/response peer waits, where the throughput figure is about bytes in flight.
+     */
+    private static double roundTripMicros(EchoServer server, int count) throws IOException {
+        byte[] msg = new byte[ROUND_TRIP_BYTES];
+        byte[] back = new byte[ROUND_TRIP_BYTES];
+        InetSocketAddress at = server.address();
+        try (Socket s = new Socket(at.getAddress(), at.getPort())) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            long start = 0;
+            for (int i = -count; i < count; i++) {
+                if (i == 0) {
+                    start = System.nanoTime();
+                }
+                msg[0] = (byte) i;
+                out.write(msg);
+                int off = 0;
+                while (off < back.length) {
+                    int n = in.read(back, off, back.length - off);
+                    if (n < 0) {
+                        throw new IOException("the " + server.name() + " echo server closed during the round trips");
+                    }
+                    off += n;
+                }
+                if (back[0] != msg[0]) {
+                    throw new IOException("the " + server.name() + " echo server answered out of order");
+                }
+            }
+            return (System.nanoTime() - start) / 1e3 / count;
+        }
+    }
+
     private void validate() {
         List<String> problems = new ArrayList<>();
+        if (roundTrips < 0 || roundTrips > 10_000_000) {
+            problems.add("--round-trips must be from 0 to 10000000: " + roundTrips);
+        }
         if (!(seconds > 0) || seconds > 3600) {
             problems.add("--seconds must be above 0 and at most 3600: " + seconds);
         }

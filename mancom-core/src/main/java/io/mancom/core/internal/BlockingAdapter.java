@@ -50,6 +50,14 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     private volatile ChannelConnection connection;
     private InputStream in;
     private OutputStream out;
+    /** Pollers watching this connection; fired after every change that can make it ready. */
+    final ReadinessSignal readiness = new ReadinessSignal();
+
+    /** Readiness bits of {@link #readiness()}. */
+    static final int READABLE = 1;
+    static final int WRITABLE = 1 << 1;
+    static final int CLOSED = 1 << 2;
+    static final int FAILED = 1 << 3;
 
     /**
      * @param onOpen called on the event loop once the connection is open (queue it for accept, or
@@ -69,6 +77,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             if (isWritable) {
                 signal(writable);
             }
+            readiness.fire();
         });
         onOpen.accept(this);
     }
@@ -93,6 +102,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         } finally {
             lock.unlock();
         }
+        readiness.fire();
     }
 
     @Override
@@ -104,6 +114,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         } finally {
             lock.unlock();
         }
+        readiness.fire();
     }
 
     @Override
@@ -117,6 +128,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         } finally {
             lock.unlock();
         }
+        readiness.fire();
         if (cause == null) {
             c.closeFutureInternal().complete(null);
         } else {
@@ -354,6 +366,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     public void shutdownOutput() throws IOException {
         try {
             connection.shutdownOutput().toCompletableFuture().get();
+            readiness.fire(); // a write no longer waits: it fails at once
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
@@ -382,6 +395,36 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             lock.unlock();
         }
         connection.close();
+        readiness.fire();
+    }
+
+    /**
+     * What would not wait now: {@link #READABLE} (a read returns or throws at once),
+     * {@link #WRITABLE} (a write does not wait for room), {@link #CLOSED} (the link or the
+     * application closed it), {@link #FAILED} (closed with a cause). Any thread.
+     */
+    int readiness() {
+        int r = 0;
+        boolean shut;
+        lock.lock();
+        try {
+            if (!chunks.isEmpty() || eof || inputEnded || closedByApplication) {
+                r |= READABLE;
+            }
+            if (eof || closedByApplication) {
+                r |= CLOSED | WRITABLE;
+            }
+            if (eof && failure != null) {
+                r |= FAILED;
+            }
+        } finally {
+            lock.unlock();
+        }
+        ChannelConnection c = connection;
+        if (c != null && (c.isWritable() || c.isOutputShut() || !c.isOpen())) {
+            r |= WRITABLE;
+        }
+        return r;
     }
 
     @Override

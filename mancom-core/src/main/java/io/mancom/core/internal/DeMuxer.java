@@ -210,6 +210,16 @@ final class DeMuxer implements AutoCloseable {
         }
     }
 
+    /** The service bound for the blocking API without waiting (a poller watches its accept queue). */
+    Service blockingService(String name) throws ManComException {
+        Service s = service(name);
+        CompletableFuture<EndPoint> ready = bindBlocking(s);
+        if (ready.isCompletedExceptionally()) {
+            throw asManCom(ready);
+        }
+        return s;
+    }
+
     BlockingAdapter accept(String name, Duration timeout) throws ManComException {
         Service s = service(name);
         CompletableFuture<EndPoint> ready = bindBlocking(s);
@@ -341,6 +351,8 @@ final class DeMuxer implements AutoCloseable {
                     log.warn("service '{}': accept backlog full ({} waiting, blocking.accept-backlog); closing {}",
                             s.name(), q == null ? 0 : q.size(), a.connection());
                     a.close();
+                } else {
+                    s.acceptReadiness.fire();
                 }
             });
         }

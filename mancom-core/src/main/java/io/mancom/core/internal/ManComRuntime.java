@@ -2,6 +2,7 @@ package io.mancom.core.internal;
 
 import io.mancom.AcceptCallback;
 import io.mancom.BlockingConnection;
+import io.mancom.Poller;
 import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
@@ -147,6 +148,11 @@ public final class ManComRuntime implements ManCom, TransportContext {
     public BlockingConnection connect(String service, Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
         return demuxer.connect(service, timeout);
+    }
+
+    @Override
+    public Poller newPoller() {
+        return new BlockingPoller(demuxer);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.mancom.core.internal;
 
 import io.netty.channel.Channel;
+import io.netty.channel.socket.DuplexChannel;
 
 /**
  * Reading from a link is on only while nobody objects. Several independent reasons can stop it
@@ -37,10 +38,19 @@ final class ReadGate {
             return;
         }
         closedBy &= ~reason;
-        if (closedBy == 0) {
+        if (closedBy == 0 && !inputShut()) {
             // Netty issues a read() itself when auto-read turns back on.
             channel.config().setAutoRead(true);
         }
+    }
+
+    /**
+     * Whether the link's input has ended: nothing is left to read, and asking epoll to read a
+     * socket whose input was shut fails (epoll_ctl ENOENT, seen when a blocking reader drained its
+     * buffer after the peer's half-close).
+     */
+    private boolean inputShut() {
+        return channel instanceof DuplexChannel d && d.isInputShutdown();
     }
 
     boolean isOpen() {

@@ -34,6 +34,8 @@ final class Service implements Callbacks {
     Listener listener;
     CompletableFuture<EndPoint> ready;
     ArrayBlockingQueue<BlockingAdapter> acceptQueue;
+    /** Pollers watching for connections to accept (Poller ACCEPTABLE). */
+    final ReadinessSignal acceptReadiness = new ReadinessSignal();
 
     Service(ServiceSettings settings) {
         this.settings = settings;

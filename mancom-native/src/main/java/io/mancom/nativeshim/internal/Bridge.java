@@ -45,6 +45,7 @@ final class Bridge {
     static final short POLLNVAL = 0x020;
     private static final int POLL_ITEM = 16;
     private static final Duration FOREVER = Duration.ofDays(365);
+    private static final long CLOSE_WAIT_MS = 2000;
 
     private final ManCom mancom;
     private final Handles<Object> handles = new Handles<>();
@@ -66,6 +67,7 @@ final class Bridge {
             return refuseInCallback("mancom_shutdown");
         }
         closed = true;
+        closeCallbackConnections();
         synchronized (this) {
             listeners.values().forEach(NativeListener::close);
             listeners.clear();
@@ -79,6 +81,32 @@ final class Bridge {
             }
         }
         return 0;
+    }
+
+    /**
+     * Closes every callback connection the program knows while its receivers are still registered,
+     * and waits (at most {@link #CLOSE_WAIT_MS} in all) until their close callbacks have run:
+     * mancom.h promises each connection its close callback exactly once, also at shutdown. Dropping
+     * the registrations first left those closes with nobody to tell.
+     */
+    private void closeCallbackConnections() {
+        java.util.List<CompletableFuture<Void>> closing = new java.util.ArrayList<>();
+        for (Object o : handles.values()) {
+            if (o instanceof NativeConnection n && n.mode == NativeConnection.Mode.CALLBACK && n.connection() != null) {
+                Connection c = n.connection();
+                c.close();
+                closing.add(c.closeFuture().toCompletableFuture());
+            }
+        }
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // a connection that closed with a cause has had its close callback too; a slow one is
+            // closed by the runtime below
+        }
     }
 
     int awaitReady(int timeoutMs) {

@@ -404,8 +404,10 @@ final class NativeConnection implements DataReceiver {
             lock.unlock();
         }
         Connection c = connection;
-        // After mancom_shutdown_output a write does not wait (it fails at once), as poll(2) says of a shut socket.
-        if ((events & Bridge.POLLOUT) != 0 && c != null && c.isOpen() && (c.isWritable() || outputShut)) {
+        // After mancom_shutdown_output a write does not wait (it fails at once), as poll(2) says of a
+        // shut socket, and that stays so when the peer closes afterwards: a server that answers a
+        // half-closed request and closes at once used to take POLLOUT away before the client polled.
+        if ((events & Bridge.POLLOUT) != 0 && c != null && (outputShut || (c.isOpen() && c.isWritable()))) {
             r |= Bridge.POLLOUT;
         }
         return (short) r;
