@@ -105,6 +105,19 @@ public interface Connection extends AutoCloseable {
      */
     CompletionStage<Void> shutdownOutput();
 
+    /**
+     * The line control of this connection's serial line: DTR, RTS, the modem lines and their
+     * changes, a break, baud rate and framing; see {@link SerialLine}. The same object each time.
+     *
+     * @throws ManComException reason IO if this connection is not a serial line (a TCP
+     *         connection, a USB device, or a stream of a mux, even one over a serial line: the line
+     *         is shared by every stream); reason CLOSED if the connection is closed
+     */
+    default SerialLine serialLine() throws ManComException {
+        throw new ManComException(ManComException.Reason.IO, this + " is not a serial line: line control (DTR, RTS, "
+                + "modem lines, break, baud) exists only on serial:// connections");
+    }
+
     /** Sends what is queued, then closes. Idempotent; never throws. */
     @Override
     void close();

@@ -49,6 +49,21 @@ public record SerialAddress(String device, int baud, int dataBits, Parity parity
         return new SerialAddress(device, DEFAULT_BAUD, 8, Parity.NONE, StopBits.ONE, FlowControl.NONE, Duration.ZERO);
     }
 
+    /** This line with another baud rate; for {@link SerialLine#reconfigure}. */
+    public SerialAddress withBaud(int newBaud) {
+        return new SerialAddress(device, newBaud, dataBits, parity, stopBits, flow, readTimeout);
+    }
+
+    /** This line with other framing (data bits, parity, stop bits); for {@link SerialLine#reconfigure}. */
+    public SerialAddress withFraming(int newDataBits, Parity newParity, StopBits newStopBits) {
+        return new SerialAddress(device, baud, newDataBits, newParity, newStopBits, flow, readTimeout);
+    }
+
+    /** This line with another flow control; for {@link SerialLine#reconfigure}. */
+    public SerialAddress withFlow(FlowControl newFlow) {
+        return new SerialAddress(device, baud, dataBits, parity, stopBits, newFlow, readTimeout);
+    }
+
     @Override
     public TransportType type() {
         return TransportType.SERIAL;

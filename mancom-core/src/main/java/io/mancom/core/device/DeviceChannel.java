@@ -73,6 +73,7 @@ public final class DeviceChannel extends AbstractChannel {
     private final DeviceAddress remoteAddress;
     private final LinkHolds holds;
     private final DeviceIo io;
+    private final DeviceLink link;
 
     private volatile boolean open = true;
     private volatile Throwable closeCause;
@@ -99,6 +100,7 @@ public final class DeviceChannel extends AbstractChannel {
         this.remoteAddress = new DeviceAddress(link.remote());
         this.config = new DeviceConfig();
         this.holds = new LinkHolds(link);
+        this.link = link;
         // The one place that knows the engines: a descriptor means the event loop can serve it.
         this.io = link.descriptor() >= 0 ? new EpollDeviceIo(this, link)
                 : new ThreadedDeviceIo(this, link, ioExecutor, options, holds);
@@ -152,6 +154,16 @@ public final class DeviceChannel extends AbstractChannel {
      */
     public CompletionStage<Void> releaseFuture() {
         return holds.released();
+    }
+
+    /** The link's line control (a serial line's DTR, RTS, break, settings), or null if it has none. */
+    public io.mancom.spi.LineControl lineControl() {
+        return link instanceof io.mancom.spi.LineControl c ? c : null;
+    }
+
+    /** Runs blocking work for this channel (the executor given at construction). */
+    public Executor ioExecutor() {
+        return ioExecutor;
     }
 
     /** The engine that moves this channel's bytes; for tests. */

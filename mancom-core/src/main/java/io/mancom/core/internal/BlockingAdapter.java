@@ -376,6 +376,11 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     }
 
     @Override
+    public io.mancom.SerialLine serialLine() throws ManComException {
+        return connection.serialLine();
+    }
+
+    @Override
     public boolean isOpen() {
         ChannelConnection c = connection;
         return c != null && c.isOpen();

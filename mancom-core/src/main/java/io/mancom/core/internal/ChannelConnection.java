@@ -3,8 +3,10 @@ package io.mancom.core.internal;
 import io.mancom.Connection;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
+import io.mancom.SerialLine;
 import io.mancom.WritabilityListener;
 import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.device.DeviceChannel;
 import io.mancom.core.mux.MuxSettings;
 import io.mancom.core.mux.MuxStreamChannel;
 import io.netty.buffer.ByteBuf;
@@ -41,6 +43,7 @@ final class ChannelConnection implements Connection {
     private volatile Object attachment;
     private volatile boolean closing;
     private volatile boolean outputShut;
+    private volatile SerialLine serialLine;
     private final boolean pausesWhenUnwritable;
 
     ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
@@ -199,6 +202,34 @@ final class ChannelConnection implements Connection {
             }
         }));
         return done;
+    }
+
+    @Override
+    public SerialLine serialLine() throws ManComException {
+        if (channel instanceof MuxStreamChannel) {
+            throw new ManComException(ManComException.Reason.IO, "connection #" + id + " (service '" + service + "') is a "
+                    + "stream of a mux over " + remote + ", not a serial line: the link below is shared by every stream. "
+                    + "Line control needs the serial service to run with mux off");
+        }
+        io.mancom.spi.LineControl control = channel instanceof DeviceChannel d ? d.lineControl() : null;
+        if (control == null) {
+            throw new ManComException(ManComException.Reason.IO, "connection #" + id + " (service '" + service + "', "
+                    + remote + ") is not a serial line: line control (DTR, RTS, modem lines, break, baud) exists only on "
+                    + "serial:// connections");
+        }
+        if (!isOpen()) {
+            throw closedException();
+        }
+        SerialLine line = serialLine;
+        if (line != null) {
+            return line;
+        }
+        synchronized (this) {
+            if (serialLine == null) {
+                serialLine = new SerialLineControl(this, control, channel.eventLoop(), ((DeviceChannel) channel).ioExecutor());
+            }
+            return serialLine;
+        }
     }
 
     @Override

@@ -38,6 +38,21 @@ record LineSettings(int baud, int dataBits, int stopBits, int parity, int flow, 
         port.setComPortTimeouts(SerialPort.TIMEOUT_READ_SEMI_BLOCKING, readTimeoutMillis, 0);
     }
 
+    /**
+     * Applies baud rate, framing and flow control to an open port, and the read timeout unless the
+     * event loop serves the port ({@code loopIo}: its timeouts stay non-blocking).
+     *
+     * @return whether the driver took every setting (if not, {@code getLastErrorCode} says why)
+     */
+    boolean applyToOpen(SerialPort port, boolean loopIo) {
+        boolean ok = port.setComPortParameters(baud, dataBits, stopBits, parity);
+        ok &= port.setFlowControl(flow);
+        if (!loopIo) {
+            ok &= port.setComPortTimeouts(SerialPort.TIMEOUT_READ_SEMI_BLOCKING, readTimeoutMillis, 0);
+        }
+        return ok;
+    }
+
     private static int stopBits(SerialAddress a, String osName) throws ManComException {
         switch (a.stopBits()) {
             case ONE:

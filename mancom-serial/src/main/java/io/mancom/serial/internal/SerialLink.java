@@ -6,11 +6,15 @@ import com.fazecast.jSerialComm.SerialPortEvent;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
+import io.mancom.ModemStatus;
+import io.mancom.SerialAddress;
 import io.mancom.core.device.DeviceLink;
+import io.mancom.spi.LineControl;
 import io.netty.channel.unix.Errors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -30,8 +34,15 @@ import java.util.function.Consumer;
  * channel then closes the port, which ends them. A disconnected port's reads may return 0 at once
  * instead of failing (a hung-up tty reads as end of file), so a read that comes back empty on a
  * disconnected link fails too.
+ *
+ * <p>As a {@link LineControl} it sets DTR, RTS and the break with jSerialComm's one-{@code ioctl}
+ * calls (thread-safe, non-blocking, so they may run on the event loop) and reconfigures the open
+ * port with {@link LineSettings#applyToOpen}. A pseudo-terminal has no modem lines at all (its
+ * {@code TIOCMGET} fails with ENOTTY, which jSerialComm's getters turn into "off"): it is
+ * recognised by its path, so that the modem-line calls fail with a message saying so instead of
+ * reporting lines that do not exist as off.
  */
-final class SerialLink implements DeviceLink {
+final class SerialLink implements DeviceLink, LineControl {
     /** Largest piece copied out of a direct buffer per native write. */
     private static final int WRITE_CHUNK = 64 * 1024;
 
@@ -42,6 +53,8 @@ final class SerialLink implements DeviceLink {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean disconnected = new AtomicBoolean();
     private volatile Consumer<? super IOException> failureListener;
+    private volatile SerialAddress settings;
+    private final boolean pty;
     /** Reusable copies for writes, by power-of-two size from 1 KiB to 64 KiB; writer thread only. */
     private final byte[][] scratch = new byte[7][];
 
@@ -50,6 +63,17 @@ final class SerialLink implements DeviceLink {
         this.endpoint = endpoint;
         this.device = device;
         this.descriptor = descriptor;
+        this.settings = (SerialAddress) endpoint.address();
+        this.pty = isPty(device);
+    }
+
+    /** Whether {@code device} is (a link to) a Unix 98 pseudo-terminal, {@code /dev/pts/N}. */
+    static boolean isPty(String device) {
+        try {
+            return Path.of(device).toRealPath().startsWith("/dev/pts/");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -175,6 +199,79 @@ final class SerialLink implements DeviceLink {
             // Also stops jSerialComm's event thread, releases the flock and wakes a blocked read or write.
             port.closePort();
         }
+    }
+
+    // ---- LineControl ----
+
+    @Override
+    public SerialAddress settings() {
+        return settings;
+    }
+
+    @Override
+    public void setDtr(boolean on) throws ManComException {
+        checkModemLines();
+        if (!(on ? port.setDTR() : port.clearDTR())) {
+            throw lineFailure((on ? "setting" : "clearing") + " DTR");
+        }
+    }
+
+    @Override
+    public void setRts(boolean on) throws ManComException {
+        checkModemLines();
+        if (!(on ? port.setRTS() : port.clearRTS())) {
+            throw lineFailure((on ? "setting" : "clearing") + " RTS");
+        }
+    }
+
+    @Override
+    public ModemStatus modemStatus() throws ManComException {
+        checkModemLines();
+        return new ModemStatus(port.getCTS(), port.getDSR(), port.getDCD(), port.getRI());
+    }
+
+    @Override
+    public void checkModemLines() throws ManComException {
+        if (pty) {
+            throw new ManComException(Reason.IO, "serial port " + device + " is a pseudo-terminal, which has no modem lines "
+                    + "(DTR, RTS, CTS, DSR, DCD, RI): the modem-line ioctls fail with "
+                    + Errno.describe(Errno.ENOTTY) + ". Only a real UART or USB serial adapter has them");
+        }
+    }
+
+    @Override
+    public void setBreak(boolean on) throws ManComException {
+        if (!(on ? port.setBreak() : port.clearBreak())) {
+            throw lineFailure((on ? "starting" : "ending") + " a break");
+        }
+    }
+
+    @Override
+    public void reconfigure(SerialAddress next) throws ManComException {
+        LineSettings line = LineSettings.of(next); // CONFIG for what the platform cannot do, before touching the port
+        boolean loopIo = descriptor >= 0;
+        synchronized (this) {
+            if (closed.get()) {
+                throw new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
+            }
+            if (!line.applyToOpen(port, loopIo)) {
+                ManComException failure = lineFailure("applying " + next.toUri());
+                LineSettings.of(settings).applyToOpen(port, loopIo); // back to what worked
+                RawInput.clearBreakInterrupt(device);
+                throw failure;
+            }
+            settings = next;
+            // jSerialComm sets BRKINT again whenever it configures the port.
+            RawInput.clearBreakInterrupt(device);
+        }
+    }
+
+    private ManComException lineFailure(String what) {
+        if (closed.get()) {
+            return new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
+        }
+        return new ManComException(Reason.IO, "serial port " + device + ": " + what + " failed: "
+                + Errno.describe(port.getLastErrorCode()));
     }
 
     @Override
