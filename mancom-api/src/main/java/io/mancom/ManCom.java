@@ -1,10 +1,11 @@
 package io.mancom;
 
+import io.mancom.spi.RuntimeOptions;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -200,16 +201,14 @@ public interface ManCom extends AutoCloseable {
 
     /**
      * Settings for {@link ManCom#start()}. Not thread-safe; a builder may start several runtimes.
+     *
+     * <p>The builder only collects settings: each {@link #start()} hands an immutable snapshot of
+     * them ({@link RuntimeOptions}) to the runtime implementation. Invalid arguments are rejected
+     * by the setter ({@link NullPointerException} naming the argument,
+     * {@link IllegalArgumentException} with the value).
      */
     final class Builder {
-        private Path configFile;
-        private Path systemConfigDir = Path.of("/etc/mancom");
-        private Path userConfigDir;
-        private Map<String, String> environment;
-        private Properties systemProperties;
-        private String overrides;
-        private int ioThreads;
-        private EventListener eventListener = EventListener.NONE;
+        private RuntimeOptions options = RuntimeOptions.defaults();
 
         Builder() {
         }
@@ -219,13 +218,13 @@ public interface ManCom extends AutoCloseable {
          * files. The embedded defaults and {@code -Dmancom.*} still apply.
          */
         public Builder configFile(Path file) {
-            this.configFile = Objects.requireNonNull(file, "file");
+            options = options.withConfigFile(file);
             return this;
         }
 
         /** The system config folder (default {@code /etc/mancom}). */
         public Builder systemConfigDir(Path dir) {
-            this.systemConfigDir = Objects.requireNonNull(dir, "dir");
+            options = options.withSystemConfigDir(dir);
             return this;
         }
 
@@ -234,27 +233,25 @@ public interface ManCom extends AutoCloseable {
          * {@code ~/.config/mancom}).
          */
         public Builder userConfigDir(Path dir) {
-            this.userConfigDir = Objects.requireNonNull(dir, "dir");
+            options = options.withUserConfigDir(dir);
             return this;
         }
 
         /** The environment variables to consult (default {@link System#getenv()}). */
         public Builder environment(Map<String, String> env) {
-            this.environment = Map.copyOf(env);
+            options = options.withEnvironment(env);
             return this;
         }
 
         /** The system properties to consult for {@code mancom.*} (default the JVM's). */
         public Builder systemProperties(Properties props) {
-            Properties copy = new Properties();
-            copy.putAll(props);
-            this.systemProperties = copy;
+            options = options.withSystemProperties(props);
             return this;
         }
 
         /** HOCON text applied on top of every other layer; for programs and tests. */
         public Builder overrides(String hocon) {
-            this.overrides = Objects.requireNonNull(hocon, "hocon");
+            options = options.withOverrides(hocon);
             return this;
         }
 
@@ -263,10 +260,7 @@ public interface ManCom extends AutoCloseable {
          * the config.
          */
         public Builder ioThreads(int n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("ioThreads < 0: " + n);
-            }
-            this.ioThreads = n;
+            options = options.withIoThreads(n);
             return this;
         }
 
@@ -275,40 +269,8 @@ public interface ManCom extends AutoCloseable {
          * {@link EventListener} for what a listener may do. Default {@link EventListener#NONE}.
          */
         public Builder eventListener(EventListener listener) {
-            this.eventListener = Objects.requireNonNull(listener, "listener");
+            options = options.withEventListener(listener);
             return this;
-        }
-
-        public EventListener eventListener() {
-            return eventListener;
-        }
-
-        public Optional<Path> configFile() {
-            return Optional.ofNullable(configFile);
-        }
-
-        public Path systemConfigDir() {
-            return systemConfigDir;
-        }
-
-        public Optional<Path> userConfigDir() {
-            return Optional.ofNullable(userConfigDir);
-        }
-
-        public Map<String, String> environment() {
-            return environment != null ? environment : System.getenv();
-        }
-
-        public Properties systemProperties() {
-            return systemProperties != null ? systemProperties : System.getProperties();
-        }
-
-        public Optional<String> overrides() {
-            return Optional.ofNullable(overrides);
-        }
-
-        public int ioThreads() {
-            return ioThreads;
         }
 
         /**
@@ -318,7 +280,7 @@ public interface ManCom extends AutoCloseable {
          * @throws IllegalStateException if no runtime (mancom-core) is on the class path
          */
         public ManCom start() {
-            return Runtimes.provider().start(this);
+            return Runtimes.provider().start(options);
         }
     }
 }

@@ -12,15 +12,36 @@ import java.util.Objects;
  */
 public class ManComException extends IOException {
 
-    /** Why an operation failed. The C API maps each reason to one {@code MANCOM_E...} code. */
+    /**
+     * Why an operation failed. The C API maps each reason to one {@code MANCOM_E...} code.
+     *
+     * <p>Two reasons are C-only: Java never puts them in a {@code ManComException}, because in
+     * Java these are mistakes of the program or its configuration, reported unchecked where they
+     * are made, not failures of communication to catch. They exist so that C, which has only
+     * error codes, gets a distinct code for each: {@link #UNKNOWN_SERVICE} (Java: a
+     * {@link ConfigException} naming the known services) and {@link #WRONG_MODE} (Java: an
+     * {@link IllegalStateException}). A {@code switch} over reasons in Java never sees them.
+     */
     public enum Reason {
-        /** The configuration is invalid ({@link ConfigException} says where). */
+        /**
+         * The configuration is invalid ({@link ConfigException} says where). Java throws the
+         * {@link ConfigException} itself from {@link ManCom#start()} and the registering calls;
+         * this reason wraps it where a failure must be a {@code ManComException}: a failed
+         * {@code connectAsync} future, a device opener's bad settings.
+         */
         CONFIG,
-        /** No service of that name is configured. */
+        /**
+         * No service of that name is configured. C only ({@code MANCOM_ENOSERVICE}): Java throws
+         * a {@link ConfigException} that lists the configured services.
+         */
         UNKNOWN_SERVICE,
         /** No transport is installed for the endpoint's scheme. */
         NO_TRANSPORT,
-        /** The service is served another way (callbacks versus blocking accept). */
+        /**
+         * The service is served another way (callbacks versus blocking accept). C only
+         * ({@code MANCOM_EWRONGMODE}): Java throws an {@link IllegalStateException}, as
+         * {@link ManCom} documents for each registering call.
+         */
         WRONG_MODE,
         /** The local address is taken by another socket or process. */
         ADDRESS_IN_USE,

@@ -1,6 +1,6 @@
 package io.mancom.cli.internal;
 
-import io.mancom.ManCom;
+import io.mancom.spi.RuntimeOptions;
 import io.mancom.core.config.ConfigLoader;
 import io.mancom.core.config.ConfigReport;
 import io.mancom.core.config.RuntimeSettings;
@@ -50,7 +50,7 @@ final class ConfigCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            RuntimeSettings settings = file == null ? ConfigLoader.load(ManCom.builder()) : ConfigLoader.loadFile(file);
+            RuntimeSettings settings = file == null ? ConfigLoader.load(RuntimeOptions.defaults()) : ConfigLoader.loadFile(file);
             PrintWriter out = spec.commandLine().getOut();
             out.print(ConfigReport.of(settings).format());
             out.println();

@@ -1,6 +1,7 @@
 package io.mancom.cli.internal;
 
 import io.mancom.ManCom;
+import io.mancom.spi.RuntimeOptions;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -19,5 +20,10 @@ final class ConfigOption {
             b.configFile(file);
         }
         return b;
+    }
+
+    /** The same choice for loading the configuration without starting a runtime. */
+    RuntimeOptions options() {
+        return file == null ? RuntimeOptions.defaults() : RuntimeOptions.defaults().withConfigFile(file);
     }
 }

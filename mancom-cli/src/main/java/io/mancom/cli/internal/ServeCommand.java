@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RuntimeSettings settings = ConfigLoader.load(config.builder());
+        RuntimeSettings settings = ConfigLoader.load(config.options());
         List<ServiceSettings> services = served(settings);
         try (ManCom mancom = config.builder().start()) {
             for (ServiceSettings s : services) {

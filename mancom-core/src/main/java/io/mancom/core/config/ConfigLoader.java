@@ -11,6 +11,7 @@ import com.typesafe.config.parser.ConfigDocument;
 import com.typesafe.config.parser.ConfigDocumentFactory;
 import io.mancom.ConfigException;
 import io.mancom.ManCom;
+import io.mancom.spi.RuntimeOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ import java.util.stream.Stream;
  * </ol>
  * {@link ManCom.Builder#configFile(Path)} replaces layers 2 to 4. Missing system and user files are
  * skipped; a missing {@code $MANCOM_CONFIG} or explicit file is an error, since someone named it.
- * Environment variables come from {@link ManCom.Builder#environment()}, both for locating files and
+ * Environment variables come from {@link RuntimeOptions#environment()}, both for locating files and
  * for substitutions such as {@code ${HOME}} (which are resolved after all layers are merged, so a
  * layer may refer to values set in any other).
  *
@@ -87,15 +88,15 @@ public final class ConfigLoader {
      * @throws ConfigException if a file named explicitly is missing, a file is unreadable or not
      *                         HOCON, or a value is invalid
      */
-    public static RuntimeSettings load(ManCom.Builder settings) {
+    public static RuntimeSettings load(RuntimeOptions settings) {
         return load(settings, defaultClassLoader());
     }
 
     /**
-     * As {@link #load(ManCom.Builder)}, with the {@code reference.conf} files {@code classLoader}
+     * As {@link #load(RuntimeOptions)}, with the {@code reference.conf} files {@code classLoader}
      * sees (for plugin class loaders and tests).
      */
-    public static RuntimeSettings load(ManCom.Builder settings, ClassLoader classLoader) {
+    public static RuntimeSettings load(RuntimeOptions settings, ClassLoader classLoader) {
         Map<String, String> env = settings.environment();
         Layers layers = new Layers(classLoader);
         Optional<Path> explicit = settings.configFile();
@@ -136,7 +137,7 @@ public final class ConfigLoader {
     public static RuntimeSettings loadFile(Path file) {
         Layers layers = new Layers(defaultClassLoader());
         layers.file(file.toString(), file, "it was named explicitly, so it must exist");
-        return Validator.validate(layers.resolve(ManCom.builder().environment()), layers.reference,
+        return Validator.validate(layers.resolve(RuntimeOptions.defaults().environment()), layers.reference,
                 List.copyOf(layers.list), 0, layers.problems);
     }
 

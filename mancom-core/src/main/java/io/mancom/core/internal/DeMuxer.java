@@ -215,7 +215,7 @@ final class DeMuxer implements AutoCloseable {
         Service s = service(name);
         CompletableFuture<EndPoint> ready = bindBlocking(s);
         if (ready.isCompletedExceptionally()) {
-            throw asManCom(ready);
+            throw Futures.asManCom(ready);
         }
         return s;
     }

@@ -1,7 +1,7 @@
 package io.mancom.core.config;
 
 import io.mancom.ConfigException;
-import io.mancom.ManCom;
+import io.mancom.spi.RuntimeOptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,19 +73,19 @@ final class ConfigFixture {
         return f;
     }
 
-    ManCom.Builder builder() {
-        ManCom.Builder b = ManCom.builder().systemConfigDir(etc).environment(env).systemProperties(props);
+    RuntimeOptions options() {
+        RuntimeOptions o = RuntimeOptions.defaults().withSystemConfigDir(etc).withEnvironment(env).withSystemProperties(props);
         if (overrides != null) {
-            b.overrides(overrides);
+            o = o.withOverrides(overrides);
         }
         if (configFile != null) {
-            b.configFile(configFile);
+            o = o.withConfigFile(configFile);
         }
-        return b;
+        return o;
     }
 
     RuntimeSettings load() {
-        return ConfigLoader.load(builder());
+        return ConfigLoader.load(options());
     }
 
     ConfigException fails() {

@@ -137,7 +137,7 @@ class ConfigLoaderLayersTest {
         Path dir = tmp.resolve("custom");
         ConfigFixture.write(dir.resolve("mancom.conf"), "mancom.defaults.connect-timeout = 3s");
 
-        RuntimeSettings s = ConfigLoader.load(f.builder().userConfigDir(dir));
+        RuntimeSettings s = ConfigLoader.load(f.options().withUserConfigDir(dir));
         assertThat(s.services().get("demo").connectTimeout()).isEqualTo(Duration.ofSeconds(3));
     }
 
@@ -232,7 +232,7 @@ class ConfigLoaderLayersTest {
     void builderIoThreadsOverridesTheConfig() {
         f.etcFile("mancom.io-threads = 3");
         assertThat(f.load().ioThreads()).isEqualTo(3);
-        assertThat(ConfigLoader.load(f.builder().ioThreads(5)).ioThreads()).isEqualTo(5);
+        assertThat(ConfigLoader.load(f.options().withIoThreads(5)).ioThreads()).isEqualTo(5);
     }
 
     @Test
@@ -318,7 +318,7 @@ class ConfigLoaderLayersTest {
                 "mancom.cli.color = off");
 
         try (URLClassLoader loader = new URLClassLoader(new URL[]{jar.toUri().toURL()}, getClass().getClassLoader())) {
-            RuntimeSettings s = ConfigLoader.load(f.builder(), loader);
+            RuntimeSettings s = ConfigLoader.load(f.options(), loader);
             assertThat(s.services().get("line").config().getInt("serial.baud")).isEqualTo(115200);
             assertThat(s.services().get("demo").config().getInt("serial.baud")).isEqualTo(9600);
             assertThat(s.services().get("demo").connectTimeout()).isEqualTo(Duration.ofSeconds(5));

@@ -75,7 +75,7 @@ class ConfigReportTest {
 
     @Test
     void builderIoThreadsShowsAsItsOwnSource() {
-        ConfigReport report = ConfigReport.of(ConfigLoader.load(f.builder().ioThreads(6)));
+        ConfigReport report = ConfigReport.of(ConfigLoader.load(f.options().withIoThreads(6)));
         assertThat(report.globals()).contains(
                 new ConfigReport.Entry("mancom.io-threads", "6", ConfigReport.BUILDER_SOURCE, false));
     }

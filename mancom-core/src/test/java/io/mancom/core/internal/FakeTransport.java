@@ -99,7 +99,7 @@ final class FakeTransport implements Transport {
 
     /** Settings from {@code hocon} alone (no system or user files). */
     static RuntimeSettings settings(Path emptyDir, String hocon) {
-        return ConfigLoader.load(ManCom.builder().systemConfigDir(emptyDir).environment(java.util.Map.of())
-                .overrides(hocon));
+        return ConfigLoader.load(io.mancom.spi.RuntimeOptions.defaults().withSystemConfigDir(emptyDir)
+                .withEnvironment(java.util.Map.of()).withOverrides(hocon));
     }
 }
