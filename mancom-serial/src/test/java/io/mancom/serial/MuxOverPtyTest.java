@@ -7,6 +7,7 @@ import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.testkit.PtyPair;
 import io.mancom.testkit.TestRuntimes;
+import io.mancom.testkit.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -208,11 +209,7 @@ class MuxOverPtyTest {
             assertThat(r.connection.isOpen()).isFalse();
         }
         // The serving side's ends of the streams (on B) end too, each with a cause.
-        long deadline = System.nanoTime() + T.toNanos();
-        while (serverCloses.size() < n) {
-            assertThat(System.nanoTime()).as("close events on the serving side: %s", serverCloses.size()).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+        Await.until("a close event for each of the " + n + " streams on the serving side", T, () -> serverCloses.size() >= n);
         assertThat(serverCloses).hasSize(n)
                 .allSatisfy(c -> assertThat((Throwable) c[1]).isInstanceOf(ManComException.class));
         List<Object[]> lossCloses = List.copyOf(serverCloses);
@@ -220,18 +217,23 @@ class MuxOverPtyTest {
         pty.restart();
         // Both runtimes reopen their ends on their own (reconnect) and meet in a new session; a
         // connect succeeds once that has happened. Until then a connect fails fast (the line is
-        // being reopened), so this polls, bounded.
+        // being reopened), so this retries, bounded.
         Recorder again = new Recorder();
-        deadline = System.nanoTime() + T.toNanos();
         List<String> failures = new ArrayList<>();
-        while (again.connection == null) {
-            try {
-                again.connection = a.connectAsync("echo", again).get(S, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                failures.add(String.valueOf(e.getCause()));
-                assertThat(System.nanoTime()).as("a stream over the rebuilt session; failures: %s", failures).isLessThan(deadline);
-                Thread.sleep(20);
-            }
+        try {
+            Await.until("a stream over the rebuilt session", T, () -> {
+                try {
+                    again.connection = a.connectAsync("echo", again).get(S, TimeUnit.SECONDS);
+                    return true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failures.add(String.valueOf(e.getCause()));
+                    return false;
+                } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("connect over the rebuilt session", e);
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; connect failures: " + failures, e);
         }
         byte[] hello = "after the line came back".getBytes(StandardCharsets.UTF_8);
         again.expect(hello.length);

@@ -2,6 +2,7 @@ package io.mancom.usb.internal;
 
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
+import io.mancom.testkit.Await;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -59,19 +60,9 @@ final class UsbTestSupport {
         return b;
     }
 
-    /**
-     * Waits for a condition that another thread makes true (a transfer completing on the event
-     * thread); checks it on every change rather than sleeping a guessed time.
-     */
+    /** Waits for a condition that another thread makes true (a transfer completing on the event thread). */
     static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + T.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + T + ": " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
+        Await.until(what, T, condition);
     }
 
     /** Waits until the session's event thread has run everything queued before this call. */
