@@ -218,7 +218,7 @@ class MuxOverPtyTest {
         pty.restart();
         // Both runtimes reopen their ends on their own (reconnect) and meet in a new session; a
         // connect succeeds once that has happened. Until then a connect fails fast (the line is
-        // being reopened), so this polls, bounded.
+        // being reopened), so this retries, bounded.
         Recorder again = new Recorder();
         List<String> failures = new ArrayList<>();
         Await.until("a stream over the rebuilt session; failures: " + failures, T, () -> {
