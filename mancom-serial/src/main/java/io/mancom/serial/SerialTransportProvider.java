@@ -1,9 +1,9 @@
 package io.mancom.serial;
 
 import io.mancom.TransportType;
-import io.mancom.core.NettyRuntime;
-import io.mancom.core.device.DeviceChannel;
-import io.mancom.core.device.DeviceTransport;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.core.spi.device.DeviceChannel;
+import io.mancom.core.spi.device.DeviceTransport;
 import io.mancom.serial.internal.SerialOpener;
 import io.mancom.spi.Transport;
 import io.mancom.spi.TransportContext;

@@ -1,7 +1,7 @@
 package io.mancom.tcp;
 
 import io.mancom.TransportType;
-import io.mancom.core.NettyRuntime;
+import io.mancom.core.spi.NettyRuntime;
 import io.mancom.spi.Transport;
 import io.mancom.spi.TransportContext;
 import io.mancom.spi.TransportProvider;

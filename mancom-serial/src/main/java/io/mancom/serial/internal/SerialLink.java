@@ -6,7 +6,7 @@ import com.fazecast.jSerialComm.SerialPortEvent;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceLink;
 import io.netty.channel.unix.Errors;
 
 import java.io.IOException;
