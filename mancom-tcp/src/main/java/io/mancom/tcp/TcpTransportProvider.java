@@ -16,6 +16,11 @@ import io.mancom.tcp.internal.TcpTransport;
  */
 public final class TcpTransportProvider implements TransportProvider {
 
+    /** For {@link java.util.ServiceLoader}; cheap, does no I/O. */
+    public TcpTransportProvider() {
+    }
+
+
     @Override
     public String scheme() {
         return "tcp";
