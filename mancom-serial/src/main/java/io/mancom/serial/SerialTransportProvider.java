@@ -1,9 +1,9 @@
 package io.mancom.serial;
 
 import io.mancom.TransportType;
-import io.mancom.core.NettyRuntime;
-import io.mancom.core.device.DeviceChannel;
-import io.mancom.core.device.DeviceTransport;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.core.spi.device.DeviceChannel;
+import io.mancom.core.spi.device.DeviceTransport;
 import io.mancom.serial.internal.SerialOpener;
 import io.mancom.spi.Transport;
 import io.mancom.spi.TransportContext;
@@ -22,6 +22,7 @@ import io.mancom.spi.TransportProvider;
  * <p>The constructor does nothing (jSerialComm's native library is loaded on the first open).
  */
 public final class SerialTransportProvider implements TransportProvider {
+
     /**
      * Reads of up to 64 KiB (a read takes what the tty has waiting, beyond its 4 KiB line buffer),
      * 256 KiB read ahead at most (the one array a line's reader fills, so also what a stalled line
@@ -29,6 +30,10 @@ public final class SerialTransportProvider implements TransportProvider {
      * slice: the reader keeps the peer going while a busy event loop is late.
      */
     static final DeviceChannel.Options OPTIONS = new DeviceChannel.Options(64 * 1024, 4, 64 * 1024);
+
+    /** For {@link java.util.ServiceLoader}; cheap, does no I/O. */
+    public SerialTransportProvider() {
+    }
 
     @Override
     public String scheme() {

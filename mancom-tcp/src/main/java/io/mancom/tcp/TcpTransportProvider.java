@@ -1,7 +1,7 @@
 package io.mancom.tcp;
 
 import io.mancom.TransportType;
-import io.mancom.core.NettyRuntime;
+import io.mancom.core.spi.NettyRuntime;
 import io.mancom.spi.Transport;
 import io.mancom.spi.TransportContext;
 import io.mancom.spi.TransportProvider;
@@ -15,6 +15,11 @@ import io.mancom.tcp.internal.TcpTransport;
  * {@code no-delay}, {@code keep-alive}); see {@code reference.conf}.
  */
 public final class TcpTransportProvider implements TransportProvider {
+
+    /** For {@link java.util.ServiceLoader}; cheap, does no I/O. */
+    public TcpTransportProvider() {
+    }
+
 
     @Override
     public String scheme() {

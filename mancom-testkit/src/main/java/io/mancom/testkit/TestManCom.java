@@ -1,6 +1,7 @@
 package io.mancom.testkit;
 
 import io.mancom.ManCom;
+import io.mancom.spi.RuntimeOptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,19 +20,34 @@ public final class TestManCom {
 
     /** A builder isolated from the machine, with {@code hocon} applied on top of the defaults. */
     public static ManCom.Builder builder(String hocon) {
-        Path nowhere;
-        try {
-            nowhere = Files.createTempDirectory("mancom-test-config");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        nowhere.toFile().deleteOnExit();
+        Path nowhere = tempDir();
         return ManCom.builder()
                 .systemConfigDir(nowhere.resolve("etc"))
                 .userConfigDir(nowhere.resolve("user"))
                 .environment(Map.of())
                 .systemProperties(new Properties())
                 .overrides(hocon);
+    }
+
+    /** The options {@link #builder} hands the runtime: for tools that load a config without starting one. */
+    public static RuntimeOptions options(String hocon) {
+        Path nowhere = tempDir();
+        return RuntimeOptions.defaults()
+                .withSystemConfigDir(nowhere.resolve("etc"))
+                .withUserConfigDir(nowhere.resolve("user"))
+                .withEnvironment(Map.of())
+                .withSystemProperties(new Properties())
+                .withOverrides(hocon);
+    }
+
+    private static Path tempDir() {
+        try {
+            Path dir = Files.createTempDirectory("mancom-test-config");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts an isolated runtime with {@code hocon} on top of the defaults. */

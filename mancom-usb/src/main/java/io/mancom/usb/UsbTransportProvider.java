@@ -1,17 +1,17 @@
 package io.mancom.usb;
 
 import io.mancom.TransportType;
-import io.mancom.core.NettyRuntime;
-import io.mancom.core.device.DeviceTransport;
-import io.mancom.core.config.RuntimeSettings;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.device.DeviceTransport;
+import io.mancom.spi.Transport;
+import io.mancom.spi.TransportContext;
+import io.mancom.spi.TransportProvider;
 import io.mancom.usb.internal.UsbBackendFactory;
 import io.mancom.usb.internal.UsbBackends;
 import io.mancom.usb.internal.UsbConfig;
 import io.mancom.usb.internal.UsbErrors;
 import io.mancom.usb.internal.UsbOpeners;
-import io.mancom.spi.Transport;
-import io.mancom.spi.TransportContext;
-import io.mancom.spi.TransportProvider;
 
 import java.util.Map;
 

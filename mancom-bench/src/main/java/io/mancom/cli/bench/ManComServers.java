@@ -5,8 +5,8 @@ import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.TcpAddress;
-import io.mancom.core.NettyRuntime;
-import io.mancom.core.internal.ManComRuntime;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.spi.TransportContext;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,9 +44,13 @@ final class ManComServers {
         }
     }
 
-    /** Whether the runtime's event loops are native epoll (the baseline then uses epoll too). */
+    /**
+     * Whether the runtime's event loops are native epoll (the baseline then uses epoll too). Asked
+     * through the transport contract: mancom-core's runtime is the {@link TransportContext} it hands
+     * its transports, and offers {@link NettyRuntime} there.
+     */
     static boolean isNative(ManCom mancom) {
-        return mancom instanceof ManComRuntime r && r.unwrap(NettyRuntime.class).isNative();
+        return mancom instanceof TransportContext context && context.unwrap(NettyRuntime.class).isNative();
     }
 
     static InetSocketAddress bound(ManCom mancom) {

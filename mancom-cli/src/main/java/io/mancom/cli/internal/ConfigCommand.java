@@ -1,9 +1,8 @@
 package io.mancom.cli.internal;
 
 import io.mancom.spi.RuntimeOptions;
-import io.mancom.core.config.ConfigLoader;
-import io.mancom.core.config.ConfigReport;
-import io.mancom.core.config.RuntimeSettings;
+import io.mancom.core.spi.ConfigTools;
+import io.mancom.core.spi.RuntimeSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -50,9 +49,9 @@ final class ConfigCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            RuntimeSettings settings = file == null ? ConfigLoader.load(RuntimeOptions.defaults()) : ConfigLoader.loadFile(file);
+            RuntimeSettings settings = file == null ? ConfigTools.load(RuntimeOptions.defaults()) : ConfigTools.loadFile(file);
             PrintWriter out = spec.commandLine().getOut();
-            out.print(ConfigReport.of(settings).format());
+            out.print(ConfigTools.report(settings));
             out.println();
             int n = settings.services().size();
             out.println("OK: " + n + (n == 1 ? " service" : " services")

@@ -5,9 +5,9 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
-import io.mancom.core.config.ConfigLoader;
-import io.mancom.core.config.RuntimeSettings;
-import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.spi.ConfigTools;
+import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.TransportProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RuntimeSettings settings = ConfigLoader.load(config.options());
+        RuntimeSettings settings = ConfigTools.load(config.options());
         List<ServiceSettings> services = served(settings);
         try (ManCom mancom = config.builder().start()) {
             for (ServiceSettings s : services) {

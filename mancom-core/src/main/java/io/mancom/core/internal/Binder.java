@@ -2,10 +2,10 @@ package io.mancom.core.internal;
 
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
-import io.mancom.core.ChannelSink;
-import io.mancom.core.StatusReporting;
-import io.mancom.core.config.Settings;
-import io.mancom.core.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.Settings;
+import io.mancom.core.spi.StatusReporting;
 import io.mancom.spi.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

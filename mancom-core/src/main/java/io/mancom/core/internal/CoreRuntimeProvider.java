@@ -1,7 +1,7 @@
 package io.mancom.core.internal;
 
 import io.mancom.ManCom;
-import io.mancom.core.config.ConfigLoader;
+import io.mancom.core.internal.config.ConfigLoader;
 import io.mancom.spi.RuntimeOptions;
 import io.mancom.spi.RuntimeProvider;
 

@@ -6,10 +6,10 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.TcpAddress;
 import io.mancom.TransportType;
-import io.mancom.core.ChannelSink;
-import io.mancom.core.config.ServiceSettings;
-import io.mancom.core.mux.MuxSessionHandler;
-import io.mancom.core.mux.MuxStreamChannel;
+import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxStreamChannel;
+import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 

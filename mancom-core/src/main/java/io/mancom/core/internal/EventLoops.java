@@ -1,6 +1,6 @@
 package io.mancom.core.internal;
 
-import io.mancom.core.NettyRuntime;
+import io.mancom.core.spi.NettyRuntime;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;

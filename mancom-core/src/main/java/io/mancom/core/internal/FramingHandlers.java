@@ -1,7 +1,7 @@
 package io.mancom.core.internal;
 
 import io.mancom.ManComException;
-import io.mancom.core.config.Framing;
+import io.mancom.core.internal.config.Framing;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -2,9 +2,9 @@ package io.mancom.core.internal;
 
 import io.mancom.EndPoint;
 import io.mancom.TransportType;
-import io.mancom.core.config.ServiceSettings;
-import io.mancom.core.mux.MuxSessionHandler;
-import io.mancom.core.mux.MuxSettings;
+import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxSettings;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.Listener;
 
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.mancom.core.internal;
 
-import io.mancom.core.ChannelSink;
-import io.mancom.core.config.ServiceSettings;
-import io.mancom.core.mux.MuxSessionHandler;
-import io.mancom.core.mux.MuxStreamAcceptor;
+import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxStreamAcceptor;
+import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
 
 import java.util.concurrent.CompletableFuture;

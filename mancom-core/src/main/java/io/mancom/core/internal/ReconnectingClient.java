@@ -3,7 +3,7 @@ package io.mancom.core.internal;
 import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.ManComException;
-import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.spi.ServiceSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

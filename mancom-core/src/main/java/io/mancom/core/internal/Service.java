@@ -1,8 +1,8 @@
 package io.mancom.core.internal;
 
 import io.mancom.EndPoint;
-import io.mancom.core.config.Framing;
-import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.internal.config.Framing;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.Listener;
 
 import java.util.List;

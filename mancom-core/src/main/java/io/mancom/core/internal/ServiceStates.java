@@ -3,9 +3,9 @@ package io.mancom.core.internal;
 import io.mancom.EndPoint;
 import io.mancom.ServiceStatus;
 import io.mancom.TransportType;
-import io.mancom.core.StatusReporting;
-import io.mancom.core.config.Settings;
 import io.mancom.core.internal.monitor.ServiceSource;
+import io.mancom.core.spi.Settings;
+import io.mancom.core.spi.StatusReporting;
 import io.mancom.spi.Listener;
 
 import java.util.concurrent.CompletableFuture;

@@ -2,9 +2,9 @@ package io.mancom.core.internal;
 
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
-import io.mancom.core.config.RuntimeSettings;
-import io.mancom.core.config.ServicePlan;
-import io.mancom.core.mux.MuxStreamAcceptor;
+import io.mancom.core.internal.config.ServicePlan;
+import io.mancom.core.internal.mux.MuxStreamAcceptor;
+import io.mancom.core.spi.RuntimeSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -4,7 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.TcpAddress;
-import io.mancom.core.config.ServiceSettings;
+import io.mancom.core.spi.ServiceSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
 import io.netty.buffer.Unpooled;

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /**
  * Finds the file descriptor of a port jSerialComm has just opened, which it does not expose, so
- * that the event loop can watch it (see {@link io.mancom.core.device.DeviceLink#descriptor()}).
+ * that the event loop can watch it (see {@link io.mancom.core.spi.device.DeviceLink#descriptor()}).
  *
  * <p>How: on Linux, {@code /proc/self/fd} links every open descriptor to its file; the one
  * wanted points to the device's real path and is non-blocking ({@code O_NONBLOCK} in

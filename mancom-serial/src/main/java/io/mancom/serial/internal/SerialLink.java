@@ -8,7 +8,7 @@ import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.ModemStatus;
 import io.mancom.SerialAddress;
-import io.mancom.core.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceLink;
 import io.mancom.spi.LineControl;
 import io.netty.channel.unix.Errors;
 

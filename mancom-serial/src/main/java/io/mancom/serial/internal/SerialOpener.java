@@ -5,8 +5,8 @@ import com.fazecast.jSerialComm.SerialPortInvalidPortException;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.SerialAddress;
-import io.mancom.core.device.DeviceLink;
-import io.mancom.core.device.DeviceOpener;
+import io.mancom.core.spi.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceOpener;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.mancom.serial.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceLink;
 import io.mancom.testkit.Await;
 import io.mancom.testkit.PtyPair;
 import org.junit.jupiter.api.AfterEach;

@@ -1,13 +1,13 @@
 package io.mancom.usb.internal;
 
 import com.typesafe.config.Config;
-import io.mancom.core.config.Settings;
+import io.mancom.core.spi.Settings;
 
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * The transport-wide USB settings, the {@code mancom.usb} block. Immutable.

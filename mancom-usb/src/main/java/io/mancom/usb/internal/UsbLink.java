@@ -3,7 +3,7 @@ package io.mancom.usb.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceLink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

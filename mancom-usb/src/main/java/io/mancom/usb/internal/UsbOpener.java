@@ -4,7 +4,7 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.UsbAddress;
-import io.mancom.core.device.DeviceOpener;
+import io.mancom.core.spi.device.DeviceOpener;
 import io.mancom.usb.internal.UsbBackendException.Kind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

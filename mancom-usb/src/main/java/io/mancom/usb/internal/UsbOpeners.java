@@ -3,10 +3,10 @@ package io.mancom.usb.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.device.DeviceChannel;
-import io.mancom.core.device.DeviceOpener;
-import io.mancom.core.device.DeviceOpeners;
-import io.mancom.core.device.DeviceTransport;
+import io.mancom.core.spi.device.DeviceChannel;
+import io.mancom.core.spi.device.DeviceOpener;
+import io.mancom.core.spi.device.DeviceOpeners;
+import io.mancom.core.spi.device.DeviceTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,8 +3,8 @@ package io.mancom.usb.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.device.DeviceLink;
-import io.mancom.core.device.DeviceOpener;
+import io.mancom.core.spi.device.DeviceLink;
+import io.mancom.core.spi.device.DeviceOpener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -2,8 +2,8 @@ package io.mancom.core.internal.monitor;
 
 import io.mancom.ChannelStatus;
 import io.mancom.EndPoint;
-import io.mancom.core.device.DeviceChannel;
-import io.mancom.core.mux.MuxStreamChannel;
+import io.mancom.core.internal.mux.MuxStreamChannel;
+import io.mancom.core.spi.device.DeviceChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;

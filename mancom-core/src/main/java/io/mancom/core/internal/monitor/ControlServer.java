@@ -1,7 +1,7 @@
 package io.mancom.core.internal.monitor;
 
-import io.mancom.core.NettyRuntime;
-import io.mancom.core.config.ControlSettings;
+import io.mancom.core.internal.config.ControlSettings;
+import io.mancom.core.spi.NettyRuntime;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -2,7 +2,7 @@ package io.mancom.core.internal.monitor;
 
 import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
-import io.mancom.core.mux.MuxProtocolException;
+import io.mancom.core.internal.mux.MuxProtocolException;
 
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
