@@ -264,7 +264,8 @@ public final class StatusTable {
     private static String line(String[] cells, int[] width) {
         StringBuilder sb = new StringBuilder(WIDTH);
         for (int i = 0; i < cells.length; i++) {
-            String c = cut(cells[i], width[i]);
+            // An endpoint keeps its end (the port, the device's own name), the rest their start.
+            String c = i == 4 ? cutLeft(cells[i], width[i]) : cut(cells[i], width[i]);
             String pad = " ".repeat(width[i] - c.length());
             if (i > 0) {
                 sb.append("  ");
@@ -273,6 +274,10 @@ public final class StatusTable {
         }
         String s = sb.toString().stripTrailing();
         return s.length() > WIDTH ? s.substring(0, WIDTH) : s;
+    }
+
+    private static String cutLeft(String s, int width) {
+        return s.length() <= width ? s : "…" + s.substring(s.length() - Math.max(0, width - 1));
     }
 
     private static String cut(String s, int width) {
