@@ -41,7 +41,7 @@ public final class StatusTable {
     /** The columns cut when a line would exceed {@link #WIDTH}, each never below its floor. */
     private static final int[] SHRINK = {4, 1, 2};
     private static final int[] FLOOR = {0, 8, 8, 0, 15, 0, 0, 0, 0, 0, 0};
-    /** ERRORS keeps at least this many columns. */
+    /** ERRORS keeps at least this many columns (when its cells need them). */
     private static final int ERRORS_MIN = 12;
 
     /** Bytes seen per row key (pid/service or pid#channel) at the previous snapshot, for rates. */
@@ -97,11 +97,15 @@ public final class StatusTable {
     }
 
     /**
-     * A process's name as {@code jps} shows it: a main class without its package
-     * ({@code io.mancom.cli.Main} is {@code Main}); a jar or an executable as it is.
+     * A process's name as short as it says it: a main class without its package
+     * ({@code io.mancom.cli.Main} is {@code Main}, as {@code jps} shows it), a jar without
+     * {@code .jar} ({@code mancom-cli}), an executable as it is.
      */
     static String processName(String name) {
-        if (name.endsWith(".jar") || !name.matches("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)+")) {
+        if (name.endsWith(".jar") && name.length() > 4) {
+            return name.substring(0, name.length() - 4);
+        }
+        if (!name.matches("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)+")) {
             return name;
         }
         return name.substring(name.lastIndexOf('.') + 1);
@@ -238,8 +242,13 @@ public final class StatusTable {
         for (int i = 0; i < n - 1; i++) {
             fixed += width[i] + 2;
         }
-        // Cut the widest of the text columns by one until ERRORS has its room or all are at their floor.
-        while (fixed > WIDTH - ERRORS_MIN) {
+        // ERRORS asks for its widest cell, up to ERRORS_MIN; cut the widest of the text columns by
+        // one until it has that room or all are at their floor.
+        int errors = HEAD[n - 1].length();
+        for (String[] r : rows) {
+            errors = Math.max(errors, Math.min(ERRORS_MIN, r[n - 1].length()));
+        }
+        while (fixed > WIDTH - errors) {
             int widest = -1;
             for (int c : SHRINK) {
                 if (width[c] > FLOOR[c] && (widest < 0 || width[c] - FLOOR[c] > width[widest] - FLOOR[widest])) {

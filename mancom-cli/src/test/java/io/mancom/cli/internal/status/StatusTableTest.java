@@ -77,6 +77,14 @@ class StatusTableTest {
     }
 
     @Test
+    void processNamesAreShort() {
+        assertThat(StatusTable.processName("mancom-cli.jar")).isEqualTo("mancom-cli");
+        assertThat(StatusTable.processName("io.mancom.cli.Main")).isEqualTo("Main");
+        assertThat(StatusTable.processName("hello")).isEqualTo("hello");
+        assertThat(StatusTable.processName("hello-1.0")).isEqualTo("hello-1.0");
+    }
+
+    @Test
     void watchRatesAreTheChangeSinceThePreviousSnapshot() {
         StatusTable t = new StatusTable();
         ObjectNode before = process(1, "a.jar", "2026-01-01T00:00:10Z");
