@@ -12,7 +12,7 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
- * The {@code mancom} command: {@code demo}, {@code serve}, {@code config check}, {@code ports} and
+ * The {@code mancom} command: {@code demo}, {@code serve}, {@code status}, {@code config check}, {@code ports} and
  * {@code help}, plus the subcommands other jars add ({@link ManComSubcommand}: {@code bench} when the
  * mancom-bench jar is on the class path). {@code mancom --help} and {@code mancom help COMMAND}
  * describe each.

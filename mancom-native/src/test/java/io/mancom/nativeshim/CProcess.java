@@ -54,6 +54,11 @@ final class CProcess implements AutoCloseable {
         t.start();
     }
 
+    /** The program's process id (its control socket is proc/<pid>.sock). */
+    long pid() {
+        return process.pid();
+    }
+
     /** Waits for a line of stdout that contains {@code text}. */
     String awaitLine(String text, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

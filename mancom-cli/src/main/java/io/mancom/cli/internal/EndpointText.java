@@ -13,12 +13,12 @@ import java.util.Set;
  * default values. A serial endpoint's canonical URI spells out all six line options (about 90
  * characters); {@code serial:///dev/ttyUSB0?baud=9600} says the same. Stateless.
  */
-final class EndpointText {
+public final class EndpointText {
     private EndpointText() {
     }
 
     /** The endpoint's URI with every option that equals its default left out. */
-    static String brief(EndPoint e) {
+    public static String brief(EndPoint e) {
         String uri = e.toString();
         String defaults;
         if (e.address() instanceof SerialAddress s) {

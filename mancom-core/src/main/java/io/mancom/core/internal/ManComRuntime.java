@@ -7,6 +7,8 @@ import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.EventListener;
+import io.mancom.core.internal.config.MetricsSettings;
+import io.mancom.core.internal.monitor.MetricsListener;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.ManComStatus;
@@ -43,6 +45,7 @@ public final class ManComRuntime implements ManCom, TransportContext {
     private final DeMuxer demuxer;
     private final Monitor monitor;
     private final ControlServer control;
+    private final MetricsListener metricsListener;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Starts a runtime with the transports found on the class path. */
@@ -68,6 +71,7 @@ public final class ManComRuntime implements ManCom, TransportContext {
         this.monitor = new Monitor(endpoints, new ServiceStates(demuxer), events);
         demuxer.monitor = monitor;
         this.control = ControlServer.start(ControlSettings.of(settings), loops, monitor);
+        this.metricsListener = MetricsListener.start(MetricsSettings.of(settings), loops, monitor);
     }
 
     /** The effective configuration this runtime runs on. */
@@ -193,6 +197,9 @@ public final class ManComRuntime implements ManCom, TransportContext {
         try {
             if (control != null) {
                 control.close();
+            }
+            if (metricsListener != null) {
+                metricsListener.close();
             }
             demuxer.close();
         } finally {

@@ -5,6 +5,7 @@ import io.mancom.ManCom;
 import io.mancom.spi.RuntimeOptions;
 import io.mancom.core.internal.config.ConfigLoader;
 import io.mancom.core.internal.config.ConfigReport;
+import io.mancom.core.internal.config.ControlSettings;
 
 import java.nio.file.Path;
 
@@ -56,5 +57,14 @@ public final class ConfigTools {
      */
     public static String report(RuntimeSettings settings) {
         return ConfigReport.of(settings).format();
+    }
+
+    /**
+     * The runtime directory a configuration names ({@code mancom.runtime-dir}, or its default:
+     * {@code $XDG_RUNTIME_DIR/mancom}, else {@code /tmp/mancom-UID}): where every runtime's control
+     * socket is, under {@code proc/}. {@code mancom status} looks there.
+     */
+    public static Path runtimeDir(RuntimeSettings settings) {
+        return ControlSettings.of(settings).runtimeDir();
     }
 }

@@ -74,6 +74,7 @@ final class Validator {
         collect(() -> mancom.unknownKeys(keys(reference, "mancom")));
         Integer ioThreads = attempt(() -> mancom.getInt("io-threads", 0, MAX_IO_THREADS));
         attempt(() -> ControlSettings.read(mancom, reference)); // runtime-dir, control (monitoring)
+        attempt(() -> MetricsSettings.read(mancom, reference)); // metrics.listen
 
         Settings defaults = attempt(() -> mancom.block("defaults"));
         SortedMap<String, ServiceSettings> services = new TreeMap<>();

@@ -291,7 +291,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom {", "  io-thread = 2", "}");
 
         assertError(f.fails(), etc, 2, "mancom.io-thread",
-                "found unknown key \"io-thread\" but expected one of: control, defaults, io-threads, runtime-dir, services"
+                "found unknown key \"io-thread\" but expected one of: control, defaults, io-threads, metrics, runtime-dir, services"
                         + " (did you mean \"io-threads\"?)");
     }
 

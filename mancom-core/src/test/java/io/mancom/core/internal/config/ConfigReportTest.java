@@ -71,6 +71,7 @@ class ConfigReportTest {
         assertThat(report.globals()).containsExactly(
                 new ConfigReport.Entry("mancom.control.enabled", "on", "reference.conf (defaults)", false),
                 new ConfigReport.Entry("mancom.io-threads", "2", f.etc.resolve("mancom.conf") + ":1", false),
+                new ConfigReport.Entry("mancom.metrics.listen", "", "reference.conf (defaults)", false),
                 new ConfigReport.Entry("mancom.runtime-dir", "", "reference.conf (defaults)", false));
     }
 

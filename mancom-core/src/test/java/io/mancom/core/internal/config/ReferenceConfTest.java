@@ -23,6 +23,7 @@ class ReferenceConfTest {
 
         assertThat(leaves).containsExactlyEntriesOf(new TreeMap<>(Map.ofEntries(
                 Map.entry("mancom.io-threads", 0),
+                Map.entry("mancom.metrics.listen", ""),
                 Map.entry("mancom.runtime-dir", ""),
                 Map.entry("mancom.control.enabled", "on"),
                 Map.entry("mancom.defaults.handler", "echo"),
