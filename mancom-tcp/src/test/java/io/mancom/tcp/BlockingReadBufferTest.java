@@ -12,6 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Random;
@@ -19,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The blocking API's read buffer keeps the link's own buffers where it can (no copy per read):
@@ -84,46 +90,54 @@ class BlockingReadBufferTest {
     }
 
     /**
-     * On a mux stream, where the peer's close closes the connection. (Over plain TCP it is a
-     * half-close: the connection, and so its buffers, stay open until the application closes it.)
+     * A link that ends while its bytes wait unread: here the peer resets it (over plain TCP a
+     * peer's orderly close is only a half-close, which keeps the connection, and so its
+     * buffers, open until the application closes it).
      */
     @Test
     void unreadBytesOfAClosedConnectionHoldNoPooledBuffer() throws Exception {
-        ManCom server = runtimes.start(service("tcp://127.0.0.1:0", true));
-        EndPoint bound = server.listen("buf", T);
-        ManCom client = runtimes.start(service(bound.toString(), true));
         byte[] payload = new byte[100_000];
         new Random(9).nextBytes(payload);
-        BlockingConnection c = client.connect("buf");
-        try (BlockingConnection s = server.accept("buf", T)) {
-            s.write(payload);
-        }
-        // The peer has closed; nothing was read and the application does not close.
-        Await.until("the client connection to close", () -> !c.isOpen());
-        byte[] got = readToEnd(c, payload.length);
-        assertThat(got).isEqualTo(payload);
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            ManCom client = runtimes.start(service("tcp://127.0.0.1:" + peer.getLocalPort(), false));
+            BlockingConnection c = client.connect("buf");
+            sendAndReset(peer, c, payload);
+            // Delivered before the reset: still there, in order, and then the reset is reported.
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            assertThatThrownBy(() -> {
+                int n;
+                while ((n = c.read(buf, T)) > 0) {
+                    got.write(buf, 0, n);
+                }
+            }).isInstanceOf(IOException.class);
+            assertThat(got.toByteArray()).isEqualTo(payload);
 
-        // Never read, never closed: once unreachable, nothing may be reported as a leak.
-        receiveAndDrop(server, client, payload);
-        assertThat(LeakDetector.sweep()).isEmpty();
+            // Never read, never closed: once unreachable, nothing may be reported as a leak.
+            receiveAndDrop(peer, client, payload);
+            assertThat(LeakDetector.sweep()).isEmpty();
+        }
     }
 
-    /** Connects, lets the peer send {@code payload} and close, and forgets the connection. */
-    private static void receiveAndDrop(ManCom server, ManCom client, byte[] payload) throws Exception {
-        BlockingConnection dropped = client.connect("buf");
-        try (BlockingConnection s = server.accept("buf", T)) {
-            s.write(payload);
-        }
-        Await.until("the second client connection to close", () -> !dropped.isOpen());
+    /** Connects, lets the peer send {@code payload} and reset, and forgets the connection. */
+    private static void receiveAndDrop(ServerSocket peer, ManCom client, byte[] payload) throws Exception {
+        sendAndReset(peer, client.connect("buf"), payload);
     }
 
-    private static byte[] readToEnd(BlockingConnection c, int expected) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[expected + 1];
-        int n;
-        while ((n = c.read(buf, T)) > 0) {
-            out.write(buf, 0, n);
+    private static void sendAndReset(ServerSocket peer, BlockingConnection c, byte[] payload) throws Exception {
+        try (Socket s = peer.accept()) {
+            s.getOutputStream().write(payload);
+            Await.until("the payload to be buffered", () -> available(c) == payload.length);
+            s.setSoLinger(true, 0); // close with a reset
         }
-        return out.toByteArray();
+        Await.until("the connection to close", () -> !c.isOpen());
+    }
+
+    private static int available(BlockingConnection c) {
+        try {
+            return c.inputStream().available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

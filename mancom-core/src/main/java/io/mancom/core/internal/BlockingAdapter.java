@@ -100,7 +100,10 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     public void data(ChannelConnection c, ByteBuf buf) {
         int n = buf.readableBytes();
         ByteBuf keep = buf;
-        if (buf.unwrap() != null || (long) n * 2 < buf.capacity()) {
+        // A slice (a mux frame's view of its link's buffer) cannot grow: its capacity is its
+        // length, and it may hold on to a much larger buffer, so it is copied. (Not unwrap(): the
+        // leak detector's wrapper would make every buffer look like a view.)
+        if (buf.maxCapacity() <= buf.capacity() || (long) n * 2 < buf.capacity()) {
             keep = heapCopy(buf);
         }
         lock.lock();
