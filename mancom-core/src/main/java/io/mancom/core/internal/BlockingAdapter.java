@@ -4,6 +4,9 @@ import io.mancom.BlockingConnection;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledHeapByteBuf;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +28,13 @@ import java.util.function.Consumer;
  * <p>The buffer holds at most {@code readBuffer} bytes plus whatever was in flight when reading
  * paused (one read's worth): at the limit the connection's {@link ReadGate} closes, and the first
  * read that drains it below half opens it again.
+ *
+ * <p>Buffer ownership: a buffer the link read is kept as it is, not copied, when its bytes fill at
+ * least half of it and it is not a view of a larger one; {@link #read} copies from it straight
+ * into the caller's array and releases it once drained. Anything else (a small read in a large
+ * buffer, a slice of a mux frame) is copied to the heap, so pooled memory held here stays within
+ * twice the read buffer. When the connection closes, what is left unread is moved to the heap:
+ * an application that never reads it, or never closes, pins no pooled memory.
  */
 final class BlockingAdapter implements BlockingConnection, Inbound {
     /** Reads through the stream view wait this long, which is to say without a limit. */
@@ -38,10 +48,14 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readable = lock.newCondition();
     private final Condition writable = lock.newCondition();
-    // Heap copies, not the pooled buffers: data may wait here indefinitely (a connection nobody
-    // accepts yet), and pooled memory must not be pinned by a slow application.
-    private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
+    // The link's own buffers when dense, heap copies otherwise (see the class comment): copying
+    // every read to the heap cost an allocation and a copy per read, a fifth of the throughput.
+    private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
     private long buffered;
+    /** Readers waiting for data: the event loop signals only when there is one. Under the lock. */
+    private int readersWaiting;
+    /** Data was delivered since the last {@link #readComplete}. Event loop only. */
+    private boolean unannounced;
     private boolean eof;
     private Throwable failure;
     private boolean paused;
@@ -84,25 +98,61 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
 
     @Override
     public void data(ChannelConnection c, ByteBuf buf) {
-        byte[] copy = new byte[buf.readableBytes()];
-        buf.readBytes(copy);
-        buf.release();
+        int n = buf.readableBytes();
+        ByteBuf keep = buf;
+        // A slice (a mux frame's view of its link's buffer) cannot grow: its capacity is its
+        // length, and it may hold on to a much larger buffer, so it is copied. (Not unwrap(): the
+        // leak detector's wrapper would make every buffer look like a view.)
+        if (buf.maxCapacity() <= buf.capacity() || (long) n * 2 < buf.capacity()) {
+            keep = heapCopy(buf);
+        }
         lock.lock();
         try {
             if (closedByApplication) {
+                keep.release();
                 return;
             }
-            chunks.add(ByteBuffer.wrap(copy));
-            buffered += copy.length;
+            chunks.add(keep);
+            buffered += n;
             if (buffered >= readBuffer && !paused) {
                 paused = true;
                 c.gate.close(ReadGate.BLOCKING_FULL);
             }
-            readable.signalAll();
+            unannounced = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Wakes a waiting reader (and the pollers) once per read batch, not once per {@code data}: a
+     * reader woken for the first piece of a batch would take the lock from the loop while it still
+     * delivers the rest, and wake again for each piece.
+     */
+    @Override
+    public void readComplete(ChannelConnection c) {
+        if (!unannounced) {
+            return;
+        }
+        unannounced = false;
+        lock.lock();
+        try {
+            if (readersWaiting > 0) {
+                readable.signalAll();
+            }
         } finally {
             lock.unlock();
         }
         readiness.fire();
+    }
+
+    /** An unpooled heap copy of {@code buf}'s readable bytes; {@code buf} is released. */
+    private static ByteBuf heapCopy(ByteBuf buf) {
+        try {
+            return Unpooled.wrappedBuffer(ByteBufUtil.getBytes(buf));
+        } finally {
+            buf.release();
+        }
     }
 
     @Override
@@ -123,6 +173,11 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         try {
             eof = true;
             failure = cause;
+            // The link is gone: unread bytes move to the heap, so no pooled memory outlives it.
+            for (int i = chunks.size(); i > 0; i--) {
+                ByteBuf b = chunks.poll();
+                chunks.add(b instanceof UnpooledHeapByteBuf ? b : heapCopy(b));
+            }
             readable.signalAll();
             writable.signalAll();
         } finally {
@@ -202,24 +257,31 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                     throw new ManComException(ManComException.Reason.TIMEOUT,
                             "no data on connection #" + id() + " (service '" + service() + "') within " + timeout);
                 }
+                readersWaiting++;
                 try {
                     readable.awaitNanos(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("read interrupted");
+                } finally {
+                    readersWaiting--;
                 }
             }
-            while (dst.hasRemaining() && !chunks.isEmpty()) {
-                ByteBuffer head = chunks.peek();
-                int take = Math.min(dst.remaining(), head.remaining());
-                int limit = head.limit();
-                head.limit(head.position() + take);
-                dst.put(head);
-                head.limit(limit);
-                n += take;
-                if (!head.hasRemaining()) {
-                    chunks.poll();
+            int limit = dst.limit();
+            try {
+                while (dst.hasRemaining() && !chunks.isEmpty()) {
+                    ByteBuf head = chunks.peek();
+                    int take = Math.min(dst.remaining(), head.readableBytes());
+                    dst.limit(dst.position() + take);
+                    head.readBytes(dst);
+                    dst.limit(limit);
+                    n += take;
+                    if (!head.isReadable()) {
+                        chunks.poll().release();
+                    }
                 }
+            } finally {
+                dst.limit(limit);
             }
             buffered -= n;
             if (paused && buffered <= readBuffer / 2) {
@@ -392,7 +454,9 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         try {
             // What is still buffered is not wanted any more; a blocked reader wakes to end of stream.
             closedByApplication = true;
-            chunks.clear();
+            for (ByteBuf b; (b = chunks.poll()) != null; ) {
+                b.release();
+            }
             buffered = 0;
             readable.signalAll();
             writable.signalAll();

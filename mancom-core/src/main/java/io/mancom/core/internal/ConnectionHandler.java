@@ -125,10 +125,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        boolean delivered = inReadBatch;
         inReadBatch = false;
         if (flushPending) {
             flushPending = false;
             ctx.flush();
+        }
+        if (delivered && !closed) {
+            inbound.readComplete(connection);
         }
         ctx.fireChannelReadComplete();
     }

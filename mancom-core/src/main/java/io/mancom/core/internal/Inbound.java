@@ -15,6 +15,14 @@ interface Inbound {
     /** Data arrived; the callee owns {@code data} and must release it. */
     void data(ChannelConnection connection, ByteBuf data);
 
+    /**
+     * The read batch that delivered the last {@code data} has ended: the loop has read what the
+     * link had for now. A consumer on another thread is best woken here, once per batch, rather
+     * than for every {@code data}. Not called for a batch that delivered nothing.
+     */
+    default void readComplete(ChannelConnection connection) {
+    }
+
     /** The peer finished writing; this side may still write. At most once, before {@code closed}. */
     void inputShutdown(ChannelConnection connection);
 

@@ -36,6 +36,8 @@ class ConnectionHandlerTest {
     private final List<String> events = new ArrayList<>();
     private BiConsumer<ChannelConnection, ByteBuf> onData = (c, b) -> { };
     private EmbeddedChannel channel;
+    /** Counted apart from {@link #events}, which the other tests compare as a whole. */
+    private int readCompletes;
     private ChannelConnection connection;
 
     /** Records the events in order; data as text. It owns each buffer, as Inbound says. */
@@ -53,6 +55,11 @@ class ConnectionHandlerTest {
             } finally {
                 data.release();
             }
+        }
+
+        @Override
+        public void readComplete(ChannelConnection c) {
+            readCompletes++;
         }
 
         @Override
@@ -101,6 +108,19 @@ class ConnectionHandlerTest {
         channel.writeInbound(ascii("one"), empty, ascii("two"));
         assertThat(events).containsExactly("opened", "data:one", "data:two");
         assertThat(empty.refCnt()).as("the empty buffer is released, not delivered").isZero();
+    }
+
+    @Test
+    void theEndOfABatchThatDeliveredDataIsAnnouncedOnce() {
+        open(false);
+        channel.writeInbound(ascii("a"), ascii("b"));
+        assertThat(readCompletes).as("one batch of two pieces").isEqualTo(1);
+        channel.pipeline().fireChannelReadComplete();
+        assertThat(readCompletes).as("a batch that delivered nothing is not announced").isEqualTo(1);
+        channel.writeInbound(Unpooled.buffer(4));
+        assertThat(readCompletes).as("an empty buffer delivers nothing").isEqualTo(1);
+        channel.writeInbound(ascii("c"));
+        assertThat(readCompletes).isEqualTo(2);
     }
 
     @Test
