@@ -130,7 +130,7 @@ final class Bridge {
     }
 
     int registerDataReceiver(String service, Pointer data, Pointer close, Pointer user) {
-        DataReceiver receiver = new CallbackReceiver(CFunction.of(data, "data"), CFunction.of(close, "close"), user);
+        DataReceiver receiver = new CallbackReceiver(this::entryOf, CFunction.of(data, "data"), CFunction.of(close, "close"), user);
         return registerCallbacks("mancom_register_data_receiver", service, () -> mancom.registerDataReceiver(service, receiver));
     }
 
@@ -170,7 +170,7 @@ final class Bridge {
             if (known < 0) {
                 return known;
             }
-            CallbackReceiver receiver = new CallbackReceiver(CFunction.of(data, "data"), CFunction.of(close, "close"), user);
+            CallbackReceiver receiver = new CallbackReceiver(this::entryOf, CFunction.of(data, "data"), CFunction.of(close, "close"), user);
             receiver.onOpen = CFunction.of(open, "open");
             CompletableFuture<Connection> f = mancom.connectAsync(service, receiver);
             f.whenComplete((c, e) -> {
@@ -224,64 +224,6 @@ final class Bridge {
             }
             n.bind(c);
             return n;
-        }
-    }
-
-    /** Routes a callback service's events to the C program's functions. */
-    private final class CallbackReceiver implements DataReceiver {
-        final CFunction onData;
-        final CFunction onClose;
-        final Pointer user;
-        volatile CFunction onOpen;
-        private volatile boolean announced;
-
-        CallbackReceiver(CFunction onData, CFunction onClose, Pointer user) {
-            this.onData = onData;
-            this.onClose = onClose;
-            this.user = user;
-        }
-
-        /** connect_async: on_open runs once, before the first on_data. */
-        void opened(Connection c) {
-            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
-            CFunction open = onOpen;
-            if (open == null || announced) {
-                return;
-            }
-            synchronized (this) {
-                if (announced) {
-                    return;
-                }
-                announced = true;
-            }
-            open.call(n.handle, user);
-        }
-
-        @Override
-        public void onData(Connection c, ByteBuffer data) {
-            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
-            if (onOpen != null && !announced) {
-                opened(c);
-            }
-            Pointer address = CFunction.address(data);
-            n.lend(data, Pointer.nativeValue(address));
-            try {
-                onData.call(n.handleBox(), address, (long) data.remaining(), user);
-            } finally {
-                n.endLoan();
-            }
-        }
-
-        @Override
-        public void onClose(Connection c, Throwable cause) {
-            NativeConnection n = entryOf(c, NativeConnection.Mode.CALLBACK);
-            if (onOpen != null && !announced) {
-                opened(c);
-            }
-            if (onClose != null) {
-                int code = cause == null ? 0 : Errors.fail(cause);
-                onClose.call(n.handle, code, user);
-            }
         }
     }
 
