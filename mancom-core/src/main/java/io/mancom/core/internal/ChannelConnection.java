@@ -37,9 +37,9 @@ final class ChannelConnection implements Connection {
     private final EndPoint remote;
     private final long maxPending;
     private final AtomicLong queuedBytes = new AtomicLong();
-    // Writes handed to the event loop's task queue and not run yet. While there are any, a write
-    // made on the loop queues behind them too: Netty runs a write on the loop at once but queues
-    // one from another thread, so without this a loop write could overtake an earlier one.
+    // Writes accepted and not yet done (sent or failed). While there are any, a write made on the
+    // loop queues behind them: Netty runs a write on the loop at once but queues one from another
+    // thread, so without this a loop write could overtake an earlier one from another thread.
     private final AtomicInteger writesQueuedOnLoop = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     final ReadGate gate;
@@ -165,7 +165,9 @@ final class ChannelConnection implements Connection {
      * without a flush: ConnectionHandler flushes when the batch ends, if {@code mayDefer}).
      */
     private void writeInOrder(ByteBuf buf, ChannelPromise promise, boolean mayDefer) {
-        if (channel.eventLoop().inEventLoop() && writesQueuedOnLoop.get() == 0) {
+        boolean onLoop = channel.eventLoop().inEventLoop();
+        if (onLoop && writesQueuedOnLoop.get() == 0) {
+            // The hot path (a callback writing on its loop): nothing queued to stay behind.
             if (mayDefer && handler.deferFlush()) {
                 channel.write(buf, promise);
             } else {
@@ -173,14 +175,19 @@ final class ChannelConnection implements Connection {
             }
             return;
         }
+        // Counted until done (sent or failed): while any is, writes on the loop queue behind it.
         writesQueuedOnLoop.incrementAndGet();
+        promise.addListener(f -> writesQueuedOnLoop.decrementAndGet());
+        if (!onLoop) {
+            // Netty queues a write from another thread as a task of its own and counts its bytes
+            // against the channel's writability at once, so isWritable() turns false while the
+            // loop is behind (a task of our own would hide them until it ran).
+            channel.writeAndFlush(buf, promise);
+            return;
+        }
         try {
-            channel.eventLoop().execute(() -> {
-                writesQueuedOnLoop.decrementAndGet();
-                channel.writeAndFlush(buf, promise);
-            });
+            channel.eventLoop().execute(() -> channel.writeAndFlush(buf, promise));
         } catch (RejectedExecutionException e) {
-            writesQueuedOnLoop.decrementAndGet();
             buf.release();
             promise.tryFailure(closedException());
         }
