@@ -1,6 +1,7 @@
 package io.mancom.serial;
 
 import com.fazecast.jSerialComm.SerialPort;
+import io.mancom.serial.internal.SerialOpener;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,7 +26,7 @@ public final class SerialPorts {
     /** The ports found now, sorted by path. */
     public static List<SerialPortInfo> list() {
         List<SerialPortInfo> out = new ArrayList<>();
-        for (SerialPort p : SerialPort.getCommPorts()) {
+        for (SerialPort p : SerialOpener.commPorts()) { // not during an open: see there
             out.add(info(p));
         }
         out.sort(Comparator.comparing(SerialPortInfo::path));

@@ -55,6 +55,14 @@ final class SerialLink implements DeviceLink, LineControl {
     private volatile Consumer<? super IOException> failureListener;
     private volatile SerialAddress settings;
     private final boolean pty;
+    /**
+     * Held by closePort and by the one-ioctl line-control calls: jSerialComm does not lock those
+     * calls, and they read the port's handle twice (a check, then the native call), so a close
+     * between the two would pass the native code a handle of 0 (a NULL dereference).
+     */
+    private final Object portLock = new Object();
+    /** jSerialComm's event thread, once it has delivered an event. */
+    private volatile Thread eventThread;
     /** Reusable copies for writes, by power-of-two size from 1 KiB to 64 KiB; writer thread only. */
     private final byte[][] scratch = new byte[7][];
 
@@ -193,10 +201,52 @@ final class SerialLink implements DeviceLink, LineControl {
         }
     }
 
+    /**
+     * Closes the port: stops jSerialComm's event thread, then releases the flock, closes the
+     * descriptor and wakes a blocked read. Blocks until the event thread has ended (up to its
+     * 500 ms poll), whatever interrupts the calling thread meanwhile.
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            // Also stops jSerialComm's event thread, releases the flock and wakes a blocked read or write.
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        // Why a thread of its own: jSerialComm's closePort (and removeDataListener) joins the
+        // event thread, but an interrupt of the caller (the blocking pool's shutdownNow, which
+        // catches this close inside that join: the thread sits in a 500 ms poll) ends the join
+        // early and it closes anyway: the port's handle becomes 0 and its descriptor is closed
+        // while the event thread still runs. That thread then calls the native waitForEvent
+        // with handle 0 (a NULL dereference: SIGSEGV), or with the native port record that
+        // SerialPort.getCommPorts() (our NO_DEVICE message, a reopen attempt) frees once the
+        // port is closed (a use after free), or polls a closed descriptor whose number is reused.
+        // Nobody interrupts this thread, so the join always completes before the port closes.
+        if (Thread.currentThread() == eventThread) {
+            // From our own listener: jSerialComm does not join its own thread, which then ends
+            // without another waitForEvent; a closer thread would deadlock joining it.
+            closePort();
+            return;
+        }
+        Thread closer = new Thread(this::closePort, "mancom-serial-close " + device);
+        closer.setDaemon(true);
+        closer.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closer.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the port must be closed before the caller goes on (reopening, BUSY)
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closePort() {
+        // The event thread first, joined while the port is still open, then the port (see portLock).
+        port.removeDataListener();
+        synchronized (portLock) {
             port.closePort();
         }
     }
@@ -210,24 +260,33 @@ final class SerialLink implements DeviceLink, LineControl {
 
     @Override
     public void setDtr(boolean on) throws ManComException {
-        checkModemLines();
-        if (!(on ? port.setDTR() : port.clearDTR())) {
-            throw lineFailure((on ? "setting" : "clearing") + " DTR");
+        synchronized (portLock) {
+            checkModemLines();
+            checkOpen();
+            if (!(on ? port.setDTR() : port.clearDTR())) {
+                throw lineFailure((on ? "setting" : "clearing") + " DTR");
+            }
         }
     }
 
     @Override
     public void setRts(boolean on) throws ManComException {
-        checkModemLines();
-        if (!(on ? port.setRTS() : port.clearRTS())) {
-            throw lineFailure((on ? "setting" : "clearing") + " RTS");
+        synchronized (portLock) {
+            checkModemLines();
+            checkOpen();
+            if (!(on ? port.setRTS() : port.clearRTS())) {
+                throw lineFailure((on ? "setting" : "clearing") + " RTS");
+            }
         }
     }
 
     @Override
     public ModemStatus modemStatus() throws ManComException {
-        checkModemLines();
-        return new ModemStatus(port.getCTS(), port.getDSR(), port.getDCD(), port.getRI());
+        synchronized (portLock) {
+            checkModemLines();
+            checkOpen();
+            return new ModemStatus(port.getCTS(), port.getDSR(), port.getDCD(), port.getRI());
+        }
     }
 
     @Override
@@ -241,8 +300,11 @@ final class SerialLink implements DeviceLink, LineControl {
 
     @Override
     public void setBreak(boolean on) throws ManComException {
-        if (!(on ? port.setBreak() : port.clearBreak())) {
-            throw lineFailure((on ? "starting" : "ending") + " a break");
+        synchronized (portLock) {
+            checkOpen();
+            if (!(on ? port.setBreak() : port.clearBreak())) {
+                throw lineFailure((on ? "starting" : "ending") + " a break");
+            }
         }
     }
 
@@ -251,9 +313,7 @@ final class SerialLink implements DeviceLink, LineControl {
         LineSettings line = LineSettings.of(next); // CONFIG for what the platform cannot do, before touching the port
         boolean loopIo = descriptor >= 0;
         synchronized (this) {
-            if (closed.get()) {
-                throw new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
-            }
+            checkOpen();
             if (!line.applyToOpen(port, loopIo)) {
                 ManComException failure = lineFailure("applying " + next.toUri());
                 LineSettings.of(settings).applyToOpen(port, loopIo); // back to what worked
@@ -263,6 +323,13 @@ final class SerialLink implements DeviceLink, LineControl {
             settings = next;
             // jSerialComm sets BRKINT again whenever it configures the port.
             RawInput.clearBreakInterrupt(device);
+        }
+    }
+
+    /** Line control on a closed port: CLOSED. Called with portLock held, so the port stays open until the call ends. */
+    private void checkOpen() throws ManComException {
+        if (closed.get()) {
+            throw new ManComException(Reason.CLOSED, "serial port " + device + " is closed");
         }
     }
 
@@ -302,6 +369,7 @@ final class SerialLink implements DeviceLink, LineControl {
 
         @Override
         public void serialEvent(SerialPortEvent event) {
+            eventThread = Thread.currentThread();
             if ((event.getEventType() & SerialPort.LISTENING_EVENT_PORT_DISCONNECTED) == 0
                     || closed.get() || !disconnected.compareAndSet(false, true)) {
                 return; // the event repeats until the port is closed: act on the first only

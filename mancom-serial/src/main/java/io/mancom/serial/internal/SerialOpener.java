@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * use the line.
  *
  * <p>Thread-safe. Opens are serialised JVM-wide: jSerialComm keeps its last error in a global,
- * and the error is read right after the failed open.
+ * and the error is read right after the failed open. Listing the ports ({@link #commPorts()})
+ * takes the same lock (why: there).
  */
 public final class SerialOpener implements DeviceOpener {
     private static final Object OPEN_LOCK = new Object();
@@ -37,6 +38,21 @@ public final class SerialOpener implements DeviceOpener {
     SerialOpener(OpenFailures failures, boolean loopIo) {
         this.failures = failures;
         this.loopIo = loopIo;
+    }
+
+    /**
+     * {@link SerialPort#getCommPorts()}, never while a port is being opened. Why: jSerialComm's
+     * listing frees the native record of every port it did not enumerate (a pty, a link) whose
+     * descriptor is not open, and its open looks that record up, releases its lock, opens the
+     * device and only then stores the descriptor in it: a listing in between frees the record the
+     * open then writes to (heap corruption: a stress run that opened, closed and listed ptys from
+     * four threads crashed the JVM without this lock, not with it). Closes are safe: a record is freed only once its port is closed and, with
+     * {@link SerialLink#close()}, its event thread has ended.
+     */
+    public static SerialPort[] commPorts() {
+        synchronized (OPEN_LOCK) {
+            return SerialPort.getCommPorts();
+        }
     }
 
     @Override

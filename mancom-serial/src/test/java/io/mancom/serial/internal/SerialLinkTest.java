@@ -134,6 +134,58 @@ class SerialLinkTest {
     }
 
     @Test
+    void closeFromAnInterruptedThreadEndsJSerialCommsEventThreadBeforeItReturns() throws Exception {
+        // The blocking pool's shutdownNow interrupts a close in progress. jSerialComm's closePort
+        // then skipped its join of the event thread and closed the port under it: the thread's
+        // next native waitForEvent got a handle of 0 or a freed port record (a SIGSEGV once in
+        // SerialEndToEndTest). The link's close must still end that thread before it returns.
+        // A hung-up pty makes the event thread spin through waitForEvent (PORT_DISCONNECTED at
+        // once, over and over), which is where the race hit.
+        for (boolean hungUp : new boolean[]{false, true}) {
+            if (hungUp) {
+                pty.close();
+                pty = PtyPair.start(Files.createDirectory(dir.resolve("again")));
+            }
+            open("");
+            Thread events = eventThread();
+            if (hungUp) {
+                CompletableFuture<IOException> lost = new CompletableFuture<>();
+                link.onFailure(lost::complete);
+                pty.kill();
+                lost.get(10, TimeUnit.SECONDS);
+            }
+            CompletableFuture<Boolean> aliveAfterClose = new CompletableFuture<>();
+            CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
+            Thread closer = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                link.close();
+                aliveAfterClose.complete(events.isAlive());
+                stillInterrupted.complete(Thread.currentThread().isInterrupted());
+            }, "serial-link-test-closer");
+            closer.start();
+            assertThat(aliveAfterClose.get(10, TimeUnit.SECONDS)).as("event thread alive after close (hung up: %s)", hungUp).isFalse();
+            assertThat(stillInterrupted.get()).as("the caller's interrupt is kept").isTrue();
+            link = null;
+        }
+    }
+
+    /** The event thread jSerialComm runs for the open link (it watches for PORT_DISCONNECTED). */
+    private static Thread eventThread() {
+        Thread[] found = new Thread[1];
+        Await.until("jSerialComm's event thread", () -> {
+            for (var e : Thread.getAllStackTraces().entrySet()) {
+                if (e.getKey().isAlive() && Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName()
+                        .startsWith("com.fazecast.jSerialComm.SerialPort$SerialPortEventListener"))) {
+                    found[0] = e.getKey();
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    @Test
     void theLineSettingsReachTheTerminal() throws Exception {
         // A pty keeps speed, stop bits, flow control and input flags as set, but its driver forces
         // cs8 and -parenb (there are no bits on a wire to frame): data bits and parity show here
