@@ -17,7 +17,7 @@ class BenchSubcommandsTest {
 
     @Test
     void benchMuxPrintsARowPerRunAndStreamCountAndASummary() {
-        Cli.Result r = Cli.run("bench", "mux", "--streams", "1,3", "--runs", "1", "--seconds", "0.2", "--warmup", "0.1",
+        Cli.Result r = Cli.run("bench", "mux", "--streams", "1,3", "--runs", "1", "--seconds", "1", "--warmup", "0.2",
                 "--size", "16384");
 
         assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
