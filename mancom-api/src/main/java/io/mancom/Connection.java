@@ -19,7 +19,11 @@ import java.util.concurrent.CompletionStage;
  *
  * <h2>Writing and buffer ownership</h2>
  * {@link #write(ByteBuffer)} copies the bytes it is given before it returns: the caller keeps its
- * buffer and may reuse it at once. Writes go out in the order they were made.
+ * buffer and may reuse it at once. Writes made by one thread go out in the order they were made.
+ * Writes made by different threads have no order between them, even when one thread tells the
+ * other it has written: a write on the connection's event loop (in a callback or a writability
+ * listener) goes out at once, while one from another thread waits for the loop. Write from one
+ * thread, or make every write from callbacks.
  *
  * <h2>Backpressure</h2>
  * Writes are queued per connection. When the queue passes its high-water mark the connection

@@ -21,8 +21,6 @@ import io.netty.channel.socket.DuplexChannel;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -37,10 +35,6 @@ final class ChannelConnection implements Connection {
     private final EndPoint remote;
     private final long maxPending;
     private final AtomicLong queuedBytes = new AtomicLong();
-    // Writes accepted and not yet done (sent or failed). While there are any, a write made on the
-    // loop queues behind them: Netty runs a write on the loop at once but queues one from another
-    // thread, so without this a loop write could overtake an earlier one from another thread.
-    private final AtomicInteger writesQueuedOnLoop = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     final ReadGate gate;
     final Lane lane;
@@ -155,42 +149,13 @@ final class ChannelConnection implements Connection {
                 result.completeExceptionally(writeFailure(f.cause()));
             }
         });
-        writeInOrder(buf, promise, true);
-        return result;
-    }
-
-    /**
-     * Writes {@code buf} after every write that {@link #write} or this method accepted before, from
-     * whichever thread. On the loop with nothing queued it writes at once (inside a read batch
-     * without a flush: ConnectionHandler flushes when the batch ends, if {@code mayDefer}).
-     */
-    private void writeInOrder(ByteBuf buf, ChannelPromise promise, boolean mayDefer) {
-        boolean onLoop = channel.eventLoop().inEventLoop();
-        if (onLoop && writesQueuedOnLoop.get() == 0) {
-            // The hot path (a callback writing on its loop): nothing queued to stay behind.
-            if (mayDefer && handler.deferFlush()) {
-                channel.write(buf, promise);
-            } else {
-                channel.writeAndFlush(buf, promise);
-            }
-            return;
-        }
-        // Counted until done (sent or failed): while any is, writes on the loop queue behind it.
-        writesQueuedOnLoop.incrementAndGet();
-        promise.addListener(f -> writesQueuedOnLoop.decrementAndGet());
-        if (!onLoop) {
-            // Netty queues a write from another thread as a task of its own and counts its bytes
-            // against the channel's writability at once, so isWritable() turns false while the
-            // loop is behind (a task of our own would hide them until it ran).
+        if (channel.eventLoop().inEventLoop() && handler.deferFlush()) {
+            // Inside a read batch: flush once when the batch ends (ConnectionHandler.channelReadComplete).
+            channel.write(buf, promise);
+        } else {
             channel.writeAndFlush(buf, promise);
-            return;
         }
-        try {
-            channel.eventLoop().execute(() -> channel.writeAndFlush(buf, promise));
-        } catch (RejectedExecutionException e) {
-            buf.release();
-            promise.tryFailure(closedException());
-        }
+        return result;
     }
 
     private Throwable writeFailure(Throwable cause) {
@@ -229,9 +194,7 @@ final class ChannelConnection implements Connection {
         outputShut = true;
         CompletableFuture<Void> done = new CompletableFuture<>();
         // After what is queued: an empty write completes after every write before it.
-        ChannelPromise sent = channel.newPromise();
-        writeInOrder(Unpooled.EMPTY_BUFFER, sent, false);
-        sent.addListener(f -> duplex.shutdownOutput().addListener(s -> {
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput().addListener(s -> {
             if (s.isSuccess()) {
                 done.complete(null);
             } else {
@@ -332,9 +295,7 @@ final class ChannelConnection implements Connection {
             return;
         }
         // An empty write completes after everything written before it, so queued data goes out first.
-        ChannelPromise sent = channel.newPromise();
-        sent.addListener(ChannelFutureListener.CLOSE);
-        writeInOrder(Unpooled.EMPTY_BUFFER, sent, false);
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Closes at once with {@code cause} as the close event's cause (a callback threw, say). */
