@@ -56,7 +56,7 @@ class QuickstartTest {
         // The snippet prints nothing; the runtime's debug line says when the service is bound.
         Map<String, String> env = Map.of("MANCOM_JVM_OPTS", "-Xmx128m -XX:TieredStopAtLevel=1 "
                 + "-Dorg.slf4j.simpleLogger.logFile=System.out "
-                + "-Dorg.slf4j.simpleLogger.log.io.mancom.core.internal.DeMuxer=debug");
+                + "-Dorg.slf4j.simpleLogger.log.io.mancom.core.internal.Binder=debug");
         try (CProcess server = CPrograms.start(exe, config, List.of(), env);
              ManCom client = TestManCom.start(services);
              BlockingConnection c = awaitServing(server, client)) {

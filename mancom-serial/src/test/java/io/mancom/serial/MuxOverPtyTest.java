@@ -151,6 +151,55 @@ class MuxOverPtyTest {
         }
     }
 
+    /**
+     * One stream echoing many receive windows of one write, through a served callback echo that
+     * pauses its reading while its echo fills its write queue. Over TCP that once stalled (see
+     * MuxEchoBeyondWindowTest in mancom-tcp); a line's link keeps small water marks, so here the
+     * echo mostly waits for its turn on the link and reading resumes when the link drains, outside
+     * the stream's delivery: this covers that path (it passed before the fix as well).
+     */
+    @ParameterizedTest(name = "{0} bytes, blocking client {1}")
+    @CsvSource({"300000, true", "300000, false", "1048576, true", "1048576, false"})
+    void oneStreamEchoesOneWriteOfManyWindows(int size, boolean blocking) throws Exception {
+        ManCom b = runtimes.start(services(pty.b(), "", "", "echo"));
+        b.registerDataReceiver("echo", (c, d) -> c.write(d));
+        b.awaitReady(T);
+        ManCom a = runtimes.start(services(pty.a(), "", "", "echo"));
+        byte[] payload = new byte[size];
+        new Random(size).nextBytes(payload);
+        if (blocking) {
+            try (BlockingConnection c = a.connect("echo", T)) {
+                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+                    byte[] got = new byte[size];
+                    int off = 0;
+                    try {
+                        while (off < size) {
+                            int r = c.read(got, off, size - off, T);
+                            if (r < 0) {
+                                throw new AssertionError("end of input after " + off + " of " + size + " bytes");
+                            }
+                            off += r;
+                        }
+                    } catch (IOException e) {
+                        throw new RuntimeException("after " + off + " of " + size + " bytes", e);
+                    }
+                    return got;
+                });
+                c.write(payload);
+                assertThat(back.get(S, TimeUnit.SECONDS)).isEqualTo(payload);
+            }
+        } else {
+            CompletableFuture<byte[]> back = new CompletableFuture<>();
+            Connection c = a.connectAsync("echo", collector(size, back)).get(S, TimeUnit.SECONDS);
+            try {
+                c.write(payload).toCompletableFuture().get(S, TimeUnit.SECONDS);
+                assertThat(back.get(S, TimeUnit.SECONDS)).isEqualTo(payload);
+            } finally {
+                c.close();
+            }
+        }
+    }
+
     /** upper and reverse, each answering with the runtime's tag, so a reply says who served it. */
     private static void serveTagged(ManCom m, String tag) {
         m.registerDataReceiver("upper", (c, d) ->
@@ -218,7 +267,7 @@ class MuxOverPtyTest {
         pty.restart();
         // Both runtimes reopen their ends on their own (reconnect) and meet in a new session; a
         // connect succeeds once that has happened. Until then a connect fails fast (the line is
-        // being reopened), so this polls, bounded.
+        // being reopened), so this retries, bounded.
         Recorder again = new Recorder();
         List<String> failures = new ArrayList<>();
         Await.until("a stream over the rebuilt session; failures: " + failures, T, () -> {

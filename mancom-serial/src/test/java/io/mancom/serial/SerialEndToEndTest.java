@@ -115,29 +115,6 @@ class SerialEndToEndTest {
     }
 
     @Test
-    void sixteenMebibytesFromAClientArriveByteExact() throws Exception {
-        start("mancom.services { sink.endpoint = " + serial(pty.a(), "") + "\n line.endpoint = " + serial(pty.b(), "") + " }");
-        byte[] data = random(16 << 20, 42);
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        AtomicLong got = new AtomicLong();
-        CompletableFuture<byte[]> all = new CompletableFuture<>();
-        mancom.registerDataReceiver("sink", (c, d) -> {
-            got.addAndGet(d.remaining());
-            digest.update(d);
-            if (got.get() == data.length) {
-                all.complete(digest.digest());
-            }
-        });
-        mancom.awaitReady(T);
-        try (BlockingConnection c = mancom.connect("line")) {
-            for (int off = 0; off < data.length; off += 32 * 1024) {
-                c.write(data, off, Math.min(32 * 1024, data.length - off));
-            }
-            assertThat(all.get(T.toSeconds(), TimeUnit.SECONDS)).isEqualTo(sha256(data));
-        }
-    }
-
-    @Test
     void sixteenMebibytesFromAServiceArriveByteExact() throws Exception {
         serveSixteenMebibytes(false);
     }

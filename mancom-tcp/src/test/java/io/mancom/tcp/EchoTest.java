@@ -1,15 +1,11 @@
 package io.mancom.tcp;
 
 import io.mancom.BlockingConnection;
-import io.mancom.Connection;
-import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.testkit.TestManCom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -48,38 +44,6 @@ class EchoTest {
             assertThat(c.remote()).isEqualTo(mancom.boundEndPoint("echo").orElseThrow());
             assertThat(c.service()).isEqualTo("echo");
         }
-    }
-
-    @Test
-    void callbackServerCallbackClient() throws Exception {
-        start().registerDataReceiver("echo", (conn, data) -> conn.write(data));
-        mancom.awaitReady(T);
-        byte[] payload = randomBytes(1 << 20, 1);
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        CompletableFuture<byte[]> done = new CompletableFuture<>();
-        Connection c = mancom.connectAsync("echo", new DataReceiver() {
-            @Override
-            public void onData(Connection connection, ByteBuffer data) {
-                byte[] b = new byte[data.remaining()];
-                data.get(b);
-                got.write(b, 0, b.length);
-                if (got.size() == payload.length) {
-                    done.complete(got.toByteArray());
-                }
-            }
-
-            @Override
-            public void onClose(Connection connection, Throwable cause) {
-                done.completeExceptionally(new AssertionError("closed early", cause));
-            }
-        }).get(10, TimeUnit.SECONDS);
-        for (int off = 0; off < payload.length; off += 10_000) {
-            c.write(payload, off, Math.min(10_000, payload.length - off));
-        }
-        assertThat(done.get(20, TimeUnit.SECONDS)).isEqualTo(payload);
-        c.close();
-        c.closeFuture().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        assertThat(c.isOpen()).isFalse();
     }
 
     @Test

@@ -22,6 +22,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,6 +38,10 @@ final class ChannelConnection implements Connection {
     private final EndPoint remote;
     private final long maxPending;
     private final AtomicLong queuedBytes = new AtomicLong();
+    // Writes handed to the event loop's task queue and not run yet. While there are any, a write
+    // made on the loop queues behind them too: Netty runs a write on the loop at once but queues
+    // one from another thread, so without this a loop write could overtake an earlier one.
+    private final AtomicInteger writesQueuedOnLoop = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     final ReadGate gate;
     final Lane lane;
@@ -155,13 +161,35 @@ final class ChannelConnection implements Connection {
                 result.completeExceptionally(writeFailure(f.cause()));
             }
         });
-        if (channel.eventLoop().inEventLoop() && handler.deferFlush()) {
-            // Inside a read batch: flush once when the batch ends (ConnectionHandler.channelReadComplete).
-            channel.write(buf, promise);
-        } else {
-            channel.writeAndFlush(buf, promise);
-        }
+        writeInOrder(buf, promise, true);
         return result;
+    }
+
+    /**
+     * Writes {@code buf} after every write that {@link #write} or this method accepted before, from
+     * whichever thread. On the loop with nothing queued it writes at once (inside a read batch
+     * without a flush: ConnectionHandler flushes when the batch ends, if {@code mayDefer}).
+     */
+    private void writeInOrder(ByteBuf buf, ChannelPromise promise, boolean mayDefer) {
+        if (channel.eventLoop().inEventLoop() && writesQueuedOnLoop.get() == 0) {
+            if (mayDefer && handler.deferFlush()) {
+                channel.write(buf, promise);
+            } else {
+                channel.writeAndFlush(buf, promise);
+            }
+            return;
+        }
+        writesQueuedOnLoop.incrementAndGet();
+        try {
+            channel.eventLoop().execute(() -> {
+                writesQueuedOnLoop.decrementAndGet();
+                channel.writeAndFlush(buf, promise);
+            });
+        } catch (RejectedExecutionException e) {
+            writesQueuedOnLoop.decrementAndGet();
+            buf.release();
+            promise.tryFailure(closedException());
+        }
     }
 
     private Throwable writeFailure(Throwable cause) {
@@ -200,7 +228,9 @@ final class ChannelConnection implements Connection {
         outputShut = true;
         CompletableFuture<Void> done = new CompletableFuture<>();
         // After what is queued: an empty write completes after every write before it.
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput().addListener(s -> {
+        ChannelPromise sent = channel.newPromise();
+        writeInOrder(Unpooled.EMPTY_BUFFER, sent, false);
+        sent.addListener(f -> duplex.shutdownOutput().addListener(s -> {
             if (s.isSuccess()) {
                 done.complete(null);
             } else {
@@ -301,7 +331,9 @@ final class ChannelConnection implements Connection {
             return;
         }
         // An empty write completes after everything written before it, so queued data goes out first.
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ChannelPromise sent = channel.newPromise();
+        sent.addListener(ChannelFutureListener.CLOSE);
+        writeInOrder(Unpooled.EMPTY_BUFFER, sent, false);
     }
 
     /** Closes at once with {@code cause} as the close event's cause (a callback threw, say). */

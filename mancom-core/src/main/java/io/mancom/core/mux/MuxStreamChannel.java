@@ -49,7 +49,9 @@ import java.nio.channels.ClosedChannelException;
  * Each Data frame's payload is delivered as one {@link ByteBuf}, which the receiving handler owns
  * and must release. Delivery follows Netty's read model: with auto-read on, data is delivered as
  * it arrives; with auto-read off, each {@link #read()} delivers one batch (up to
- * {@code maxMessagesPerRead} buffers). Credit goes back to the peer as data is delivered, so a
+ * {@code maxMessagesPerRead} buffers). A {@code read()}, or auto-read turned back on, from inside a
+ * delivery (a reader that pauses while its own writes are queued and resumes when the flush at
+ * {@code channelReadComplete} drains them) continues that delivery. Credit goes back to the peer as data is delivered, so a
  * stream whose reader stops (auto-read off, no {@code read()}) stops its sender after one receive
  * window, and only that stream: the session keeps reading the link for the others. End of input
  * arrives as for a socket: {@link ChannelInputShutdownEvent} with half-closure allowed, otherwise

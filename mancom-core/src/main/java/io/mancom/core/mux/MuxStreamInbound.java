@@ -107,8 +107,13 @@ final class MuxStreamInbound {
 
     /**
      * Fires what the reader asks for through the stream's pipeline, and {@code channelReadComplete}
-     * after a batch. Not reentrant: a handler that reads from inside a delivery gets nothing more
-     * until it returns (the caller's loop goes on).
+     * after each batch. Not reentrant: a {@code read()} (or auto-read turned back on) from inside a
+     * delivery delivers nothing by itself; this delivery sees it and goes on, also when it comes
+     * from {@code channelReadComplete}, after the batch loop has stopped. That is the common case of
+     * a reader that pauses while it cannot write: its batch's writes fill the stream's queue (auto-read
+     * off), the flush at {@code channelReadComplete} drains it (auto-read on again). A request left
+     * for a later delivery would wait for the peer's next Data, which never comes when the peer is
+     * waiting for the credit of the very bytes still queued here.
      *
      * @return the bytes delivered, or -1 if a delivery is running already
      */
@@ -122,20 +127,19 @@ final class MuxStreamInbound {
             ChannelPipeline p = ch.pipeline();
             MuxStreamChannelConfig config = (MuxStreamChannelConfig) ch.config();
             int max = maxMessagesPerRead(config);
-            int batch = 0;
-            boolean any = false;
-            while (ch.isOpen() && !queue.isEmpty() && (config.isAutoRead() || readRequested)) {
-                ByteBuf buf = queue.poll();
-                int n = buf.readableBytes();
-                bytes -= n;
-                consumed += n;
-                any = true;
-                if (!config.isAutoRead() && ++batch >= max) {
-                    readRequested = false;
-                }
-                p.fireChannelRead(buf);
-            }
-            if (any) {
+            while (wantsDelivery(ch, config)) {
+                // One batch: up to maxMessagesPerRead buffers per read() with auto-read off.
+                int batch = 0;
+                do {
+                    ByteBuf buf = queue.poll();
+                    int n = buf.readableBytes();
+                    bytes -= n;
+                    consumed += n;
+                    if (!config.isAutoRead() && ++batch >= max) {
+                        readRequested = false;
+                    }
+                    p.fireChannelRead(buf);
+                } while (wantsDelivery(ch, config));
                 if (!config.isAutoRead()) {
                     readRequested = false;
                 }
@@ -145,6 +149,11 @@ final class MuxStreamInbound {
             delivering = false;
         }
         return consumed;
+    }
+
+    /** Whether there is data and the reader asks for it (auto-read, or a pending {@code read()}). */
+    private boolean wantsDelivery(MuxStreamChannel ch, MuxStreamChannelConfig config) {
+        return ch.isOpen() && !queue.isEmpty() && (config.isAutoRead() || readRequested);
     }
 
     private static int maxMessagesPerRead(MuxStreamChannelConfig config) {

@@ -318,6 +318,88 @@ class MuxSessionHandlerTest {
         assertThat(s.isOpen()).isFalse();
     }
 
+    /**
+     * Echoes what it reads as a served callback connection does (ConnectionHandler): writes in
+     * channelRead, one flush at channelReadComplete, and reading paused while the stream is not
+     * writable.
+     */
+    private static final class PausingEcho extends ChannelInboundHandlerAdapter {
+        final List<Integer> reads = new ArrayList<>();
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            reads.add(((ByteBuf) msg).readableBytes());
+            ctx.write(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+    }
+
+    @Test
+    void aReaderPausedByItsOwnEchoResumesWhenTheEchoDrainsAtTheEndOfTheBatch() {
+        PausingEcho echo = new PausingEcho();
+        link = new EmbeddedChannel();
+        session = MuxSessionHandler.install(link, NONE, MuxSettings.Role.RESPONDER, (stream, service) -> {
+            // One 32 KiB echo fills the stream's queue: unwritable, so reading pauses mid-batch.
+            stream.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8 * 1024, 16 * 1024));
+            stream.pipeline().addLast(echo);
+            accepted.add(stream);
+            return true;
+        });
+        out();
+        // The peer's whole initial window in one read: the first frame's echo pauses reading; the
+        // flush at the end of that batch sends it (there is credit), the stream is writable again
+        // and reading resumes from inside the delivery, so the second frame must follow.
+        in(frame(0, MuxFrame.Type.OPEN_STREAM, 0), data(0, new byte[32768]), data(0, new byte[32768]));
+        assertThat(echo.reads).containsExactly(32768, 32768);
+        assertThat(accepted.get(0).queuedBytes()).isZero();
+        assertThat(session.stats().bufferedBytes()).isZero();
+        List<MuxFrame> sent = out();
+        assertThat(sent).filteredOn(f -> f.type() == MuxFrame.Type.DATA).extracting(MuxFrame::length)
+                .containsExactly(32768, 32768);
+        // The credit for all of it goes back (grown window or not), so the peer can go on.
+        assertThat(sent).filteredOn(f -> f.type() == MuxFrame.Type.WINDOW_UPDATE)
+                .extracting(MuxFrame::length).containsExactly(2 * 65536);
+        sent.forEach(MuxFrame::release);
+        // The echo used this side's whole credit: reading stays paused until the peer's WindowUpdate.
+        assertThat(accepted.get(0).config().isAutoRead()).isFalse();
+        in(frame(0, MuxFrame.Type.WINDOW_UPDATE, 65536));
+        assertThat(accepted.get(0).config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void aReadAskedForAtTheEndOfABatchDeliversTheNextBatch() {
+        start(NONE, false, false);
+        accepted.clear();
+        in(frame(0, MuxFrame.Type.OPEN_STREAM, 0));
+        MuxStreamChannel s = accepted.get(0);
+        s.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
+        List<Long> batches = new ArrayList<>();
+        s.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelReadComplete(ChannelHandlerContext ctx) {
+                batches.add(collector(0).count.get());
+                ctx.read(); // the usual auto-read-off reader: the next batch when this one is done
+                ctx.fireChannelReadComplete();
+            }
+        });
+        out();
+        in(data(0, "a"), data(0, "b"), data(0, "c"));
+        assertThat(collector(0).count.get()).isZero();
+        s.read();
+        assertThat(batches).containsExactly(1L, 2L, 3L);
+        assertThat(out(MuxFrame.Type.WINDOW_UPDATE)).containsExactly(3);
+    }
+
     @Test
     void streamsWaitForTheirTurnOnAFullLinkInOrder() throws Exception {
         start(NONE, true, false);

@@ -202,6 +202,12 @@ final class InMemoryUsb implements AutoCloseable {
         private final ArrayDeque<Pending> pendingIn = new ArrayDeque<>();
         private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
         private int stallIn;
+        private boolean holdOut;
+        private final List<Held> heldOut = new ArrayList<>();
+
+        /** An OUT transfer waiting while {@link #holdOut} is on, and how to take it then. */
+        private record Held(Pending transfer, Runnable take) {
+        }
         private int stallOut;
         private boolean inHalted;
         private boolean outHalted;
@@ -240,6 +246,23 @@ final class InMemoryUsb implements AutoCloseable {
             return List.of(new UsbEndpoint(0x83, UsbEndpoint.Type.INTERRUPT, 8),
                     new UsbEndpoint(0x81, UsbEndpoint.Type.BULK, maxPacket),
                     new UsbEndpoint(0x02, UsbEndpoint.Type.BULK, maxPacket));
+        }
+
+        /**
+         * While on, OUT transfers wait (the device NAKs, as one whose buffers are full): a host
+         * that keeps writing is held back. Off again takes what waited, in order.
+         */
+        void holdOut(boolean on) {
+            List<Held> release;
+            synchronized (lock) {
+                holdOut = on;
+                if (on) {
+                    return;
+                }
+                release = new ArrayList<>(heldOut);
+                heldOut.clear();
+            }
+            release.forEach(h -> h.take().run());
         }
 
         /** Stalls the next {@code n} IN transfers' endpoint (each clear lets one more stall happen). */
@@ -320,6 +343,9 @@ final class InMemoryUsb implements AutoCloseable {
                 gone = true;
                 dead = new ArrayList<>(pendingIn);
                 pendingIn.clear();
+                heldOut.forEach(h -> dead.add(h.transfer()));
+                heldOut.clear();
+                holdOut = false;
                 claimed = false;
             }
             for (Pending p : dead) {
@@ -501,6 +527,17 @@ final class InMemoryUsb implements AutoCloseable {
                 }
                 byte[] data = new byte[p.length];
                 buffer.get(buffer.position(), data);
+                synchronized (lock) {
+                    if (holdOut) {
+                        // NAKed, as a device with full buffers does: the transfer waits.
+                        heldOut.add(new Held(p, () -> out(p, data)));
+                        return p;
+                    }
+                }
+                return out(p, data);
+            }
+
+            private UsbTransfer out(Pending p, byte[] data) {
                 byte[] message = null;
                 synchronized (lock) {
                     if (stallOut > 0 && !outHalted) {

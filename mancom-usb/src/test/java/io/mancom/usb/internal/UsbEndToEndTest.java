@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 
 import static io.mancom.usb.internal.UsbTestSupport.T;
 import static io.mancom.usb.internal.UsbTestSupport.echoDevice;
-import static io.mancom.usb.internal.UsbTestSupport.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -67,22 +66,15 @@ class UsbEndToEndTest {
     }
 
     @Test
-    void aBlockingClientEchoesAMegabyteByteExact() throws Exception {
+    void aBlockingClientNamesTheDeviceItOpenedAndReleasesItOnClose() throws Exception {
+        // Echo and a big transfer are in UsbContractTest; this is what only USB has.
         InMemoryUsb bus = bus(true);
         InMemoryUsb.Device d = bus.plug(echoDevice());
         ManCom m = runtimes.start(bus.backendConfig() + PROBE);
-        byte[] payload = random(1 << 20, 7);
         try (BlockingConnection c = m.connect("probe")) {
             assertThat(c.remote().toString()).isEqualTo("usb://16c0:05dc?interface=0&bus=1&address=2&in=0x81&out=0x02");
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return readExactly(c, payload.length);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            c.write(payload);
-            assertThat(echoed.get(30, TimeUnit.SECONDS)).isEqualTo(payload);
+            c.write("ping".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readExactly(c, 4)).isEqualTo("ping".getBytes(StandardCharsets.US_ASCII));
         }
         UsbTestSupport.await("the device is released", () -> !d.claimed() && d.openHandles.get() == 0);
     }

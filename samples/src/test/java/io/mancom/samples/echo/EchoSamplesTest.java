@@ -3,6 +3,7 @@ package io.mancom.samples.echo;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.samples.echo.client.EchoClient;
+import io.mancom.testkit.Await;
 import io.mancom.testkit.TestManCom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,6 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -96,11 +96,7 @@ class EchoSamplesTest {
     }
 
     private static EndPoint awaitBound(ManCom m) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (m.boundEndPoint("echo").isEmpty()) {
-            assertThat(System.nanoTime()).as("the blocking sample binds within 10 s").isLessThan(deadline);
-            Thread.sleep(10);
-        }
+        Await.until("the blocking sample binds 'echo'", () -> m.boundEndPoint("echo").isPresent());
         m.awaitReady(Duration.ofSeconds(10));
         return m.boundEndPoint("echo").orElseThrow();
     }
