@@ -54,6 +54,7 @@ struct mancom_table {
     void (*set_error)(const char *message);
     int (*ping)(void *fn, int n);
     int (*shutdown_output)(int64_t conn);
+    int (*status_json)(char *buf, int64_t len); /* last: the table only grows at its end (ABI) */
 };
 
 enum { ST_NEW, ST_RUNNING, ST_DONE };
@@ -422,6 +423,13 @@ int mancom_poll(mancom_pollitem *items, int n, int timeout_ms) {
     if (n < 0) return fail(MANCOM_EINVAL, "mancom_poll: n is %d", n);
     if (n > 0) REQUIRE_ARG("mancom_poll", items);
     return T.poll(items, n, timeout_ms);
+}
+
+int mancom_status_json(char *buf, size_t len) {
+    REQUIRE_RUNNING("mancom_status_json");
+    if (len > 0) REQUIRE_ARG("mancom_status_json", buf);
+    if (len > (size_t) INT32_MAX) len = INT32_MAX;
+    return T.status_json(buf, (int64_t) len);
 }
 
 /* Not in mancom.h, for the benchmark: with fn NULL one round trip into the runtime that does

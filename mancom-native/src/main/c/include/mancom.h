@@ -215,6 +215,16 @@ typedef struct mancom_pollitem {
  * with revents != 0, 0 on timeout, or a negative code. */
 int mancom_poll(mancom_pollitem *items, int n, int timeout_ms);
 
+/* ---- monitoring ---- */
+/* This process's runtime status as JSON, the document `GET /status` on its control socket
+ * serves (process, services with their byte counts and errors, open channels; see
+ * docs/monitoring.md). Like snprintf: returns the JSON's length in bytes (without the NUL);
+ * when that is len or more, buf holds the first len - 1 bytes and a NUL (a prefix, not valid
+ * JSON), or nothing when len is 0 (buf may then be NULL), so call again with the returned length
+ * plus one. A negative code on failure. Any thread; inside a callback it holds up that
+ * connection's loop while the JSON is built. The figures are a snapshot, read racily. */
+int mancom_status_json(char *buf, size_t len);
+
 /* ---- errors ---- */
 /* A short name for a code ("MANCOM_ETIMEOUT: timed out"); never NULL. */
 const char *mancom_strerror(int code);

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The shape of {@code bench serial}, {@code bench mux} and {@code bench mux-idle}, with tiny parameters (not figures).
+ * The shape of {@code bench serial}, {@code bench mux}, {@code bench mux-idle} and {@code bench status}, with tiny parameters (not figures).
  * The bench command is found the way the CLI finds it in the mancom-bench jar: by ServiceLoader.
  */
 class BenchSubcommandsTest {
@@ -51,6 +51,19 @@ class BenchSubcommandsTest {
             assertThat(lines).as(c).anySatisfy(l -> assertThat(l.trim())
                     .matches(c + "\\s+200\\s+[\\d.]+ [KM]iB\\s+[\\d.]+ [KM]iB\\s+-?\\d+\\s+\\d KiB.*(met|MISSED)"));
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith(c + ": the classes that grew most per stream"));
+        }
+    }
+
+    @Test
+    void benchStatusTimesTheControlSocketWithOpenStreams() {
+        Cli.Result r = Cli.run("bench", "status", "--streams", "50", "--requests", "2");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).anySatisfy(l -> assertThat(l).isEqualTo("server: 50 streams open"));
+        for (String route : List.of("/status", "/metrics")) {
+            assertThat(lines).anySatisfy(l -> assertThat(l)
+                    .matches("GET " + route + " +median \\d+ ms, max \\d+ ms \\(.+, 2 requests\\)"));
         }
     }
 

@@ -35,7 +35,9 @@ import java.util.concurrent.Callable;
  * medians when the machine's speed moves between runs.
  *
  * <p>This is a benchmark, not a test: nothing asserts the figures, and it takes about
- * {@code runs x 3 x (warmup + seconds)}.
+ * {@code runs x 4 x (warmup + seconds)}: a fourth server, the callback API on a runtime
+ * without monitoring's counting handler, is measured next to the counted one in every run, and
+ * the "monitoring:" line gives the median of the per-run ratios (the cost of counting).
  */
 @Command(name = "tcp", mixinStandardHelpOptions = true,
         description = {"Echo throughput of ManCom's two APIs against plain Netty, over loopback TCP.",
@@ -44,7 +46,9 @@ import java.util.concurrent.Callable;
                         + " API, with the same event-loop type and thread count. One plain Netty client drives each in"
                         + " turn (alternating within every run) with a fixed window of bytes in flight per connection."
                         + " Reports MB/s (10^6 bytes per second of echoed data, each way) per server and the median of"
-                        + " the per-run ratios to plain Netty. Takes about runs x 3 x (warmup + seconds)."})
+                        + " the per-run ratios to plain Netty, and the callback API's throughput with monitoring's counters"
+                        + " on and off (a fourth server, measured in the same runs). Takes about runs x 4 x"
+                        + " (warmup + seconds)."})
 public final class TcpBenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -108,9 +112,12 @@ public final class TcpBenchCommand implements Callable<Integer> {
             boolean epoll = callback.isNative();
             servers.add(0, new NettyEchoServer(threads, epoll));
             servers.add(new ManComServers.Blocking(threads));
+            EchoServer uncounted = uncountedCallback(threads);
+            servers.add(uncounted); // last: the main table reads the first three
             for (EchoServer s : servers) {
                 checkEcho(s);
             }
+            List<double[]> monitoring = new ArrayList<>(); // per run: callback MB/s with counters, without
             try (LoadGenerator load = new LoadGenerator(threads, epoll, connections, size, window)) {
                 printHeader(out, threads, epoll);
                 Table table = table();
@@ -119,10 +126,14 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 List<double[]> trips = new ArrayList<>(); // per run: µs per round trip, callback and blocking
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
-                    for (int i = 0; i < servers.size(); i++) {
+                    for (int k = 0; k < servers.size(); k++) {
+                        // The uncounted callback server goes right before the counted one in odd
+                        // runs and right after it in even ones, so neither gains from the order.
+                        int i = (r % 2 == 1 ? OFF_FIRST : OFF_SECOND)[k];
                         EchoServer s = servers.get(i);
                         mbs[i] = load.measure(s.name(), s.address(), warmupNanos, measureNanos).mbPerSecond();
                     }
+                    monitoring.add(new double[]{mbs[1], mbs[3]});
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
                     if (roundTrips > 0) {
@@ -145,6 +156,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
                                 + " (median of %d run%s; plain Netty %s MB/s over %s with %d connections x %s writes)%n",
                         ratio(callbackRatio), ratio(blockingRatio), runs, runs == 1 ? "" : "s", mb(netty),
                         epoll ? "epoll" : "NIO", connections, Stats.bytes(size));
+                printMonitoring(out, monitoring);
                 if (!trips.isEmpty()) {
                     double cb = Stats.median(trips.stream().mapToDouble(t -> t[0]).toArray());
                     double bl = Stats.median(trips.stream().mapToDouble(t -> t[1]).toArray());
@@ -164,6 +176,60 @@ public final class TcpBenchCommand implements Callable<Integer> {
     }
 
     private static final int ROUND_TRIP_BYTES = 16;
+
+    /**
+     * The callback server again, on a runtime started without the counting handler: the monitor
+     * reads {@code -Dio.mancom.counters} once per runtime, when the runtime starts, so setting it
+     * around this one start compares the two in one process (see docs/monitoring.md).
+     */
+    private static EchoServer uncountedCallback(int threads) throws Exception {
+        String before = System.getProperty(COUNTERS);
+        System.setProperty(COUNTERS, "false");
+        try {
+            ManComServers.Callback server = new ManComServers.Callback(threads);
+            return new EchoServer() {
+                @Override
+                public String name() {
+                    return "callback, monitoring off";
+                }
+
+                @Override
+                public InetSocketAddress address() {
+                    return server.address();
+                }
+
+                @Override
+                public void close() {
+                    server.close();
+                }
+            };
+        } finally {
+            if (before == null) {
+                System.clearProperty(COUNTERS);
+            } else {
+                System.setProperty(COUNTERS, before);
+            }
+        }
+    }
+
+    private static final String COUNTERS = "io.mancom.counters";
+    /** The order of the servers in a run: netty, then the two callback servers in turn, then blocking. */
+    private static final int[] OFF_FIRST = {0, 3, 1, 2};
+    private static final int[] OFF_SECOND = {0, 1, 3, 2};
+
+    /** The callback API with and without monitoring's counters, measured in the same runs. */
+    private static void printMonitoring(PrintWriter out, List<double[]> runs) {
+        double on = Stats.median(runs.stream().mapToDouble(r -> r[0]).toArray());
+        double off = Stats.median(runs.stream().mapToDouble(r -> r[1]).toArray());
+        double ratio = Stats.median(runs.stream().mapToDouble(r -> r[0] / r[1]).toArray());
+        StringBuilder each = new StringBuilder();
+        for (double[] r : runs) {
+            each.append(each.length() == 0 ? "" : " ").append(ratio(r[0] / r[1]));
+        }
+        out.printf(Locale.ROOT, "monitoring: callback API %s MB/s with counters, %s MB/s without, on/off %s"
+                        + " (median of %d run%s; per run: %s)%n",
+                mb(on), mb(off), ratio(ratio), runs.size(), runs.size() == 1 ? "" : "s", each);
+    }
 
     /**
      * Mean microseconds of one small-message round trip (write {@value #ROUND_TRIP_BYTES} bytes,

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -42,18 +43,22 @@ final class Binder {
     private final TransportRegistry transports;
     private final Function<Service, ChannelSink> serviceSink;
     private final Function<LinkGroup, ChannelSink> linkSink;
+    /** Told of each service a listener failed to serve (monitoring: its errors count it). */
+    private final BiConsumer<String, Throwable> failed;
 
     /**
      * @param lock        the runtime's lock, which guards the services' serving state
      * @param serviceSink where the links a service's own listener opens go
      * @param linkSink    where the links of a shared link's listener go
+     * @param failed      told of each service whose listener failed to start (name, failure); any thread
      */
     Binder(Object lock, TransportRegistry transports, Function<Service, ChannelSink> serviceSink,
-           Function<LinkGroup, ChannelSink> linkSink) {
+           Function<LinkGroup, ChannelSink> linkSink, BiConsumer<String, Throwable> failed) {
         this.lock = lock;
         this.transports = transports;
         this.serviceSink = serviceSink;
         this.linkSink = linkSink;
+        this.failed = failed;
     }
 
     /** Starts serving the service's endpoint if it is not served yet. Under the lock. */
@@ -71,8 +76,8 @@ final class Binder {
         if (s.ready != null && !s.ready.isCompletedExceptionally()) {
             return; // serving, or on its way
         }
-        Serving serving = listen(s.listener, s.settings.endpoint(), s.name(), "service '" + s.name() + "'",
-                serviceSink.apply(s));
+        Serving serving = listen(s.listener, s.settings.endpoint(), s.name(), List.of(s.name()),
+                "service '" + s.name() + "'", serviceSink.apply(s));
         s.listener = serving.listener();
         s.ready = serving.ready();
     }
@@ -85,9 +90,10 @@ final class Binder {
      * Starts serving {@code endpoint}, closing {@code failed} first (a listener that failed before,
      * port in use say, is tried again for a new registration). Under the lock.
      */
-    private Serving listen(Listener failed, EndPoint endpoint, String service, String what, ChannelSink sink) {
-        if (failed != null) {
-            failed.close();
+    private Serving listen(Listener before, EndPoint endpoint, String service, List<String> served, String what,
+                           ChannelSink sink) {
+        if (before != null) {
+            before.close();
         }
         try {
             Listener listener = transports.forEndPoint(endpoint, service).listen(endpoint, sink);
@@ -95,6 +101,7 @@ final class Binder {
             ready.whenComplete((bound, err) -> {
                 if (err != null) {
                     log.warn("{} is not serving: {}", what, Futures.unwrap(err).getMessage());
+                    served.forEach(name -> failed.accept(name, Futures.unwrap(err)));
                 } else {
                     log.debug("{} serving on {}", what, bound);
                 }
@@ -102,6 +109,7 @@ final class Binder {
             return new Serving(listener, ready);
         } catch (ManComException e) {
             log.warn("{} cannot be served: {}", what, e.getMessage());
+            served.forEach(name -> failed.accept(name, e));
             return new Serving(null, CompletableFuture.failedFuture(e));
         }
     }
@@ -141,7 +149,7 @@ final class Binder {
         if (g.ready != null && !g.ready.isCompletedExceptionally()) {
             return g.ready;
         }
-        Serving serving = listen(g.listener, g.endpoint, g.first.name(),
+        Serving serving = listen(g.listener, g.endpoint, g.first.name(), List.copyOf(g.members.keySet()),
                 "shared link " + g.endpoint + " (" + g.names() + ")", linkSink.apply(g));
         g.listener = serving.listener();
         g.ready = serving.ready();

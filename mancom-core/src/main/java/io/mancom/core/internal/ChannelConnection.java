@@ -9,6 +9,7 @@ import io.mancom.core.internal.mux.MuxSettings;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.device.DeviceChannel;
+import io.mancom.core.internal.monitor.ChannelStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -128,10 +129,15 @@ final class ChannelConnection implements Connection {
             return CompletableFuture.failedFuture(closedException());
         }
         if (queuedBytes.get() + n > maxPending) {
-            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.WRITE_QUEUE_FULL,
+            ManComException full = new ManComException(ManComException.Reason.WRITE_QUEUE_FULL,
                     "write queue of connection #" + id + " (service '" + service + "') is at its limit of " + maxPending
                             + " bytes (write-buffer.max-pending): the peer is not reading fast enough; "
-                            + "wait until isWritable() or the writability listener says so before writing more"));
+                            + "wait until isWritable() or the writability listener says so before writing more");
+            ChannelStats stats = ChannelStats.of(channel);
+            if (stats != null) {
+                stats.error(full); // counted in the service's errors; the connection stays open
+            }
+            return CompletableFuture.failedFuture(full);
         }
         ByteBuf buf = handler.lentBufferFor(data);
         if (buf == null) {

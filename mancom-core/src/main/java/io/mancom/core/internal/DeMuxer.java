@@ -79,7 +79,8 @@ final class DeMuxer implements AutoCloseable {
             g.members.values().forEach(member -> member.group = g);
         }
         this.binder = new Binder(lock, transports, ServiceSink::new, g -> new MuxLinkSink(lock, g, false, null,
-                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link)));
+                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link)),
+                (service, failure) -> monitor.error(service, null, failure));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
             @Override
             public boolean closed() {

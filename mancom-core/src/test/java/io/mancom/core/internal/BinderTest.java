@@ -34,7 +34,8 @@ class BinderTest {
             g.members.values().forEach(m -> m.group = g);
         }
         return new Binder(lock, transport.registry(), s -> null,
-                g -> new MuxLinkSink(lock, g, false, null, MuxStreamAcceptor.REFUSE_ALL, link -> { }));
+                g -> new MuxLinkSink(lock, g, false, null, MuxStreamAcceptor.REFUSE_ALL, link -> { }),
+                (service, failure) -> { });
     }
 
     private static Callbacks.Acceptor acceptor() {

@@ -14,6 +14,7 @@ public final class Bootstrap {
     // Strong references for the life of the process: C holds pointers into them.
     private static volatile Table table;
     private static volatile Bridge bridge;
+    private static volatile ManCom runtime;
     private static volatile String failure = "";
 
     private Bootstrap() {
@@ -33,6 +34,7 @@ public final class Bootstrap {
                 table = Table.of(b);
             }
             bridge = b;
+            runtime = mancom;
             return Pointer.nativeValue(table.getPointer());
         } catch (Throwable t) {
             int code = Errors.fail(t);
@@ -49,6 +51,11 @@ public final class Bootstrap {
     /** Why the last {@link #start} failed. */
     public static String failure() {
         return failure;
+    }
+
+    /** The running runtime (null before the first start), for entries outside the {@link Bridge}. */
+    static ManCom runtime() {
+        return runtime;
     }
 
     /** The bridge of the running runtime, for the table's entries. */

@@ -19,7 +19,7 @@ import com.sun.jna.Structure;
  */
 @Structure.FieldOrder({"shutdown", "await_ready", "register_acceptor", "register_data_receiver",
         "connect_async", "unregister", "listen", "accept", "connect", "read", "write", "close", "poll",
-        "endpoint", "last_error", "set_error", "ping", "shutdown_output"})
+        "endpoint", "last_error", "set_error", "ping", "shutdown_output", "status_json"})
 public final class Table extends Structure {
     public interface IntFn extends Callback { int invoke(); }
     public interface IntIntFn extends Callback { int invoke(int a); }
@@ -35,6 +35,7 @@ public final class Table extends Structure {
     public interface LastErrorFn extends Callback { int invoke(Pointer buf, int len); }
     public interface SetErrorFn extends Callback { void invoke(String message); }
     public interface PingFn extends Callback { int invoke(Pointer fn, int n); }
+    public interface StatusJsonFn extends Callback { int invoke(Pointer buf, long len); }
 
     public IntFn shutdown;
     public IntIntFn await_ready;
@@ -53,7 +54,8 @@ public final class Table extends Structure {
     public LastErrorFn last_error;
     public SetErrorFn set_error;
     public PingFn ping;
-    public CloseFn shutdown_output; // last: added after the others, so older layouts stay a prefix
+    public CloseFn shutdown_output; // added after the others: older layouts stay a prefix
+    public StatusJsonFn status_json; // last, for the same reason (StatusJson, outside the Bridge)
 
     /** A table whose every entry calls {@code b}, written to native memory. */
     static Table of(Bridge b) {
@@ -76,10 +78,11 @@ public final class Table extends Structure {
         t.set_error = Errors::set;
         t.ping = Bridge::ping;
         t.shutdown_output = b::shutdownOutput;
+        t.status_json = StatusJson::call;
         CallbackThreadInitializer attachOnce = new CallbackThreadInitializer(true, false, "mancom-c-caller");
         for (Callback cb : new Callback[] {t.shutdown, t.await_ready, t.register_acceptor, t.register_data_receiver,
                 t.connect_async, t.unregister, t.listen, t.accept, t.connect, t.read, t.write, t.close, t.poll,
-                t.endpoint, t.last_error, t.set_error, t.ping, t.shutdown_output}) {
+                t.endpoint, t.last_error, t.set_error, t.ping, t.shutdown_output, t.status_json}) {
             Native.setCallbackThreadInitializer(cb, attachOnce);
         }
         t.write();

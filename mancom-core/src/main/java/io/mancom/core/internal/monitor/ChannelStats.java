@@ -258,6 +258,11 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
         FRAMES_OUT.setOpaque(this, framesOut + 1);
     }
 
+    /** A mux session sent {@code n} frames at once (coalesced into one buffer). */
+    public void framesSent(int n) {
+        FRAMES_OUT.setOpaque(this, framesOut + n);
+    }
+
     /** A mux stream had data to send and no window left: it waits for the peer's update. */
     public void windowStalled() {
         STALLS.setOpaque(this, windowStalls + 1);
@@ -272,6 +277,14 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
     public void reconnected(int attempts) {
         reconnects++;
         monitor.reconnected(this, Math.max(1, attempts));
+    }
+
+    /**
+     * A failure on this channel that closes nothing (a refused write): counted under its reason in
+     * its service's errors, and told to the listeners. Any thread.
+     */
+    public void error(Throwable failure) {
+        monitor.error(service, channel, failure);
     }
 
     // ---- reading (any thread) ----

@@ -8,8 +8,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs every event in one line, on the logger {@code io.mancom.events}: mux streams at DEBUG (a
- * busy mux opens thousands), everything else at INFO, failures at WARN. Turn it down by setting
- * that logger's level.
+ * busy mux opens thousands, and a failing session ends them all with its own cause, which its own
+ * close line gives), every other open, close and reconnect at INFO, errors at WARN but
+ * WRITE_QUEUE_FULL (backpressure the writer is told of) at DEBUG. Turn it down by setting that
+ * logger's level.
  */
 final class LogEvents extends EventListener {
     private static final Logger log = LoggerFactory.getLogger("io.mancom.events");
@@ -25,8 +27,9 @@ final class LogEvents extends EventListener {
 
     @Override
     public void connectionClosed(ChannelStatus c, Throwable cause) {
-        if (quiet(c) && cause == null) {
-            log.debug("closed {}: {}", describe(c), c.closeCause());
+        if (quiet(c)) {
+            // Also with a failure: a session that fails ends every stream with it, and says so itself.
+            log.debug("closed {} after {} bytes in, {} out: {}", describe(c), c.bytesIn(), c.bytesOut(), c.closeCause());
         } else if (log.isInfoEnabled()) {
             log.info("closed {} after {} bytes in, {} out: {}", describe(c), c.bytesIn(), c.bytesOut(), c.closeCause());
         }
@@ -34,6 +37,12 @@ final class LogEvents extends EventListener {
 
     @Override
     public void error(String service, ChannelStatus channel, ManComException error) {
+        if (error.reason() == ManComException.Reason.WRITE_QUEUE_FULL) {
+            // Backpressure the writer is told of (its write fails); a busy writer meets it often.
+            log.debug("service '{}'{}: {} {}", service, channel != null ? " " + describe(channel) : "", error.reason(),
+                    error.getMessage());
+            return;
+        }
         log.warn("service '{}'{}: {} {}", service, channel != null ? " " + describe(channel) : "", error.reason(),
                 error.getMessage());
     }

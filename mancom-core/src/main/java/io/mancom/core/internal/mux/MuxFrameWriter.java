@@ -1,5 +1,6 @@
 package io.mancom.core.internal.mux;
 
+import io.mancom.core.internal.monitor.ChannelStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -58,6 +59,11 @@ final class MuxFrameWriter {
     private final ArrayDeque<MuxStreamChannel> waitingForLink = new ArrayDeque<>();
 
     private ByteBuf coalesced; // small frames encoded, not yet written to the link
+    // Monitoring: frames count as sent when the link is flushed with them, so frames that a closing
+    // session drops unflushed (coalesced, or written and then failed by the close) are not counted.
+    private int coalescedFrames; // frames in `coalesced`
+    private int unflushedFrames; // frames written to the link since its last flush
+    private final ChannelStats stats; // the link's counters, or null when the runtime does not track it
     private boolean stopped;
     private boolean batching;
     private boolean flushPending;
@@ -76,6 +82,7 @@ final class MuxFrameWriter {
         this.onWrite = onWrite;
         this.peerNotReading = peerNotReading;
         this.frames = frames;
+        this.stats = ChannelStats.of(link);
     }
 
     /** Writes a frame (not flushed; see {@link #flushSoon}). Ownership passes to the writer. */
@@ -92,6 +99,7 @@ final class MuxFrameWriter {
                     coalesced = ctx.alloc().ioBuffer(256);
                 }
                 MuxFrameEncoder.encodeInto(coalesced, frame);
+                coalescedFrames++;
             } finally {
                 frame.release();
             }
@@ -102,13 +110,17 @@ final class MuxFrameWriter {
         }
         writeCoalesced(); // in order: what was written before goes first
         ctx.write(frame, ctx.voidPromise());
+        unflushedFrames++;
     }
 
     /** Writes a frame behind everything written before and flushes, even after {@link #stop()} (the CloseMux). */
     ChannelFuture writeLast(MuxFrame frame) {
         frames.outbound(link, frame);
         writeCoalesced();
-        return ctx.writeAndFlush(frame);
+        unflushedFrames++;
+        ChannelFuture f = ctx.writeAndFlush(frame);
+        flushed();
+        return f;
     }
 
     /** Writes a control frame for stream {@code id} and flushes soon. */
@@ -175,8 +187,7 @@ final class MuxFrameWriter {
      * without reading the replies.
      */
     void flush() {
-        writeCoalesced();
-        ctx.flush();
+        flushLink();
         if (stopped || link.isWritable()) {
             return;
         }
@@ -188,6 +199,21 @@ final class MuxFrameWriter {
         }
     }
 
+    /** Flushes the link with the coalesced frames, without the backlog check of {@link #flush()}. */
+    void flushLink() {
+        writeCoalesced();
+        ctx.flush();
+        flushed();
+    }
+
+    /** The link was flushed: the frames written to it count as sent (monitoring; no allocation). */
+    private void flushed() {
+        if (stats != null && unflushedFrames > 0) {
+            stats.framesSent(unflushedFrames);
+        }
+        unflushedFrames = 0;
+    }
+
     /** Hands the coalesced frames to the link (without flushing). */
     void writeCoalesced() {
         ByteBuf b = coalesced;
@@ -195,6 +221,8 @@ final class MuxFrameWriter {
             return;
         }
         coalesced = null;
+        unflushedFrames += coalescedFrames;
+        coalescedFrames = 0;
         if (b.isReadable()) {
             ctx.write(b, ctx.voidPromise());
         } else {
@@ -202,12 +230,17 @@ final class MuxFrameWriter {
         }
     }
 
-    /** Releases the coalesced frames unsent (the link is closing at once). */
+    /**
+     * Releases the coalesced frames unsent (the link is closing at once, which also fails the
+     * frames written since the last flush: none of them counts as sent).
+     */
     void dropCoalesced() {
         if (coalesced != null) {
             coalesced.release();
             coalesced = null;
         }
+        coalescedFrames = 0;
+        unflushedFrames = 0;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.core.internal.mux.MuxSettings.Role;
 import io.mancom.core.internal.mux.MuxSettings.Routing;
+import io.mancom.core.internal.monitor.ChannelStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -85,7 +86,6 @@ import java.util.function.IntSupplier;
 public final class MuxSessionHandler extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(MuxSessionHandler.class);
-
     /** How long {@link #closeGracefully()} waits for streams' queued data. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -116,11 +116,12 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     private final MuxShutdown shutdown;
     private final MuxFrameLogger frames = MuxFrameLogger.instance();
 
-    // Event loop only; set when the handler is added.
+    // Event loop only; set when the handler is added. stats: the link's counters (monitoring), or null.
     private ChannelHandlerContext ctx;
     private MuxFrameWriter writer;
     private Liveness liveness;
     private final ArrayDeque<PendingOpen> pendingOpens = new ArrayDeque<>();
+    private ChannelStats stats;
 
     // Written on the loop, readable anywhere.
     private volatile boolean peerIsManCom;
@@ -298,6 +299,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.stats = ChannelStats.of(link);
         this.writer = new MuxFrameWriter(ctx, () -> liveness.wrote(), shutdown::protocolError, frames);
         this.liveness = new Liveness(ctx.executor(), settings.keepaliveInterval(), settings.idleTimeout(),
                 new Liveness.Actions() {
@@ -356,6 +358,9 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
             return;
         }
         writer.startBatch();
+        if (stats != null) { // every frame, also those dropped after the end: the peer counted them sent
+            stats.frameReceived();
+        }
         if (shutdown.isClosed()) {
             frame.release();
             return;
@@ -437,8 +442,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     /** A flush of the link from elsewhere sends the coalesced frames too. */
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        writer.writeCoalesced();
-        ctx.flush();
+        writer.flushLink();
     }
 
     /** A write to the link from elsewhere goes behind the coalesced frames, in order. */
@@ -486,8 +490,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
                 writeFrame(hello(roles.tieBreak()));
                 flushSoon();
             }
-            case UNCHANGED -> {
-            }
+            case UNCHANGED -> { } // the peer's Hello changed nothing
             default -> throw new AssertionError();
         }
     }

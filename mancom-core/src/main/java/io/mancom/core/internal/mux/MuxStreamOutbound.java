@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import java.nio.channels.ClosedChannelException;
 
 import io.mancom.ManComException;
+import io.mancom.core.internal.monitor.ChannelStats;
 
 /**
  * The send side of a stream: turns its flushed writes into Data frames as credit and the link
@@ -33,6 +34,7 @@ final class MuxStreamOutbound {
     private final MuxStreamChannel ch;
     private volatile int held; // written on the loop, read by isWritable() anywhere
     private boolean waitingForLink;
+    private boolean stalled; // counted a window stall that no WindowUpdate has ended yet
 
     MuxStreamOutbound(MuxStreamChannel ch) {
         this.ch = ch;
@@ -69,7 +71,8 @@ final class MuxStreamOutbound {
                 continue;
             }
             if (!state.canSend()) {
-                break; // resumed by the peer's WindowUpdate
+                stalled(); // resumed by the peer's WindowUpdate
+                break;
             }
             if (!ch.parent().isWritable()) {
                 session.writer().awaitLink(ch); // resumed when the link drains
@@ -97,13 +100,31 @@ final class MuxStreamOutbound {
     /** The peer granted {@code n} more bytes: what is queued goes first, then the stream is writable (on its turn). */
     void creditGranted(int n) {
         MuxStreamState state = ch.state();
-        if (state.grant(n) && ch.isRegistered()) {
+        boolean unblocked = state.grant(n);
+        if (unblocked) {
+            stalled = false;
+        }
+        if (unblocked && ch.isRegistered()) {
             ch.forceFlush(); // what is queued first
             if (state.canSend()) {
                 if (!ch.parent().isWritable()) {
                     ch.session().writer().awaitLink(ch); // writable again on its turn, not while the link is full
                 }
                 hold(CREDIT, false);
+            }
+        }
+    }
+
+    /**
+     * Data waits and the window is used up: one window stall (monitoring), counted once until a
+     * WindowUpdate ends it however many flushes find the window empty meanwhile.
+     */
+    private void stalled() {
+        if (!stalled) {
+            stalled = true;
+            ChannelStats stats = ChannelStats.of(ch);
+            if (stats != null) {
+                stats.windowStalled();
             }
         }
     }

@@ -7,6 +7,7 @@ import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.StatusReporting;
+import io.mancom.core.internal.monitor.ChannelStats;
 import io.mancom.spi.Listener;
 import io.netty.channel.ChannelFuture;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -64,6 +65,9 @@ public final class DeviceListener implements Listener, StatusReporting {
     private Throwable lastLoss;
     private long backoffMillis;
     private ScheduledFuture<?> scheduled;
+    /** Whether the next open replaces a lost channel (a reconnect), and the attempts made since the loss. */
+    private boolean reopening;
+    private int attemptsSinceLoss;
 
     private DeviceListener(EndPoint endpoint, DeviceOpener opener, ChannelSink sink, NettyRuntime runtime,
                            DeviceChannel.Options options) {
@@ -169,6 +173,7 @@ public final class DeviceListener implements Listener, StatusReporting {
             if (closed) {
                 return;
             }
+            attemptsSinceLoss++;
         }
         DeviceLink link;
         try {
@@ -223,14 +228,25 @@ public final class DeviceListener implements Listener, StatusReporting {
             openFailed(new ManComException(Reason.IO, "service '" + sink.service() + "' could not take over " + endpoint + ": " + e, e));
             return;
         }
+        boolean reopened;
+        int attempts;
         synchronized (this) {
             current = ch;
             lastFailure = null;
             lastLoss = null;
             backoffMillis = Math.max(1, reconnect.initialDelay().toMillis());
+            reopened = reopening;
+            attempts = attemptsSinceLoss;
+            reopening = false;
+            attemptsSinceLoss = 0;
         }
         ch.closeFuture().addListener(f -> lost(ch));
-        log.info("service '{}': opened {}", sink.service(), endpoint);
+        // The open and the reopen are logged on io.mancom.events (the monitor's events), one line each.
+        log.debug("service '{}': opened {}", sink.service(), endpoint);
+        ChannelStats stats = reopened ? ChannelStats.of(ch) : null;
+        if (stats != null) {
+            stats.reconnected(attempts);
+        }
         ready.complete(endpoint);
     }
 
@@ -251,8 +267,11 @@ public final class DeviceListener implements Listener, StatusReporting {
                 return;
             }
             delay = nextBackoff();
+            reopening = true;
+            attemptsSinceLoss = 0;
         }
-        log.info("service '{}': {} closed{}; reopening in {} ms", sink.service(), endpoint,
+        // The loss itself is the channel's close line on io.mancom.events (with its cause).
+        log.debug("service '{}': {} closed{}; reopening in {} ms", sink.service(), endpoint,
                 cause != null ? ": " + cause.getMessage() : "", delay);
         // The device is reopened only once the old channel has let go of it; until then an open
         // would find it busy (held by this very process).
