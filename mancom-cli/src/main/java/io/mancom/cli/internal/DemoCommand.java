@@ -67,6 +67,13 @@ final class DemoCommand implements Callable<Integer> {
         if (roundTrips < 1) {
             throw new ParameterException(spec.commandLine(), "--round-trips must be at least 1: " + roundTrips);
         }
+        // The demo's own table says what happened; one INFO line per connection (what `serve`
+        // logs) would only interleave with it. Set before the runtime makes its events logger;
+        // --verbose (or an explicit setting) still wins.
+        if (System.getProperty("org.slf4j.simpleLogger.log.io.mancom.events") == null
+                && !"debug".equals(System.getProperty("org.slf4j.simpleLogger.log.io.mancom"))) {
+            System.setProperty("org.slf4j.simpleLogger.log.io.mancom.events", "warn");
+        }
         PrintWriter out = spec.commandLine().getOut();
         long started = System.nanoTime();
         List<Result> results = new ArrayList<>();
