@@ -18,8 +18,6 @@ import io.netty.channel.ChannelInitializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -293,8 +291,8 @@ final class DeMuxer implements AutoCloseable {
     private ChannelConnection open(Service s, Channel ch, Inbound inbound, Set<ChannelConnection> registry) {
         assert ch.eventLoop().inEventLoop();
         ChannelConnection c = new ChannelConnection(ids.incrementAndGet(), s.name(), ch,
-                endpoint(ch, ch.localAddress(), ChannelSink.LOCAL_ENDPOINT, s.settings.endpoint()),
-                endpoint(ch, ch.remoteAddress(), ChannelSink.REMOTE_ENDPOINT, s.settings.endpoint()),
+                ChannelEndPoints.local(ch, s.settings.endpoint()),
+                ChannelEndPoints.remote(ch, s.settings.endpoint()),
                 s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound);
         registry.add(c);
         monitor.track(ch, c.id(), s.name(), c.local(), c.remote(), registry == s.connections);
@@ -304,19 +302,6 @@ final class DeMuxer implements AutoCloseable {
         FramingHandlers.addTo(ch.pipeline(), s.framing, s.name());
         ch.pipeline().addLast("mancom-connection", c.handler);
         return c;
-    }
-
-    private static EndPoint endpoint(Channel ch, SocketAddress address, io.netty.util.AttributeKey<EndPoint> key, EndPoint configured) {
-        EndPoint set = ch.attr(key).get();
-        if (set != null) {
-            return set;
-        }
-        if (address instanceof InetSocketAddress isa) {
-            String host = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
-            int zone = host.indexOf('%');
-            return EndPoint.tcp(zone >= 0 ? host.substring(0, zone) : host, isa.getPort());
-        }
-        return configured;
     }
 
     /** Where the links a service's own listener opens go. */

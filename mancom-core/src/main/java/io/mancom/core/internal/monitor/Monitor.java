@@ -1,5 +1,7 @@
 package io.mancom.core.internal.monitor;
 
+import io.mancom.core.internal.ChannelEndPoints;
+
 import io.mancom.ChannelStatus;
 import io.mancom.EndPoint;
 import io.mancom.EventListener;
@@ -8,14 +10,10 @@ import io.mancom.ManComStatus;
 import io.mancom.ServiceStatus;
 import io.mancom.TransportType;
 import io.mancom.core.internal.mux.MuxStreamChannel;
-import io.mancom.core.spi.ChannelSink;
 import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -113,8 +111,8 @@ public final class Monitor {
      */
     public ChannelStats trackSession(Channel link, long id, String services, EndPoint configured) {
         ChannelStats c = new ChannelStats(this, link, id, ChannelStatus.Kind.MUX_SESSION, services, 0,
-                endpoint(link, link.localAddress(), ChannelSink.LOCAL_ENDPOINT, configured),
-                endpoint(link, link.remoteAddress(), ChannelSink.REMOTE_ENDPOINT, configured), null);
+                ChannelEndPoints.local(link, configured),
+                ChannelEndPoints.remote(link, configured), null);
         return install(link, c);
     }
 
@@ -239,19 +237,6 @@ public final class Monitor {
             case SERIAL -> ChannelStatus.Kind.SERIAL;
             case USB -> ChannelStatus.Kind.USB;
         };
-    }
-
-    private static EndPoint endpoint(Channel ch, SocketAddress address, AttributeKey<EndPoint> key, EndPoint configured) {
-        EndPoint set = ch.hasAttr(key) ? ch.attr(key).get() : null;
-        if (set != null) {
-            return set;
-        }
-        if (address instanceof InetSocketAddress isa) {
-            String host = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
-            int zone = host.indexOf('%');
-            return EndPoint.tcp(zone >= 0 ? host.substring(0, zone) : host, isa.getPort());
-        }
-        return configured;
     }
 
     /** The main class or jar of this JVM (as {@code jps} shows it), else the executable's name. */
