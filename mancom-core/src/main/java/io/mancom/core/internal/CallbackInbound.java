@@ -24,7 +24,7 @@ final class CallbackInbound implements Inbound {
     private final Callbacks callbacks;
     private final long maxBacklog;
     private final AtomicLong backlog = new AtomicLong();
-    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    private ArrayDeque<ByteBuf> held; // made when data first waits for a receiver: an idle connection keeps none
 
     CallbackInbound(Callbacks callbacks, long maxBacklog) {
         this.callbacks = callbacks;
@@ -44,7 +44,10 @@ final class CallbackInbound implements Inbound {
     @Override
     public void data(ChannelConnection c, ByteBuf buf) {
         Callbacks.Receiver r = callbacks.receiver();
-        if (r == null || !held.isEmpty()) {
+        if (r == null || held != null && !held.isEmpty()) {
+            if (held == null) {
+                held = new ArrayDeque<>();
+            }
             held.add(buf);
             c.gate.close(ReadGate.NO_RECEIVER);
             return;
@@ -90,7 +93,7 @@ final class CallbackInbound implements Inbound {
             return;
         }
         ByteBuf buf;
-        while ((buf = held.poll()) != null) {
+        while (held != null && (buf = held.poll()) != null) {
             deliver(c, r, buf);
         }
         c.gate.open(ReadGate.NO_RECEIVER);
@@ -112,11 +115,11 @@ final class CallbackInbound implements Inbound {
         Callbacks.Receiver r = callbacks.receiver();
         if (r == null) {
             // Nobody to deliver to: the held bytes go with the connection, and we say so.
-            if (!held.isEmpty()) {
+            if (held != null && !held.isEmpty()) {
                 log.warn("{} closed with {} unread chunk(s) and no data receiver registered", c, held.size());
+                held.forEach(ByteBuf::release);
+                held.clear();
             }
-            held.forEach(ByteBuf::release);
-            held.clear();
             complete(c, cause);
             return;
         }

@@ -27,8 +27,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A {@link Connection} over a Netty channel: a TCP socket, a device channel or a mux stream. The
  * pipeline side is {@link ConnectionHandler}; this class is what the application holds.
+ *
+ * <p>It is also the connection's {@link ChannelStats} (monitoring): bytes in are counted by the
+ * handler as it hands them on, bytes out in the completion listener every write has anyway, and
+ * the write queue is the count {@code max-pending} is checked against. A length-prefix framing
+ * adds its prefix to each message counted, so the counts are the bytes on the link.
  */
-final class ChannelConnection implements Connection {
+final class ChannelConnection extends ChannelStats implements Connection {
     private final long id;
     private final String service;
     private final Channel channel;
@@ -46,9 +51,18 @@ final class ChannelConnection implements Connection {
     private volatile boolean outputShut;
     private volatile SerialLine serialLine;
     private final boolean pausesWhenUnwritable;
+    /** Bytes the framing adds to each message on the link (a length prefix), for the counters. */
+    final int framingOverhead;
 
     ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
                       ServiceSettings settings, Inbound inbound, boolean pausesWhenUnwritable) {
+        this(id, service, channel, local, remote, settings, inbound, pausesWhenUnwritable, 0);
+    }
+
+    /** @param framingOverhead bytes the framing adds to each message (a length prefix; 0 for none or lines) */
+    ChannelConnection(long id, String service, Channel channel, EndPoint local, EndPoint remote,
+                      ServiceSettings settings, Inbound inbound, boolean pausesWhenUnwritable, int framingOverhead) {
+        this.framingOverhead = framingOverhead;
         this.id = id;
         this.pausesWhenUnwritable = pausesWhenUnwritable;
         this.service = service;
@@ -133,10 +147,7 @@ final class ChannelConnection implements Connection {
                     "write queue of connection #" + id + " (service '" + service + "') is at its limit of " + maxPending
                             + " bytes (write-buffer.max-pending): the peer is not reading fast enough; "
                             + "wait until isWritable() or the writability listener says so before writing more");
-            ChannelStats stats = ChannelStats.of(channel);
-            if (stats != null) {
-                stats.error(full); // counted in the service's errors; the connection stays open
-            }
+            error(full); // counted in the service's errors; the connection stays open
             return CompletableFuture.failedFuture(full);
         }
         ByteBuf buf = handler.lentBufferFor(data);
@@ -150,6 +161,7 @@ final class ChannelConnection implements Connection {
         promise.addListener((ChannelFutureListener) f -> {
             queuedBytes.addAndGet(-n);
             if (f.isSuccess()) {
+                sent(n == 0 ? 0 : n + framingOverhead); // an empty write sends nothing, framed or not
                 result.complete(null);
             } else {
                 result.completeExceptionally(writeFailure(f.cause()));
@@ -159,6 +171,7 @@ final class ChannelConnection implements Connection {
             // Inside a read batch: flush once when the batch ends (ConnectionHandler.channelReadComplete).
             channel.write(buf, promise);
         } else {
+            flushing();
             channel.writeAndFlush(buf, promise);
         }
         return result;
@@ -310,6 +323,33 @@ final class ChannelConnection implements Connection {
             handler.recordCause(cause);
             channel.close();
         });
+    }
+
+    // ---- ChannelStats: what the monitor reads
+
+    @Override
+    protected Channel countedChannel() {
+        return channel;
+    }
+
+    @Override
+    protected long queuedBytes() {
+        return queuedBytes.get();
+    }
+
+    @Override
+    protected Throwable failure() {
+        return handler.failure();
+    }
+
+    @Override
+    protected boolean closedHere() {
+        return handler.closedHere();
+    }
+
+    @Override
+    protected boolean inputShut() {
+        return handler.inputShut();
     }
 
     @Override

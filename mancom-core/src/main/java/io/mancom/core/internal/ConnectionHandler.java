@@ -4,8 +4,9 @@ import io.mancom.ManComException;
 import io.mancom.WritabilityListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -19,16 +20,24 @@ import java.nio.ByteBuffer;
  * connection's {@link Inbound} (the callback or the blocking API). It also holds the two small
  * optimisations of the hot path: flushes are deferred to the end of a read batch, and a buffer
  * that a receiver writes straight back (echo) is sent without a copy.
+ *
+ * <p>It counts the bytes it hands on for the connection's monitoring ({@link ChannelConnection}
+ * is the connection's counters), one clock reading per read batch, and keeps what the close cause
+ * is made of: the failure that reached it, whether the peer ended its input, whether this side
+ * closed. Of the outbound operations it takes part in {@code close} only (Netty skips it for the
+ * others).
  */
-final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+final class ConnectionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
 
     private final ChannelConnection connection;
     private final Inbound inbound;
     private boolean started;
     private boolean closed;
-    private boolean inputShutdown;
+    private volatile boolean inputShutdown;
+    private volatile boolean closedHere;
     private Throwable cause;
+    private volatile Throwable pipelineFailure; // the first exception that reached this handler
 
     // The buffer lent to a receiver during onData, so write() can recognise it. Loop-only.
     private ByteBuf lent;
@@ -73,6 +82,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf b) {
+            connection.received(b.readableBytes() + connection.framingOverhead);
+        }
         if (!(msg instanceof ByteBuf buf)) {
             ReferenceCountUtil.release(msg);
             ctx.fireExceptionCaught(new IllegalStateException("unexpected message " + msg.getClass().getName()));
@@ -127,8 +139,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         boolean delivered = inReadBatch;
         inReadBatch = false;
+        connection.readBatchEnded();
         if (flushPending) {
             flushPending = false;
+            connection.flushing();
             ctx.flush();
         }
         if (delivered && !closed) {
@@ -162,17 +176,45 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ChannelInputShutdownEvent.INSTANCE && !closed && !inputShutdown) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE && !inputShutdown) {
             inputShutdown = true;
-            inbound.inputShutdown(connection);
+            if (!closed) {
+                inbound.inputShutdown(connection);
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+        if (pipelineFailure == null) {
+            pipelineFailure = t;
+        }
         recordCause(t);
         ctx.close();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (ctx.channel().isActive()) {
+            closedHere = true;
+        }
+        ctx.close(promise);
+    }
+
+    /** The first failure that reached the pipeline's end, or null (monitoring's close cause). */
+    Throwable failure() {
+        return pipelineFailure;
+    }
+
+    /** Whether this side closed the channel while it was active. */
+    boolean closedHere() {
+        return closedHere;
+    }
+
+    /** Whether the peer ended its input (before the close). */
+    boolean inputShut() {
+        return inputShutdown;
     }
 
     void recordCause(Throwable t) {

@@ -7,6 +7,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.Registration;
+import io.mancom.core.internal.config.Framing;
 import io.mancom.core.internal.config.ServicePlan;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamChannel;
@@ -293,9 +294,10 @@ final class DeMuxer implements AutoCloseable {
         ChannelConnection c = new ChannelConnection(ids.incrementAndGet(), s.name(), ch,
                 ChannelEndPoints.local(ch, s.settings.endpoint()),
                 ChannelEndPoints.remote(ch, s.settings.endpoint()),
-                s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound);
+                s.settings, inbound, registry == s.connections && inbound instanceof CallbackInbound,
+                s.framing.kind() == Framing.Kind.LENGTH_FIELD ? s.framing.lengthField() : 0);
         registry.add(c);
-        monitor.track(ch, c.id(), s.name(), c.local(), c.remote(), registry == s.connections);
+        monitor.track(c, registry == s.connections);
         ch.closeFuture().addListener(f -> registry.remove(c));
         // Framing goes in front of the connection handler, so every transport (and mux stream)
         // hands whole messages to it and writes pass through the framing's encoder.

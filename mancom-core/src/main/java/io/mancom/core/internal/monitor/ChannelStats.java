@@ -4,16 +4,9 @@ import io.mancom.ChannelStatus;
 import io.mancom.EndPoint;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.spi.device.DeviceChannel;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.FileRegion;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.AttributeKey;
 
@@ -22,261 +15,174 @@ import java.lang.invoke.VarHandle;
 import java.time.Instant;
 
 /**
- * The counters of one channel, and the handler at the front of its pipeline that keeps them.
+ * The counters of one channel, kept by the object that already handles the channel's bytes, and
+ * its entry in the {@link Monitor}: a connection ({@code ChannelConnection}, for TCP connections,
+ * devices and mux streams) or a mux session's {@link LinkStats}. No handler of its own, no object
+ * of its own: an idle mux stream pays a few fields in the connection it has anyway.
  *
- * <p>Bytes in are counted as they leave the transport ({@code channelRead}); bytes out when their
- * write completes, so a write that fails is not counted as sent. The sizes of writes in flight
- * wait in a small FIFO (a channel completes its writes in order), and this object is the
- * completion listener of each: counting allocates nothing per write.
+ * <h2>Counting</h2>
+ * The owner calls {@link #received} as bytes arrive, {@link #readBatchEnded} at the end of each
+ * read batch, and {@link #sent} as a write completes successfully. The clock is read at most once
+ * per read batch (if bytes arrived in it) and once per flush: {@link #flushing} arms the
+ * write stamp, the first completion after it takes the time. So {@code lastWrite} is when the
+ * first write of the last flush completed, within that flush's own time.
  *
  * <h2>Threading</h2>
  * Every counter is written on the channel's event loop only, as a plain add published with
  * {@code setOpaque}, and read from any thread with {@code getOpaque}: racy, never torn, no fence
- * on the hot path. {@link #snapshot()} may be called from any thread. The hook methods for the
- * mux and device code ({@link #frameReceived()}, {@link #frameSent()}, {@link #windowStalled()},
- * {@link #reconnected(int)}) must be called on the channel's event loop.
+ * on the hot path. {@link #flushing} may be called from any thread (a lost arm only leaves one
+ * stamp for a later flush). {@link #snapshot} may be called from any thread.
  */
-public final class ChannelStats extends ChannelDuplexHandler implements ChannelFutureListener {
+public abstract class ChannelStats implements ChannelFutureListener {
     static final AttributeKey<ChannelStats> KEY = AttributeKey.valueOf("mancom.channelStats");
-    /** The name of this handler in a pipeline. */
-    public static final String NAME = "mancom-stats";
 
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
-    private static final VarHandle FRAMES_IN;
-    private static final VarHandle FRAMES_OUT;
-    private static final VarHandle QUEUED;
     private static final VarHandle LAST_READ;
     private static final VarHandle LAST_WRITE;
-    private static final VarHandle STALLS;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             BYTES_IN = l.findVarHandle(ChannelStats.class, "bytesIn", long.class);
             BYTES_OUT = l.findVarHandle(ChannelStats.class, "bytesOut", long.class);
-            FRAMES_IN = l.findVarHandle(ChannelStats.class, "framesIn", long.class);
-            FRAMES_OUT = l.findVarHandle(ChannelStats.class, "framesOut", long.class);
-            QUEUED = l.findVarHandle(ChannelStats.class, "queued", long.class);
             LAST_READ = l.findVarHandle(ChannelStats.class, "lastRead", long.class);
             LAST_WRITE = l.findVarHandle(ChannelStats.class, "lastWrite", long.class);
-            STALLS = l.findVarHandle(ChannelStats.class, "windowStalls", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    final long id;
-    final ChannelStatus.Kind kind;
-    final String service;
-    final long sessionId;
-    final EndPoint local;
-    final EndPoint remote;
-    final long openedAt;
-    final Channel channel;
+    // Set by Monitor.track (on the loop, before the first byte); null while untracked.
+    Monitor monitor;
     /** The service totals this channel adds to, or null (a mux session belongs to no one service). */
-    final ServiceStats serviceStats;
-    private final Monitor monitor;
+    ServiceStats serviceStats;
+    long openedAt;
+    /** Whether this channel counts ({@code -Dio.mancom.counters}); false while untracked. */
+    private boolean counting;
+    // The live list this entry is on (its service's, or the monitor's sessions), guarded by its lock.
+    ChannelStats prev;
+    ChannelStats next;
 
     // Loop-written, read with getOpaque. Times are epoch milliseconds, 0 = never.
     private long bytesIn;
     private long bytesOut;
-    private long framesIn;
-    private long framesOut;
-    private long queued;
     private long lastRead;
     private long lastWrite;
-    private long windowStalls;
+    private boolean readSinceStamp; // loop-only
+    private boolean writeStampArmed; // set by any thread, cleared on the loop
     private volatile int reconnects;
-    private volatile boolean inputShut;
-    private volatile boolean closedHere;
-    private volatile Throwable cause;
     private volatile String closeCause;
 
-    // The sizes of writes whose completion is pending, oldest first. Loop-only.
-    private long[] sizes; // made on the first write: an idle mux stream keeps none
-    private int head;
-    private int count;
-
-    ChannelStats(Monitor monitor, Channel channel, long id, ChannelStatus.Kind kind, String service, long sessionId,
-                 EndPoint local, EndPoint remote, ServiceStats serviceStats) {
-        this.monitor = monitor;
-        this.channel = channel;
-        this.id = id;
-        this.kind = kind;
-        this.service = service;
-        this.sessionId = sessionId;
-        this.local = local;
-        this.remote = remote;
-        this.serviceStats = serviceStats;
-        this.openedAt = System.currentTimeMillis();
+    protected ChannelStats() {
     }
 
-    /** The counters of {@code channel}, or null if the runtime does not track it. */
+    /** The counters of {@code channel} if it is not a mux stream, or null if the runtime does not track it. */
     public static ChannelStats of(Channel channel) {
         return channel.hasAttr(KEY) ? channel.attr(KEY).get() : null;
     }
 
+    // ---- what the owner knows
+
     /** This channel's id: its connection's id, or the id given to a mux session. */
-    public long id() {
-        return id;
-    }
+    public abstract long id();
 
-    // ---- counting ----
+    /** The service (a mux session: its services, comma-separated). */
+    public abstract String service();
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf buf) {
-            BYTES_IN.setOpaque(this, bytesIn + buf.readableBytes());
-            LAST_READ.setOpaque(this, System.currentTimeMillis());
-        }
-        ctx.fireChannelRead(msg);
-    }
+    public abstract EndPoint local();
 
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        long n = size(msg);
-        if (promise.isVoid()) {
-            // No completion to wait for: count it as sent now.
-            sent(n);
-        } else {
-            push(n);
-            QUEUED.setOpaque(this, queued + n);
-            promise.addListener(this);
-        }
-        ctx.write(msg, promise);
-    }
+    public abstract EndPoint remote();
 
-    /** A write completed (in order, on the loop). */
-    @Override
-    public void operationComplete(ChannelFuture f) {
-        long n = pop();
-        QUEUED.setOpaque(this, queued - n);
-        if (f.isSuccess()) {
-            sent(n);
-        }
-    }
+    /** The channel counted. */
+    protected abstract Channel countedChannel();
 
-    private void sent(long n) {
-        if (n > 0) {
-            BYTES_OUT.setOpaque(this, bytesOut + n);
-            LAST_WRITE.setOpaque(this, System.currentTimeMillis());
-        }
-    }
+    /** Bytes written by the application and not sent yet. Any thread. */
+    protected abstract long queuedBytes();
 
-    private static long size(Object msg) {
-        if (msg instanceof ByteBuf b) {
-            return b.readableBytes();
-        }
-        if (msg instanceof ByteBufHolder h) {
-            return h.content().readableBytes();
-        }
-        if (msg instanceof FileRegion r) {
-            return r.count() - r.transferred();
-        }
+    /** The failure that closed the channel, as the owner saw it in the pipeline, or null. */
+    protected abstract Throwable failure();
+
+    /** Whether this side closed the channel while it was active. */
+    protected abstract boolean closedHere();
+
+    /** Whether the peer ended its output before the close. */
+    protected abstract boolean inputShut();
+
+    /** Mux frames received (a session's); 0 otherwise. */
+    long framesIn() {
         return 0;
     }
 
-    private void push(long n) {
-        if (sizes == null) {
-            sizes = new long[4];
-        } else if (count == sizes.length) {
-            long[] bigger = new long[sizes.length * 2];
-            for (int i = 0; i < count; i++) {
-                bigger[i] = sizes[(head + i) % sizes.length];
-            }
-            sizes = bigger;
-            head = 0;
+    /** Mux frames sent (a session's); 0 otherwise. */
+    long framesOut() {
+        return 0;
+    }
+
+    /** Called by the {@link Monitor} when it starts tracking this channel. */
+    final void bind(Monitor monitor, ServiceStats serviceStats, boolean counting) {
+        this.monitor = monitor;
+        this.serviceStats = serviceStats;
+        this.counting = counting;
+        this.openedAt = System.currentTimeMillis();
+    }
+
+    // ---- counting (event loop)
+
+    /** {@code n} bytes arrived. No clock: {@link #readBatchEnded} takes it once per batch. */
+    public final void received(long n) {
+        if (counting) {
+            BYTES_IN.setOpaque(this, bytesIn + n);
+            readSinceStamp = true;
         }
-        sizes[(head + count) % sizes.length] = n;
-        count++;
     }
 
-    private long pop() {
-        if (count == 0) {
-            return 0; // a completion we did not see the write of; nothing to account
+    /** A read batch ended: stamps the last read if bytes arrived in it. */
+    public final void readBatchEnded() {
+        if (readSinceStamp) {
+            readSinceStamp = false;
+            LAST_READ.setOpaque(this, System.currentTimeMillis());
         }
-        long n = sizes[head];
-        head = (head + 1) % sizes.length;
-        count--;
-        return n;
     }
 
-    // ---- life ----
+    /** A flush is on its way: the next completed write takes the time. Any thread. */
+    public final void flushing() {
+        writeStampArmed = true;
+    }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
-        if (cause == null) {
-            cause = t;
+    /** {@code n} bytes were sent: a write completed successfully. */
+    public final void sent(long n) {
+        if (addSent(n) && writeStampArmed) {
+            writeStampArmed = false;
+            stampWrite();
         }
-        ctx.fireExceptionCaught(t);
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ChannelInputShutdownEvent.INSTANCE) {
-            inputShut = true;
+    /** Adds {@code n} bytes sent without reading the clock; whether counting is on. */
+    final boolean addSent(long n) {
+        if (counting && n > 0) {
+            BYTES_OUT.setOpaque(this, bytesOut + n);
+            return true;
         }
-        ctx.fireUserEventTriggered(evt);
+        return false;
     }
 
-    @Override
-    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (channel.isActive()) {
-            closedHere = true;
-        }
-        ctx.close(promise);
-    }
-
-    /** Called once, on the loop, when the channel has closed: fixes the close cause. */
-    Throwable finish() {
-        Throwable t = cause;
-        if (t == null && channel instanceof MuxStreamChannel s) {
-            t = s.closeCause();
-        } else if (t == null && channel instanceof DeviceChannel d) {
-            t = d.closeCause();
-        }
-        if (t != null) {
-            closeCause = Reasons.of(t) + ": " + t.getMessage();
-        } else if (closedHere && !inputShut) {
-            closeCause = "closed here";
-        } else {
-            closeCause = "closed by the peer";
-        }
-        return t;
-    }
-
-    // ---- hooks for the mux and device code (on the loop) ----
-
-    /** A mux session received one frame. */
-    public void frameReceived() {
-        FRAMES_IN.setOpaque(this, framesIn + 1);
-    }
-
-    /** A mux session sent one frame. */
-    public void frameSent() {
-        FRAMES_OUT.setOpaque(this, framesOut + 1);
-    }
-
-    /** A mux session sent {@code n} frames at once (coalesced into one buffer). */
-    public void framesSent(int n) {
-        FRAMES_OUT.setOpaque(this, framesOut + n);
-    }
-
-    /** A mux stream had data to send and no window left: it waits for the peer's update. */
-    public void windowStalled() {
-        STALLS.setOpaque(this, windowStalls + 1);
+    /** Stamps the last write now. */
+    final void stampWrite() {
+        LAST_WRITE.setOpaque(this, System.currentTimeMillis());
     }
 
     /**
      * This device channel replaces one that was lost: counts a reconnect for the channel and its
-     * service, and tells the listeners.
+     * service, and tells the listeners. On the loop.
      *
      * @param attempts the open attempts it took (at least 1)
      */
     public void reconnected(int attempts) {
         reconnects++;
-        monitor.reconnected(this, Math.max(1, attempts));
+        if (monitor != null) {
+            monitor.reconnected(this, Math.max(1, attempts));
+        }
     }
 
     /**
@@ -284,10 +190,44 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
      * its service's errors, and told to the listeners. Any thread.
      */
     public void error(Throwable failure) {
-        monitor.error(service, channel, failure);
+        if (monitor != null) {
+            monitor.error(service(), this, failure);
+        }
     }
 
-    // ---- reading (any thread) ----
+    // ---- life
+
+    /**
+     * The channel's close future completed (the {@link Monitor} listens with this object itself,
+     * so tracking a channel allocates no listener): it leaves the live list. On the loop.
+     */
+    @Override
+    public final void operationComplete(ChannelFuture closed) {
+        if (monitor != null) {
+            monitor.closed(this);
+        }
+    }
+
+    /** Called once, on the loop, when the channel has closed: fixes the close cause. */
+    Throwable finish() {
+        Throwable t = failure();
+        Channel channel = countedChannel();
+        if (t == null && channel instanceof MuxStreamChannel s) {
+            t = s.closeCause();
+        } else if (t == null && channel instanceof DeviceChannel d) {
+            t = d.closeCause();
+        }
+        if (t != null) {
+            closeCause = Reasons.of(t) + ": " + t.getMessage();
+        } else if (closedHere() && !inputShut()) {
+            closeCause = "closed here";
+        } else {
+            closeCause = "closed by the peer";
+        }
+        return t;
+    }
+
+    // ---- reading (any thread)
 
     long bytesIn() {
         return (long) BYTES_IN.getOpaque(this);
@@ -297,42 +237,57 @@ public final class ChannelStats extends ChannelDuplexHandler implements ChannelF
         return (long) BYTES_OUT.getOpaque(this);
     }
 
-    long queued() {
-        return Math.max(0, (long) QUEUED.getOpaque(this));
-    }
-
     boolean isClosed() {
         return closeCause != null;
     }
 
+    ChannelStatus.Kind kind() {
+        Channel channel = countedChannel();
+        if (channel instanceof MuxStreamChannel) {
+            return ChannelStatus.Kind.MUX_STREAM;
+        }
+        if (this instanceof LinkStats) {
+            return ChannelStatus.Kind.MUX_SESSION;
+        }
+        if (serviceStats == null) {
+            return ChannelStatus.Kind.TCP;
+        }
+        return switch (serviceStats.endpoint.type()) {
+            case TCP -> ChannelStatus.Kind.TCP;
+            case SERIAL -> ChannelStatus.Kind.SERIAL;
+            case USB -> ChannelStatus.Kind.USB;
+        };
+    }
+
+    /** The id of the mux session a stream belongs to, else 0. */
+    long sessionId() {
+        if (countedChannel() instanceof MuxStreamChannel s) {
+            ChannelStats link = of(s.session().link());
+            return link != null ? link.id() : 0;
+        }
+        return 0;
+    }
+
     /** This channel's status now; {@code streamsOpen} as the caller counted them. */
     ChannelStatus snapshot(int streamsOpen) {
+        Channel channel = countedChannel();
         String closed = closeCause;
         ChannelStatus.State state;
         if (closed != null) {
             state = ChannelStatus.State.CLOSED;
-        } else if (inputShut || channel instanceof DuplexChannel d && d.isOutputShutdown()) {
+        } else if (inputShut() || channel instanceof DuplexChannel d && d.isOutputShutdown()) {
             state = ChannelStatus.State.HALF_CLOSED;
         } else {
             state = ChannelStatus.State.OPEN;
         }
-        return new ChannelStatus(id, kind, service, sessionId, local, remote, Instant.ofEpochMilli(openedAt), state,
-                bytesIn(), bytesOut(), (long) FRAMES_IN.getOpaque(this), (long) FRAMES_OUT.getOpaque(this), queued(),
+        long stalls = channel instanceof MuxStreamChannel s ? s.windowStalls() : 0;
+        return new ChannelStatus(id(), kind(), service(), sessionId(), local(), remote(), Instant.ofEpochMilli(openedAt),
+                state, bytesIn(), bytesOut(), framesIn(), framesOut(), Math.max(0, queuedBytes()),
                 closed == null && channel.isWritable(), time((long) LAST_READ.getOpaque(this)),
-                time((long) LAST_WRITE.getOpaque(this)), closed, streamsOpen, (long) STALLS.getOpaque(this), reconnects);
+                time((long) LAST_WRITE.getOpaque(this)), closed, streamsOpen, stalls, reconnects);
     }
 
     private static Instant time(long millis) {
         return millis == 0 ? null : Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public boolean isSharable() {
-        return false;
-    }
-
-    @Override
-    public String toString() {
-        return "ChannelStats#" + id + "[" + kind + " " + service + "]";
     }
 }

@@ -1,7 +1,5 @@
 package io.mancom.core.internal.monitor;
 
-import io.mancom.core.internal.ChannelEndPoints;
-
 import io.mancom.ChannelStatus;
 import io.mancom.EndPoint;
 import io.mancom.EventListener;
@@ -9,6 +7,7 @@ import io.mancom.ManComException;
 import io.mancom.ManComStatus;
 import io.mancom.ServiceStatus;
 import io.mancom.TransportType;
+import io.mancom.core.internal.ChannelEndPoints;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.netty.channel.Channel;
 import org.slf4j.Logger;
@@ -21,18 +20,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A runtime's figures: the registry of its live channels, each with its {@link ChannelStats},
  * the totals of each service, and the events of both for the {@link EventListener}s.
  *
  * <h2>Seams</h2>
- * The runtime calls {@link #track} for every channel it turns into a connection (TCP connections,
- * devices, mux streams) and {@link #trackSession} for every link that carries a mux session;
- * both put a {@link ChannelStats} at the front of the channel's pipeline. A closed channel leaves
- * the registry; its counts stay in its service's totals. {@link #error} reports a failure that
- * does not close a channel.
+ * The runtime calls {@link #track} for every connection (TCP connections, devices, mux streams):
+ * the connection is its own {@link ChannelStats} and counts where it handles the bytes anyway,
+ * and calls {@link #closed} when its channel closes. {@link #trackSession} counts a link that
+ * carries a mux session ({@link LinkStats}, with a small handler at the front of the link). A
+ * closed channel leaves the live list; its counts stay in its service's totals. {@link #error}
+ * reports a failure that does not close a channel.
  *
  * <h2>Threading</h2>
  * {@code track}, {@code trackSession} and the events run on the channel's event loop; listeners
@@ -46,12 +45,13 @@ public final class Monitor {
     private final String processName;
     private final Instant startedAt = Instant.now();
     private final Map<String, ServiceStats> services;
-    private final Map<Long, ChannelStats> channels = new ConcurrentHashMap<>();
+    /** Live channels that count toward no service: mux sessions (and connections of an unknown service). */
+    private final LiveChannels unserved = new LiveChannels();
     private final ServiceSource source;
     private final EventListener user;
     private final EventHub hub = new EventHub();
     /**
-     * Whether channels get a counting handler ({@code -Dio.mancom.counters=false} turns it off, for
+     * Whether channels count ({@code -Dio.mancom.counters=false} turns it off, for
      * benchmarks that compare the two in one process; not under {@code mancom.}, which is configuration). Off, channels
      * are still listed and their events reported; their byte counts stay 0.
      */
@@ -80,28 +80,33 @@ public final class Monitor {
     // ---- seams ----
 
     /**
-     * Starts counting a channel that became connection {@code id} of {@code service}, and tells
-     * the listeners it opened. On the channel's loop; before the channel's first read.
+     * Starts counting connection {@code c} (a TCP connection, device or mux stream whose owner
+     * keeps its counters) and tells the listeners it opened. On the channel's loop; before the
+     * channel's first read.
      *
      * @param accepted whether a peer opened it to a service served here (counts in
      *                 {@code acceptedTotal} for TCP connections and mux streams)
      */
-    public ChannelStats track(Channel ch, long id, String service, EndPoint local, EndPoint remote, boolean accepted) {
-        ServiceStats s = services.get(service);
-        ChannelStatus.Kind kind;
-        long session = 0;
-        if (ch instanceof MuxStreamChannel stream) {
-            kind = ChannelStatus.Kind.MUX_STREAM;
-            ChannelStats link = ChannelStats.of(stream.session().link());
-            session = link != null ? link.id : 0;
-        } else {
-            kind = kindOf(s != null ? s.endpoint.type() : TransportType.TCP);
+    public void track(ChannelStats c, boolean accepted) {
+        Channel ch = c.countedChannel();
+        assert ch.eventLoop().inEventLoop();
+        ServiceStats s = services.get(c.service());
+        c.bind(this, s, counting);
+        if (!(ch instanceof MuxStreamChannel)) {
+            ch.attr(ChannelStats.KEY).set(c); // for the device and transport code; a stream needs none
         }
-        ChannelStats c = new ChannelStats(this, ch, id, kind, service, session, local, remote, s);
         if (s != null) {
+            ChannelStatus.Kind kind = c.kind();
             s.opened(c, accepted && (kind == ChannelStatus.Kind.TCP || kind == ChannelStatus.Kind.MUX_STREAM));
+        } else {
+            synchronized (unserved) {
+                unserved.add(c);
+            }
         }
-        return install(ch, c);
+        opened(c);
+        // After the open event: a channel that is closed already reports its close at once, and
+        // must not report it first. The entry is its own listener (no allocation per channel).
+        ch.closeFuture().addListener(c);
     }
 
     /**
@@ -109,42 +114,52 @@ public final class Monitor {
      * comma-separated), and tells the listeners it opened. On the link's loop, before its first
      * read. The session's bytes are not added to any service's totals (its streams' bytes are).
      */
-    public ChannelStats trackSession(Channel link, long id, String services, EndPoint configured) {
-        ChannelStats c = new ChannelStats(this, link, id, ChannelStatus.Kind.MUX_SESSION, services, 0,
-                ChannelEndPoints.local(link, configured),
-                ChannelEndPoints.remote(link, configured), null);
-        return install(link, c);
-    }
-
-    private ChannelStats install(Channel ch, ChannelStats c) {
-        assert ch.eventLoop().inEventLoop();
-        ch.attr(ChannelStats.KEY).set(c);
-        channels.put(c.id, c);
-        if (counting) {
-            ch.pipeline().addFirst(ChannelStats.NAME, c);
+    public LinkStats trackSession(Channel link, long id, String services, EndPoint configured) {
+        assert link.eventLoop().inEventLoop();
+        LinkStats c = new LinkStats(link, id, services, ChannelEndPoints.local(link, configured),
+                ChannelEndPoints.remote(link, configured));
+        c.bind(this, null, counting);
+        link.attr(ChannelStats.KEY).set(c);
+        synchronized (unserved) {
+            unserved.add(c);
         }
-        ChannelStatus opened = c.snapshot(0);
-        dispatch(l -> l.connectionOpened(opened));
-        // The close future completes (on the loop) before the pipeline hears of the close, so the
-        // channel has left the live list and its service's totals are final by the time the
-        // application's onClose runs. Added after the open event: a channel that is closed
-        // already reports its close at once, and must not report it first.
-        ch.closeFuture().addListener(f -> closed(c));
+        if (counting) {
+            link.pipeline().addFirst(LinkStats.NAME, c.counter());
+        }
+        opened(c);
+        link.closeFuture().addListener(c);
         return c;
     }
 
-    private void closed(ChannelStats c) {
-        if (channels.remove(c.id, c)) {
-            Throwable cause = c.finish();
-            if (c.serviceStats != null) {
-                c.serviceStats.closed(c);
-                if (cause != null) {
-                    c.serviceStats.error(Reasons.of(cause));
-                }
+    private void opened(ChannelStats c) {
+        ChannelStatus opened = c.snapshot(0);
+        dispatch(l -> l.connectionOpened(opened));
+    }
+
+    /**
+     * Channel {@code c} has closed: it leaves the live list, its counts stay in its service's
+     * totals, and the listeners hear of it with its cause. Once; on the channel's loop, when its
+     * close future completes (before the pipeline hears of the close, so the channel has left the
+     * live list and its service's totals are final by the time the application's onClose runs).
+     */
+    void closed(ChannelStats c) {
+        boolean removed;
+        if (c.serviceStats != null) {
+            removed = c.serviceStats.closed(c);
+        } else {
+            synchronized (unserved) {
+                removed = unserved.remove(c);
             }
-            ChannelStatus last = c.snapshot(0);
-            dispatch(l -> l.connectionClosed(last, cause));
         }
+        if (!removed) {
+            return;
+        }
+        Throwable cause = c.finish();
+        if (c.serviceStats != null && cause != null) {
+            c.serviceStats.error(Reasons.of(cause));
+        }
+        ChannelStatus last = c.snapshot(0);
+        dispatch(l -> l.connectionClosed(last, cause));
     }
 
     void reconnected(ChannelStats c, int attempts) {
@@ -159,15 +174,14 @@ public final class Monitor {
      * A failure that does not close a channel (a bind or open failure, a refused write): counts it
      * under its reason and tells the listeners. Any thread.
      *
-     * @param channel the channel concerned, or null for the service itself
+     * @param c the channel concerned, or null for the service itself
      */
-    public void error(String service, Channel channel, Throwable failure) {
+    public void error(String service, ChannelStats c, Throwable failure) {
         ServiceStats s = services.get(service);
         ManComException e = Reasons.asManCom(failure);
         if (s != null) {
             s.error(e.reason());
         }
-        ChannelStats c = channel != null ? ChannelStats.of(channel) : null;
         ChannelStatus status = c != null ? c.snapshot(0) : null;
         dispatch(l -> l.error(service, status, e));
     }
@@ -186,17 +200,24 @@ public final class Monitor {
 
     /** A snapshot of the whole runtime. Any thread. */
     public ManComStatus status() {
-        List<ChannelStats> live = new ArrayList<>(channels.values());
+        List<ChannelStats> live = new ArrayList<>();
+        for (ServiceStats s : services.values()) {
+            live.addAll(s.live());
+        }
+        synchronized (unserved) {
+            unserved.addTo(live);
+        }
         live.sort(Comparator.comparingLong(ChannelStats::id));
         Map<Long, Integer> streams = new HashMap<>();
         for (ChannelStats c : live) {
-            if (c.kind == ChannelStatus.Kind.MUX_STREAM && c.sessionId != 0) {
-                streams.merge(c.sessionId, 1, Integer::sum);
+            long session = c.sessionId();
+            if (session != 0) {
+                streams.merge(session, 1, Integer::sum);
             }
         }
         List<ChannelStatus> chans = new ArrayList<>(live.size());
         for (ChannelStats c : live) {
-            chans.add(c.snapshot(streams.getOrDefault(c.id, 0)));
+            chans.add(c.snapshot(streams.getOrDefault(c.id(), 0)));
         }
         List<ServiceStatus> svcs = new ArrayList<>(services.size());
         for (ServiceStats s : services.values()) {
@@ -229,14 +250,6 @@ public final class Monitor {
 
     long pid() {
         return pid;
-    }
-
-    private static ChannelStatus.Kind kindOf(TransportType t) {
-        return switch (t) {
-            case TCP -> ChannelStatus.Kind.TCP;
-            case SERIAL -> ChannelStatus.Kind.SERIAL;
-            case USB -> ChannelStatus.Kind.USB;
-        };
     }
 
     /** The main class or jar of this JVM (as {@code jps} shows it), else the executable's name. */

@@ -1,15 +1,12 @@
 package io.mancom.core.internal.monitor;
 
-import io.mancom.ChannelStatus;
 import io.mancom.EndPoint;
 import io.mancom.ManComException.Reason;
+import io.mancom.core.internal.mux.MuxStreamChannel;
 
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -26,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class ServiceStats {
     final String name;
     final EndPoint endpoint;
-    private final Set<ChannelStats> live = new HashSet<>();
+    private final LiveChannels live = new LiveChannels(); // guarded by this
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
     private final Map<Reason, LongAdder> errors = new ConcurrentHashMap<>();
@@ -46,12 +43,14 @@ final class ServiceStats {
         }
     }
 
-    /** Moves a closed channel's counts into the closed totals. On the channel's loop. */
-    synchronized void closed(ChannelStats c) {
+    /** Moves a closed channel's counts into the closed totals: false if it was not live here. On the channel's loop. */
+    synchronized boolean closed(ChannelStats c) {
         if (live.remove(c)) {
             closedIn += c.bytesIn();
             closedOut += c.bytesOut();
+            return true;
         }
+        return false;
     }
 
     void error(Reason reason) {
@@ -64,7 +63,7 @@ final class ServiceStats {
 
     /** The channels open now. */
     synchronized List<ChannelStats> live() {
-        return new ArrayList<>(live);
+        return live.list();
     }
 
     /** Every total at once. */
@@ -74,12 +73,12 @@ final class ServiceStats {
         long queued = 0;
         int open = 0;
         int streams = 0;
-        for (ChannelStats c : live) {
+        for (ChannelStats c = live.head(); c != null; c = c.next) {
             in += c.bytesIn();
             out += c.bytesOut();
-            queued += c.queued();
+            queued += Math.max(0, c.queuedBytes());
             open++;
-            if (c.kind == ChannelStatus.Kind.MUX_STREAM) {
+            if (c.countedChannel() instanceof MuxStreamChannel) {
                 streams++;
             }
         }

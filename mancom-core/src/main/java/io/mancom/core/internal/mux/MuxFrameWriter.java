@@ -1,6 +1,6 @@
 package io.mancom.core.internal.mux;
 
-import io.mancom.core.internal.monitor.ChannelStats;
+import io.mancom.core.internal.monitor.LinkStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -63,7 +63,7 @@ final class MuxFrameWriter {
     // session drops unflushed (coalesced, or written and then failed by the close) are not counted.
     private int coalescedFrames; // frames in `coalesced`
     private int unflushedFrames; // frames written to the link since its last flush
-    private final ChannelStats stats; // the link's counters, or null when the runtime does not track it
+    private final LinkStats stats; // the link's counters, or null when the runtime does not track it
     private boolean stopped;
     private boolean batching;
     private boolean flushPending;
@@ -82,7 +82,7 @@ final class MuxFrameWriter {
         this.onWrite = onWrite;
         this.peerNotReading = peerNotReading;
         this.frames = frames;
-        this.stats = ChannelStats.of(link);
+        this.stats = LinkStats.ofLink(link);
     }
 
     /** Writes a frame (not flushed; see {@link #flushSoon}). Ownership passes to the writer. */

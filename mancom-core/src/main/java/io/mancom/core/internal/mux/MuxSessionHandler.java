@@ -4,7 +4,7 @@ import io.mancom.ManComException;
 import io.mancom.ManComException.Reason;
 import io.mancom.core.internal.mux.MuxSettings.Role;
 import io.mancom.core.internal.mux.MuxSettings.Routing;
-import io.mancom.core.internal.monitor.ChannelStats;
+import io.mancom.core.internal.monitor.LinkStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -121,7 +121,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     private MuxFrameWriter writer;
     private Liveness liveness;
     private final ArrayDeque<PendingOpen> pendingOpens = new ArrayDeque<>();
-    private ChannelStats stats;
+    private LinkStats stats;
 
     // Written on the loop, readable anywhere.
     private volatile boolean peerIsManCom;
@@ -299,7 +299,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.stats = ChannelStats.of(link);
+        this.stats = LinkStats.ofLink(link);
         this.writer = new MuxFrameWriter(ctx, () -> liveness.wrote(), shutdown::protocolError, frames);
         this.liveness = new Liveness(ctx.executor(), settings.keepaliveInterval(), settings.idleTimeout(),
                 new Liveness.Actions() {

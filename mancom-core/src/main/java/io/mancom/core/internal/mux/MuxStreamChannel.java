@@ -89,8 +89,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     private final MuxStreamChannelConfig config;
     private volatile String service;
 
-    // The half-closes, how the stream ended, and its credit; event loop only.
-    private final MuxStreamState state;
+    private final MuxStreamState state; // the half-closes, how the stream ended, its credit; loop only
 
     // Receive side; event loop only.
     private final MuxStreamInbound inbound = new MuxStreamInbound();
@@ -165,6 +164,11 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
         return closeCause;
     }
 
+    /** How often the stream had data to send and no window left (monitoring). Any thread. */
+    public long windowStalls() {
+        return sendSide.stalls();
+    }
+
     @Override
     public DuplexChannelConfig config() {
         return config;
@@ -176,7 +180,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
     }
 
     @Override
-    public boolean isActive() {
+    public boolean isActive() { // no connect phase: active from creation until closed
         return open;
     }
 

@@ -22,7 +22,9 @@ import java.util.ArrayDeque;
  */
 final class MuxStreamInbound {
 
-    private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
+    // Made on the first payload, dropped again once the preamble is taken and nothing else waits:
+    // an idle stream keeps no queue (an ArrayDeque and its array are over 100 bytes).
+    private ArrayDeque<ByteBuf> queue;
     private int bytes;
     private boolean readRequested;
     private boolean readyQueued;
@@ -30,6 +32,9 @@ final class MuxStreamInbound {
 
     /** Queues a received payload (ownership passes here). */
     void add(ByteBuf payload) {
+        if (queue == null) {
+            queue = new ArrayDeque<>();
+        }
         queue.add(payload);
         bytes += payload.readableBytes();
     }
@@ -40,7 +45,7 @@ final class MuxStreamInbound {
     }
 
     boolean isEmpty() {
-        return queue.isEmpty();
+        return queue == null || queue.isEmpty();
     }
 
     /**
@@ -51,6 +56,9 @@ final class MuxStreamInbound {
      * @throws IllegalArgumentException for a bad preamble
      */
     ServicePreamble.Taken takePreamble(MuxStreamTable released) {
+        if (queue == null) {
+            return null;
+        }
         ServicePreamble.Taken taken;
         try {
             taken = ServicePreamble.take(queue, bytes);
@@ -66,6 +74,9 @@ final class MuxStreamInbound {
         if (taken != null) {
             bytes -= taken.bytes();
             released.inboundReleased(taken.bytes());
+            if (queue.isEmpty()) {
+                queue = null; // a stream accepted and idle keeps none
+            }
         }
         return taken;
     }
@@ -74,7 +85,7 @@ final class MuxStreamInbound {
     int releaseAll() {
         int n = bytes;
         ByteBuf b;
-        while ((b = queue.poll()) != null) {
+        while (queue != null && (b = queue.poll()) != null) {
             b.release();
         }
         bytes = 0;
@@ -153,7 +164,7 @@ final class MuxStreamInbound {
 
     /** Whether there is data and the reader asks for it (auto-read, or a pending {@code read()}). */
     private boolean wantsDelivery(MuxStreamChannel ch, MuxStreamChannelConfig config) {
-        return ch.isOpen() && !queue.isEmpty() && (config.isAutoRead() || readRequested);
+        return ch.isOpen() && !isEmpty() && (config.isAutoRead() || readRequested);
     }
 
     private static int maxMessagesPerRead(MuxStreamChannelConfig config) {

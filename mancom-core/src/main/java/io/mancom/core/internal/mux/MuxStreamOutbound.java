@@ -6,7 +6,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import java.nio.channels.ClosedChannelException;
 
 import io.mancom.ManComException;
-import io.mancom.core.internal.monitor.ChannelStats;
 
 /**
  * The send side of a stream: turns its flushed writes into Data frames as credit and the link
@@ -35,6 +34,7 @@ final class MuxStreamOutbound {
     private volatile int held; // written on the loop, read by isWritable() anywhere
     private boolean waitingForLink;
     private boolean stalled; // counted a window stall that no WindowUpdate has ended yet
+    private volatile int stalls; // window stalls (monitoring): written on the loop, read anywhere
 
     MuxStreamOutbound(MuxStreamChannel ch) {
         this.ch = ch;
@@ -122,11 +122,13 @@ final class MuxStreamOutbound {
     private void stalled() {
         if (!stalled) {
             stalled = true;
-            ChannelStats stats = ChannelStats.of(ch);
-            if (stats != null) {
-                stats.windowStalled();
-            }
+            stalls++; // only the loop writes it
         }
+    }
+
+    /** The window stalls so far (monitoring). Any thread. */
+    int stalls() {
+        return stalls;
     }
 
     /** Makes the stream unwritable until the session gives it a turn on the link ({@link #takeTurn()}). */
