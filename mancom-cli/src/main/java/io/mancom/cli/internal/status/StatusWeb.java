@@ -29,6 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class StatusWeb implements AutoCloseable {
     static final String PAGE = "/io/mancom/cli/internal/status/status.html";
+    /**
+     * The live pages' shared script (formatting, rates, plots): mancom-core's, which a runtime's own
+     * page inlines too. Read from the class path, where the CLI runs; inlined where the page has
+     * {@link #SCRIPT_MARK}, so the page stays one document.
+     */
+    static final String SCRIPT = "/io/mancom/core/internal/monitor/live.js";
+    static final String SCRIPT_MARK = "/*LIVE_JS*/";
 
     private final HttpServer server;
     private final ExecutorService pool;
@@ -39,13 +46,7 @@ final class StatusWeb implements AutoCloseable {
     }
 
     static StatusWeb start(InetSocketAddress listen, ControlSockets sockets) throws IOException {
-        byte[] page;
-        try (InputStream in = StatusWeb.class.getResourceAsStream(PAGE)) {
-            if (in == null) {
-                throw new IOException("the page " + PAGE + " is missing from the jar");
-            }
-            page = in.readAllBytes();
-        }
+        byte[] page = resource(PAGE).replace(SCRIPT_MARK, resource(SCRIPT)).getBytes(StandardCharsets.UTF_8);
         HttpServer server = HttpServer.create(listen, 16);
         AtomicInteger n = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(4, r -> {
@@ -73,6 +74,15 @@ final class StatusWeb implements AutoCloseable {
         });
         server.start();
         return new StatusWeb(server, pool);
+    }
+
+    private static String resource(String path) throws IOException {
+        try (InputStream in = StatusWeb.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IOException(path + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     /** Where it listens (the port resolved). */

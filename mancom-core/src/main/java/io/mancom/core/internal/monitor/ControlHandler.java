@@ -45,6 +45,9 @@ import java.util.function.Supplier;
 final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(ControlHandler.class);
     private static final String PAGE = "/io/mancom/core/internal/monitor/index.html";
+    /** The live pages' shared script (formatting, rates, plots), inlined where a page has {@link #SCRIPT_MARK}. */
+    private static final String SCRIPT = "/io/mancom/core/internal/monitor/live.js";
+    private static final String SCRIPT_MARK = "/*LIVE_JS*/";
     private static volatile byte[] page;
 
     private final Monitor monitor;
@@ -159,16 +162,26 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
+    /** The page with the shared script ({@link #SCRIPT}, also inlined by {@code mancom status --web}) in place. */
     private static byte[] page() {
         byte[] p = page;
         if (p == null) {
-            try (InputStream in = ControlHandler.class.getResourceAsStream(PAGE)) {
-                p = in == null ? "<p>the page is missing from the jar</p>".getBytes(StandardCharsets.UTF_8) : in.readAllBytes();
+            try {
+                p = resource(PAGE).replace(SCRIPT_MARK, resource(SCRIPT)).getBytes(StandardCharsets.UTF_8);
             } catch (IOException e) {
                 p = ("<p>cannot read the page: " + e + "</p>").getBytes(StandardCharsets.UTF_8);
             }
             page = p;
         }
         return p;
+    }
+
+    private static String resource(String path) throws IOException {
+        try (InputStream in = ControlHandler.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IOException(path + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 }
