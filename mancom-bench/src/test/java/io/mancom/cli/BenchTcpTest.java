@@ -34,6 +34,8 @@ class BenchTcpTest {
                 .matches("summary: callback API \\d+\\.\\d\\d of plain Netty, blocking API \\d+\\.\\d\\d .*"));
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("monitoring: callback API \\d+\\.\\d MB/s with counters,"
                 + " \\d+\\.\\d MB/s without, on/off \\d+\\.\\d\\d \\(median of 1 run; per run: \\d+\\.\\d\\d\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("monitoring cpu: server event loops [1-9]\\d* us per MB echoed"
+                + " with counters, [1-9]\\d* us without, off/on \\d+\\.\\d\\d \\(median of 1 run; per run: \\d+\\.\\d\\d\\)"));
         assertThat(lines).anySatisfy(l -> assertThat(l)
                 .matches("round trip: callback API \\d+\\.\\d us, blocking API \\d+\\.\\d us, blocking/callback \\d+\\.\\d\\d .*"));
     }

@@ -20,6 +20,9 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,11 +52,37 @@ final class LoadGenerator implements AutoCloseable {
     private final int window;
     private final ByteBuf payload;
 
-    /** The bytes echoed during one measurement; {@code nanos} is the measured interval. */
-    record Measurement(long bytes, long nanos) {
+    /**
+     * The bytes echoed during one measurement; {@code nanos} is the measured interval;
+     * {@code serverCpuNanos} the CPU time the ManCom runtimes' event loops ({@code mancom-io}
+     * threads) used in it, which is the measured server's alone while the other servers are idle.
+     */
+    record Measurement(long bytes, long nanos, long serverCpuNanos) {
         double mbPerSecond() {
             return Stats.mbPerSecond(bytes, nanos);
         }
+
+        /** Server CPU microseconds per MB (10^6 bytes) echoed. */
+        double serverCpuMicrosPerMb() {
+            return serverCpuNanos / 1e3 / (bytes / 1e6);
+        }
+    }
+
+    /**
+     * The CPU time used so far by the live threads whose name starts with {@code mancom-io} (the
+     * ManCom runtimes' event loops). CPU time, unlike throughput, hardly depends on how busy the
+     * machine is: it is the cost of the work, not how soon the scheduler let it run.
+     */
+    static long ioThreadsCpuNanos() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("mancom-io")) {
+                long cpu = mx.getThreadCpuTime(t.getThreadId());
+                sum += Math.max(0, cpu);
+            }
+        }
+        return sum;
     }
 
     LoadGenerator(int threads, boolean epoll, int connections, int size, int window) {
@@ -100,16 +129,18 @@ final class LoadGenerator implements AutoCloseable {
             }
             sleepNanos(warmupNanos);
             run.check(serverName);
+            long cpu0 = ioThreadsCpuNanos();
             long c0 = run.echoed.sum();
             long t0 = System.nanoTime();
             sleepNanos(measureNanos);
             long c1 = run.echoed.sum();
             long t1 = System.nanoTime();
+            long cpu1 = ioThreadsCpuNanos();
             run.check(serverName);
             if (c1 == c0) {
                 throw new IOException("the " + serverName + " server echoed nothing in " + (measureNanos / 1_000_000) + " ms");
             }
-            return new Measurement(c1 - c0, t1 - t0);
+            return new Measurement(c1 - c0, t1 - t0, cpu1 - cpu0);
         } finally {
             run.stopping = true;
             for (Channel ch : channels) {

@@ -36,8 +36,10 @@ import java.util.concurrent.Callable;
  *
  * <p>This is a benchmark, not a test: nothing asserts the figures, and it takes about
  * {@code runs x 4 x (warmup + seconds)}: a fourth server, the callback API on a runtime
- * without monitoring's counting handler, is measured next to the counted one in every run, and
- * the "monitoring:" line gives the median of the per-run ratios (the cost of counting).
+ * without monitoring's counters, is measured next to the counted one in every run, and the
+ * "monitoring:" line gives the median of the per-run ratios (the cost of counting). The
+ * "monitoring cpu:" line compares the same two servers by their event loops' CPU time per MB
+ * echoed, which a machine busy with other work disturbs far less than throughput.
  */
 @Command(name = "tcp", mixinStandardHelpOptions = true,
         description = {"Echo throughput of ManCom's two APIs against plain Netty, over loopback TCP.",
@@ -47,7 +49,8 @@ import java.util.concurrent.Callable;
                         + " turn (alternating within every run) with a fixed window of bytes in flight per connection."
                         + " Reports MB/s (10^6 bytes per second of echoed data, each way) per server and the median of"
                         + " the per-run ratios to plain Netty, and the callback API's throughput with monitoring's counters"
-                        + " on and off (a fourth server, measured in the same runs). Takes about runs x 4 x"
+                        + " on and off (a fourth server, measured in the same runs), also as the servers' CPU time per MB."
+                        + " Takes about runs x 4 x"
                         + " (warmup + seconds)."})
 public final class TcpBenchCommand implements Callable<Integer> {
     @Spec
@@ -117,7 +120,8 @@ public final class TcpBenchCommand implements Callable<Integer> {
             for (EchoServer s : servers) {
                 checkEcho(s);
             }
-            List<double[]> monitoring = new ArrayList<>(); // per run: callback MB/s with counters, without
+            // Per run: callback MB/s with counters, without; server CPU µs per MB with counters, without.
+            List<double[]> monitoring = new ArrayList<>();
             try (LoadGenerator load = new LoadGenerator(threads, epoll, connections, size, window)) {
                 printHeader(out, threads, epoll);
                 Table table = table();
@@ -126,14 +130,17 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 List<double[]> trips = new ArrayList<>(); // per run: µs per round trip, callback and blocking
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
+                    double[] cpu = new double[servers.size()];
                     for (int k = 0; k < servers.size(); k++) {
                         // The uncounted callback server goes right before the counted one in odd
                         // runs and right after it in even ones, so neither gains from the order.
                         int i = (r % 2 == 1 ? OFF_FIRST : OFF_SECOND)[k];
                         EchoServer s = servers.get(i);
-                        mbs[i] = load.measure(s.name(), s.address(), warmupNanos, measureNanos).mbPerSecond();
+                        LoadGenerator.Measurement m = load.measure(s.name(), s.address(), warmupNanos, measureNanos);
+                        mbs[i] = m.mbPerSecond();
+                        cpu[i] = m.serverCpuMicrosPerMb();
                     }
-                    monitoring.add(new double[]{mbs[1], mbs[3]});
+                    monitoring.add(new double[]{mbs[1], mbs[3], cpu[1], cpu[3]});
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
                     if (roundTrips > 0) {
@@ -178,7 +185,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
     private static final int ROUND_TRIP_BYTES = 16;
 
     /**
-     * The callback server again, on a runtime started without the counting handler: the monitor
+     * The callback server again, on a runtime started with counting off: the monitor
      * reads {@code -Dio.mancom.counters} once per runtime, when the runtime starts, so setting it
      * around this one start compares the two in one process (see docs/monitoring.md).
      */
@@ -229,6 +236,18 @@ public final class TcpBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "monitoring: callback API %s MB/s with counters, %s MB/s without, on/off %s"
                         + " (median of %d run%s; per run: %s)%n",
                 mb(on), mb(off), ratio(ratio), runs.size(), runs.size() == 1 ? "" : "s", each);
+        // The same comparison in the servers' CPU time per byte, which a busy machine disturbs far
+        // less than throughput: off/on is the throughput ratio counting allows where CPU is the limit.
+        double cpuOn = Stats.median(runs.stream().mapToDouble(r -> r[2]).toArray());
+        double cpuOff = Stats.median(runs.stream().mapToDouble(r -> r[3]).toArray());
+        double cpuRatio = Stats.median(runs.stream().mapToDouble(r -> r[3] / r[2]).toArray());
+        StringBuilder cpuEach = new StringBuilder();
+        for (double[] r : runs) {
+            cpuEach.append(cpuEach.length() == 0 ? "" : " ").append(ratio(r[3] / r[2]));
+        }
+        out.printf(Locale.ROOT, "monitoring cpu: server event loops %.0f us per MB echoed with counters, %.0f us without,"
+                        + " off/on %s (median of %d run%s; per run: %s)%n",
+                cpuOn, cpuOff, ratio(cpuRatio), runs.size(), runs.size() == 1 ? "" : "s", cpuEach);
     }
 
     /**
