@@ -36,6 +36,8 @@ class BenchTcpTest {
                 + " \\d+\\.\\d MB/s without, on/off \\d+\\.\\d\\d \\(median of 1 run; per run: \\d+\\.\\d\\d\\)"));
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("monitoring cpu: server event loops [1-9]\\d* us per MB echoed"
                 + " with counters, [1-9]\\d* us without, off/on \\d+\\.\\d\\d \\(median of 1 run; per run: \\d+\\.\\d\\d\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("monitoring alloc: server event loops \\d+ bytes allocated per MB"
+                + " echoed with counters, \\d+ without \\(median of 1 run\\)"));
         assertThat(lines).anySatisfy(l -> assertThat(l)
                 .matches("round trip: callback API \\d+\\.\\d us, blocking API \\d+\\.\\d us, blocking/callback \\d+\\.\\d\\d .*"));
     }

@@ -57,7 +57,7 @@ final class LoadGenerator implements AutoCloseable {
      * {@code serverCpuNanos} the CPU time the ManCom runtimes' event loops ({@code mancom-io}
      * threads) used in it, which is the measured server's alone while the other servers are idle.
      */
-    record Measurement(long bytes, long nanos, long serverCpuNanos) {
+    record Measurement(long bytes, long nanos, long serverCpuNanos, long serverAllocatedBytes) {
         double mbPerSecond() {
             return Stats.mbPerSecond(bytes, nanos);
         }
@@ -65,6 +65,11 @@ final class LoadGenerator implements AutoCloseable {
         /** Server CPU microseconds per MB (10^6 bytes) echoed. */
         double serverCpuMicrosPerMb() {
             return serverCpuNanos / 1e3 / (bytes / 1e6);
+        }
+
+        /** Bytes of heap the server's event loops allocated per MB (10^6 bytes) echoed. */
+        double serverAllocatedPerMb() {
+            return serverAllocatedBytes / (bytes / 1e6);
         }
     }
 
@@ -76,13 +81,36 @@ final class LoadGenerator implements AutoCloseable {
     static long ioThreadsCpuNanos() {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         long sum = 0;
-        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
-            if (t != null && t.getThreadName().startsWith("mancom-io")) {
-                long cpu = mx.getThreadCpuTime(t.getThreadId());
-                sum += Math.max(0, cpu);
-            }
+        for (long id : ioThreads(mx)) {
+            sum += Math.max(0, mx.getThreadCpuTime(id));
         }
         return sum;
+    }
+
+    /**
+     * The heap allocated so far by the same threads (HotSpot's per-thread count), or 0 where the
+     * JVM does not count it. Allocation per byte does not depend on the machine's load at all.
+     */
+    static long ioThreadsAllocatedBytes() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        if (!(mx instanceof com.sun.management.ThreadMXBean hotspot) || !hotspot.isThreadAllocatedMemoryEnabled()) {
+            return 0;
+        }
+        long sum = 0;
+        for (long id : ioThreads(mx)) {
+            sum += Math.max(0, hotspot.getThreadAllocatedBytes(id));
+        }
+        return sum;
+    }
+
+    private static List<Long> ioThreads(ThreadMXBean mx) {
+        List<Long> ids = new ArrayList<>();
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("mancom-io")) {
+                ids.add(t.getThreadId());
+            }
+        }
+        return ids;
     }
 
     LoadGenerator(int threads, boolean epoll, int connections, int size, int window) {
@@ -130,17 +158,19 @@ final class LoadGenerator implements AutoCloseable {
             sleepNanos(warmupNanos);
             run.check(serverName);
             long cpu0 = ioThreadsCpuNanos();
+            long alloc0 = ioThreadsAllocatedBytes();
             long c0 = run.echoed.sum();
             long t0 = System.nanoTime();
             sleepNanos(measureNanos);
             long c1 = run.echoed.sum();
             long t1 = System.nanoTime();
             long cpu1 = ioThreadsCpuNanos();
+            long alloc1 = ioThreadsAllocatedBytes();
             run.check(serverName);
             if (c1 == c0) {
                 throw new IOException("the " + serverName + " server echoed nothing in " + (measureNanos / 1_000_000) + " ms");
             }
-            return new Measurement(c1 - c0, t1 - t0, cpu1 - cpu0);
+            return new Measurement(c1 - c0, t1 - t0, cpu1 - cpu0, alloc1 - alloc0);
         } finally {
             run.stopping = true;
             for (Channel ch : channels) {

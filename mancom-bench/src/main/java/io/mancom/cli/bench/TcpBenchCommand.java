@@ -39,7 +39,8 @@ import java.util.concurrent.Callable;
  * without monitoring's counters, is measured next to the counted one in every run, and the
  * "monitoring:" line gives the median of the per-run ratios (the cost of counting). The
  * "monitoring cpu:" line compares the same two servers by their event loops' CPU time per MB
- * echoed, which a machine busy with other work disturbs far less than throughput.
+ * echoed, which a machine busy with other work disturbs far less than throughput, and the
+ * "monitoring alloc:" line by the heap they allocate per MB, which load does not disturb at all.
  */
 @Command(name = "tcp", mixinStandardHelpOptions = true,
         description = {"Echo throughput of ManCom's two APIs against plain Netty, over loopback TCP.",
@@ -120,7 +121,8 @@ public final class TcpBenchCommand implements Callable<Integer> {
             for (EchoServer s : servers) {
                 checkEcho(s);
             }
-            // Per run: callback MB/s with counters, without; server CPU µs per MB with counters, without.
+            // Per run: callback MB/s with counters, without; server CPU µs per MB with counters, without;
+            // server heap allocated per MB with counters, without.
             List<double[]> monitoring = new ArrayList<>();
             try (LoadGenerator load = new LoadGenerator(threads, epoll, connections, size, window)) {
                 printHeader(out, threads, epoll);
@@ -131,6 +133,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
                     double[] cpu = new double[servers.size()];
+                    double[] alloc = new double[servers.size()];
                     for (int k = 0; k < servers.size(); k++) {
                         // The uncounted callback server goes right before the counted one in odd
                         // runs and right after it in even ones, so neither gains from the order.
@@ -139,8 +142,9 @@ public final class TcpBenchCommand implements Callable<Integer> {
                         LoadGenerator.Measurement m = load.measure(s.name(), s.address(), warmupNanos, measureNanos);
                         mbs[i] = m.mbPerSecond();
                         cpu[i] = m.serverCpuMicrosPerMb();
+                        alloc[i] = m.serverAllocatedPerMb();
                     }
-                    monitoring.add(new double[]{mbs[1], mbs[3], cpu[1], cpu[3]});
+                    monitoring.add(new double[]{mbs[1], mbs[3], cpu[1], cpu[3], alloc[1], alloc[3]});
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
                     if (roundTrips > 0) {
@@ -248,6 +252,10 @@ public final class TcpBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "monitoring cpu: server event loops %.0f us per MB echoed with counters, %.0f us without,"
                         + " off/on %s (median of %d run%s; per run: %s)%n",
                 cpuOn, cpuOff, ratio(cpuRatio), runs.size(), runs.size() == 1 ? "" : "s", cpuEach);
+        out.printf(Locale.ROOT, "monitoring alloc: server event loops %.0f bytes allocated per MB echoed with counters,"
+                        + " %.0f without (median of %d run%s)%n",
+                Stats.median(runs.stream().mapToDouble(r -> r[4]).toArray()),
+                Stats.median(runs.stream().mapToDouble(r -> r[5]).toArray()), runs.size(), runs.size() == 1 ? "" : "s");
     }
 
     /**
