@@ -25,7 +25,13 @@ import java.time.Instant;
  * read batch, and {@link #sent} as a write completes successfully. The clock is read at most once
  * per read batch (if bytes arrived in it) and once per flush: {@link #flushing} arms the
  * write stamp, the first completion after it takes the time. So {@code lastWrite} is when the
- * first write of the last flush completed, within that flush's own time.
+ * first write of the last flush completed.
+ *
+ * <h2>Lifecycle</h2>
+ * The owner creates it with its channel; {@link Monitor#track} (or {@link Monitor#trackSession})
+ * binds it, on the loop before the first byte, and listens to the channel's close future with it:
+ * when the channel closes it leaves the live list, its close cause is fixed, and its bytes stay in
+ * its service's totals. Until bound nothing counts. It holds no buffers; nothing here throws.
  *
  * <h2>Threading</h2>
  * Every counter is written on the channel's event loop only, as a plain add published with
@@ -60,7 +66,7 @@ public abstract class ChannelStats implements ChannelFutureListener {
     long openedAt;
     /** Whether this channel counts ({@code -Dio.mancom.counters}); false while untracked. */
     private boolean counting;
-    // The live list this entry is on (its service's, or the monitor's sessions), guarded by its lock.
+    // The live list this entry is on (its service's, or the monitor's for sessions), guarded by its lock.
     ChannelStats prev;
     ChannelStats next;
 
@@ -90,8 +96,10 @@ public abstract class ChannelStats implements ChannelFutureListener {
     /** The service (a mux session: its services, comma-separated). */
     public abstract String service();
 
+    /** This end's endpoint. */
     public abstract EndPoint local();
 
+    /** The peer's endpoint. */
     public abstract EndPoint remote();
 
     /** The channel counted. */
