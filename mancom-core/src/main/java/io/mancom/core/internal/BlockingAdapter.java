@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -59,7 +60,9 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     private boolean eof;
     private Throwable failure;
     private boolean paused;
-    private boolean closedByApplication;
+    private volatile boolean closedByApplication;
+    /** A shutdownOutput waiting for its bytes to go out; close() ends the wait. */
+    private volatile CompletableFuture<Void> pendingShutdown;
     private boolean inputEnded;
     private volatile ChannelConnection connection;
     private InputStream in;
@@ -426,15 +429,29 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
 
     @Override
     public void shutdownOutput() throws IOException {
+        CompletableFuture<Void> done = connection.shutdownOutput().toCompletableFuture();
+        readiness.fire(); // a write no longer waits: it fails at once
+        // The wait is for what is queued to go out, which a peer that does not read can hold up
+        // for ever; close() from another thread ends it (as it ends a blocked read).
+        pendingShutdown = done;
+        if (closedByApplication) {
+            done.completeExceptionally(closedWhileShuttingDown());
+        }
         try {
-            connection.shutdownOutput().toCompletableFuture().get();
-            readiness.fire(); // a write no longer waits: it fails at once
+            done.get();
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("shutdownOutput interrupted");
+        } finally {
+            pendingShutdown = null;
         }
+    }
+
+    private ManComException closedWhileShuttingDown() {
+        return new ManComException(ManComException.Reason.CLOSED, "connection #" + id() + " (service '" + service()
+                + "') was closed while shutdownOutput waited for its queued bytes to go out");
     }
 
     @Override
@@ -463,8 +480,22 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         } finally {
             lock.unlock();
         }
+        CompletableFuture<Void> shutdown = pendingShutdown;
+        if (shutdown != null) {
+            shutdown.completeExceptionally(closedWhileShuttingDown());
+        }
         connection.close();
         readiness.fire();
+    }
+
+    /** The cause the link closed with; null while open or after a clean close. Any thread. */
+    Throwable failure() {
+        lock.lock();
+        try {
+            return eof ? failure : null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
