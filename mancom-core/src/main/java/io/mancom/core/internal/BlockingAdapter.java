@@ -433,37 +433,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public synchronized InputStream inputStream() {
         if (in == null) {
-            in = new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    int n = read(one, 0, 1);
-                    return n < 0 ? -1 : one[0] & 0xff;
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    if (len == 0) {
-                        return 0;
-                    }
-                    return BlockingAdapter.this.read(b, off, len, FOREVER);
-                }
-
-                @Override
-                public int available() {
-                    lock.lock();
-                    try {
-                        return (int) Math.min(Integer.MAX_VALUE, buffered);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-
-                @Override
-                public void close() {
-                    BlockingAdapter.this.close();
-                }
-            };
+            in = BlockingStreams.input(this);
         }
         return in;
     }
@@ -471,24 +441,19 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public synchronized OutputStream outputStream() {
         if (out == null) {
-            out = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    BlockingAdapter.this.write(new byte[]{(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    BlockingAdapter.this.write(b, off, len);
-                }
-
-                @Override
-                public void close() {
-                    BlockingAdapter.this.close();
-                }
-            };
+            out = BlockingStreams.output(this);
         }
         return out;
+    }
+
+    /** Bytes buffered for reading now (the input stream's {@code available}). */
+    int available() {
+        lock.lock();
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, buffered));
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
