@@ -51,6 +51,16 @@ class CApiTest {
         }
     }
 
+    /** The backlog is the service's blocking.accept-backlog (C had a fixed 128 of its own). */
+    @Test
+    void blockingAcceptBacklogComesFromTheServiceSettings() throws Exception {
+        String services = "mancom.services.small { endpoint = \"tcp://127.0.0.1:0\", blocking.accept-backlog = 1 }\n";
+        try (CProcess p = CPrograms.start(CPrograms.test("backlog"), CPrograms.config(dir, services), List.of())) {
+            assertThat(p.waitFor(T)).as(p.output()).isZero();
+            assertThat(p.stdout()).contains("refused=2 accepted=1");
+        }
+    }
+
     @Test
     void saysWhereItLookedForTheJvm() throws Exception {
         try (CProcess p = CPrograms.start(CPrograms.test("init_only"), CPrograms.config(dir, SERVICES), List.of(),

@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -23,7 +24,12 @@ import java.util.function.Consumer;
 
 /**
  * The blocking API over a callback connection: an {@link Inbound} that keeps arriving data in a
- * bounded buffer for {@link #read}, and a {@link #write} that waits for room.
+ * bounded buffer for {@link #read}, and a {@link #write} that waits for room and hands its bytes
+ * to a {@link BlockingWriter}. The C API's blocking calls use it too (mancom-native).
+ *
+ * <p>Wake-ups are what a blocking exchange pays for beyond the callback API, so there are no
+ * others: the event loop signals a reader or writer only when one waits, once per read batch, and
+ * never waits for a reader's copy (taken chunks are copied outside the lock).
  *
  * <p>The buffer holds at most {@code readBuffer} bytes plus whatever was in flight when reading
  * paused (one read's worth): at the limit the connection's {@link ReadGate} closes, and the first
@@ -40,8 +46,8 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     /** Reads through the stream view wait this long, which is to say without a limit. */
     static final Duration FOREVER = Duration.ofDays(365);
 
-    /** Large writes are cut into pieces of this size so one call cannot queue without bound. */
-    private static final int WRITE_CHUNK = 64 * 1024;
+    /** At most this many chunks are taken off the buffer for one read. */
+    private static final int MAX_TAKEN = 64;
 
     private final int readBuffer;
     private final Consumer<BlockingAdapter> onOpen;
@@ -52,16 +58,25 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     // every read to the heap cost an allocation and a copy per read, a fifth of the throughput.
     private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
     private long buffered;
-    /** Readers waiting for data: the event loop signals only when there is one. Under the lock. */
-    private int readersWaiting;
+    // Readers and writers waiting: the event loop signals (takes the lock, wakes a thread) only
+    // when there is one. Changed under the lock, read without it by the event loop. A reader
+    // counts itself after finding the buffer empty under the lock that data() takes, so
+    // readComplete (after data) sees it; a writer counts itself before it checks writability,
+    // so either it sees the change or the loop sees it waiting, and the loop's signal, under the
+    // lock, comes after the writer's await began.
+    private volatile int readersWaiting;
+    private volatile int writersWaiting;
     /** Data was delivered since the last {@link #readComplete}. Event loop only. */
     private boolean unannounced;
-    private boolean eof;
+    private volatile boolean eof;
     private Throwable failure;
     private boolean paused;
-    private boolean closedByApplication;
+    private volatile boolean closedByApplication;
+    /** A shutdownOutput waiting for its bytes to go out; close() ends the wait. */
+    private volatile CompletableFuture<Void> pendingShutdown;
     private boolean inputEnded;
     private volatile ChannelConnection connection;
+    private volatile BlockingWriter writer;
     private InputStream in;
     private OutputStream out;
     /** Pollers watching this connection; fired after every change that can make it ready. */
@@ -87,8 +102,13 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public void opened(ChannelConnection c) {
         connection = c;
+        writer = new BlockingWriter(c.channel(), () -> {
+            if (writersWaiting > 0) {
+                signal(writable); // the queued bytes moved to the channel: its room decides now
+            }
+        });
         c.setWritabilityListener((conn, isWritable) -> {
-            if (isWritable) {
+            if (isWritable && writersWaiting > 0) {
                 signal(writable);
             }
             readiness.fire();
@@ -135,13 +155,8 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             return;
         }
         unannounced = false;
-        lock.lock();
-        try {
-            if (readersWaiting > 0) {
-                readable.signalAll();
-            }
-        } finally {
-            lock.unlock();
+        if (readersWaiting > 0) {
+            signal(readable);
         }
         readiness.fire();
     }
@@ -232,6 +247,11 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         return read(ByteBuffer.wrap(dst, off, len), timeout);
     }
 
+    /**
+     * Takes chunks off the buffer under the lock and copies them outside it: the event loop,
+     * delivering the next read meanwhile, never waits for a copy (a loop that parks on this lock
+     * stalls every connection it serves). Chunks not used up go back to the head of the buffer.
+     */
     @Override
     public int read(ByteBuffer dst, Duration timeout) throws IOException {
         if (!dst.hasRemaining()) {
@@ -239,60 +259,101 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         }
         boolean forever = timeout.compareTo(FOREVER) >= 0;
         long deadline = forever ? 0 : System.nanoTime() + timeout.toNanos();
-        int n = 0;
+        ByteBuf[] taken;
+        int count = 0;
         lock.lock();
         try {
-            while (chunks.isEmpty()) {
-                if (closedByApplication || (inputEnded && !eof)) {
-                    return -1;
-                }
-                if (eof) {
-                    if (failure != null) {
-                        throw rethrow(failure);
-                    }
-                    return -1;
-                }
-                long left = forever ? Long.MAX_VALUE : deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new ManComException(ManComException.Reason.TIMEOUT,
-                            "no data on connection #" + id() + " (service '" + service() + "') within " + timeout);
-                }
-                readersWaiting++;
-                try {
-                    readable.awaitNanos(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("read interrupted");
-                } finally {
-                    readersWaiting--;
-                }
-            }
-            int limit = dst.limit();
             try {
-                while (dst.hasRemaining() && !chunks.isEmpty()) {
-                    ByteBuf head = chunks.peek();
-                    int take = Math.min(dst.remaining(), head.readableBytes());
-                    dst.limit(dst.position() + take);
-                    head.readBytes(dst);
-                    dst.limit(limit);
-                    n += take;
-                    if (!head.isReadable()) {
-                        chunks.poll().release();
+                while (chunks.isEmpty()) {
+                    if (closedByApplication || (inputEnded && !eof)) {
+                        return -1;
+                    }
+                    if (eof) {
+                        if (failure != null) {
+                            throw rethrow(failure);
+                        }
+                        return -1;
+                    }
+                    long left = forever ? Long.MAX_VALUE : deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new ManComException(ManComException.Reason.TIMEOUT,
+                                "no data on connection #" + id() + " (service '" + service() + "') within " + timeout);
+                    }
+                    // Counted under the lock that data() takes: readComplete, after data(), sees it.
+                    readersWaiting++;
+                    try {
+                        readable.awaitNanos(left);
+                    } finally {
+                        readersWaiting--;
                     }
                 }
-            } finally {
-                dst.limit(limit);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("read interrupted");
             }
-            buffered -= n;
-            if (paused && buffered <= readBuffer / 2) {
-                paused = false;
-                ChannelConnection c = connection;
-                c.onLoop(() -> c.gate.open(ReadGate.BLOCKING_FULL));
+            taken = new ByteBuf[Math.min(chunks.size(), MAX_TAKEN)];
+            long available = 0;
+            while (count < taken.length && available < dst.remaining()) {
+                ByteBuf b = chunks.poll();
+                taken[count++] = b;
+                available += b.readableBytes();
             }
         } finally {
             lock.unlock();
         }
+        int n = 0;
+        int limit = dst.limit();
+        try {
+            for (int i = 0; i < count && dst.hasRemaining(); i++) {
+                ByteBuf head = taken[i];
+                int take = Math.min(dst.remaining(), head.readableBytes());
+                dst.limit(dst.position() + take);
+                head.readBytes(dst);
+                dst.limit(limit);
+                n += take;
+                if (!head.isReadable()) {
+                    head.release();
+                    taken[i] = null;
+                }
+            }
+        } finally {
+            dst.limit(limit);
+            giveBack(taken, count, n);
+        }
         return n;
+    }
+
+    /** The chunks of a read that still hold bytes go back to the head; {@code n} bytes were read. */
+    private void giveBack(ByteBuf[] taken, int count, int n) {
+        boolean resume = false;
+        lock.lock();
+        try {
+            for (int i = count - 1; i >= 0; i--) {
+                ByteBuf b = taken[i];
+                if (b == null) {
+                    continue;
+                }
+                if (closedByApplication) {
+                    b.release(); // close() released the rest of the buffer meanwhile
+                } else {
+                    // closed() moved the rest to the heap meanwhile: these follow
+                    chunks.addFirst(eof && !(b instanceof UnpooledHeapByteBuf) ? heapCopy(b) : b);
+                }
+            }
+            if (!closedByApplication) { // close() emptied the buffer and its count
+                buffered -= n;
+            }
+            if (paused && buffered <= readBuffer / 2) {
+                paused = false;
+                resume = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (resume) {
+            ChannelConnection c = connection;
+            c.onLoop(() -> c.gate.open(ReadGate.BLOCKING_FULL));
+        }
     }
 
     private static IOException rethrow(Throwable t) {
@@ -308,36 +369,41 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         write(ByteBuffer.wrap(src, off, len));
     }
 
+    /**
+     * Waits for room, then hands the bytes to the {@link BlockingWriter} in pieces of at most
+     * {@link BlockingWriter#CHUNK}: writes made while the loop has not taken the previous ones
+     * yet go out with them, in one task and one flush.
+     */
     @Override
     public void write(ByteBuffer src) throws IOException {
         ChannelConnection c = connection;
+        BlockingWriter w = writer;
         while (src.hasRemaining()) {
-            awaitWritable(c);
-            ByteBuffer piece = src.duplicate();
-            int take = Math.min(WRITE_CHUNK, src.remaining());
-            piece.limit(piece.position() + take);
-            var done = c.write(piece);
-            src.position(src.position() + take);
-            // A failure that is already known (closed, queue full) is reported now; a later one
-            // surfaces on the next write or read.
-            var f = done.toCompletableFuture();
-            if (f.isCompletedExceptionally()) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    throw rethrow(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("write interrupted");
-                }
+            awaitRoom(c, w);
+            // A failure that is already known (closed, output shut down) is reported now; a later
+            // one closes the connection with its cause and surfaces on the next write or read.
+            ManComException refused = c.writeRefusal();
+            if (refused != null) {
+                throw refused;
             }
+            ByteBuffer piece = src.duplicate();
+            int take = Math.min(BlockingWriter.CHUNK, src.remaining());
+            piece.limit(piece.position() + take);
+            if (!w.write(piece)) {
+                throw c.closedException();
+            }
+            src.position(src.position() + take);
         }
     }
 
-    private void awaitWritable(ChannelConnection c) throws IOException {
+    private void awaitRoom(ChannelConnection c, BlockingWriter w) throws IOException {
+        if (!eof && c.isWritable() && w.hasRoom()) {
+            return; // the common case takes no lock
+        }
         lock.lock();
+        writersWaiting++;
         try {
-            while (!c.isWritable()) {
+            while (!(c.isWritable() && w.hasRoom())) {
                 if (c.isOutputShut()) {
                     // Never writable again (Netty drops the outbound buffer), and the reason even if
                     // the connection has closed since: the write fails, saying why.
@@ -347,8 +413,8 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                     throw failure instanceof IOException io ? io : c.closedException();
                 }
                 try {
-                    // The writability listener signals; the bounded wait guards against a signal
-                    // that raced with this check.
+                    // The writability listener and each drain of the writer signal; the bounded
+                    // wait guards against a change that raced with this check.
                     writable.await(100, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -359,6 +425,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                 throw rethrow(failure);
             }
         } finally {
+            writersWaiting--;
             lock.unlock();
         }
     }
@@ -366,37 +433,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public synchronized InputStream inputStream() {
         if (in == null) {
-            in = new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    int n = read(one, 0, 1);
-                    return n < 0 ? -1 : one[0] & 0xff;
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    if (len == 0) {
-                        return 0;
-                    }
-                    return BlockingAdapter.this.read(b, off, len, FOREVER);
-                }
-
-                @Override
-                public int available() {
-                    lock.lock();
-                    try {
-                        return (int) Math.min(Integer.MAX_VALUE, buffered);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-
-                @Override
-                public void close() {
-                    BlockingAdapter.this.close();
-                }
-            };
+            in = BlockingStreams.input(this);
         }
         return in;
     }
@@ -404,37 +441,46 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public synchronized OutputStream outputStream() {
         if (out == null) {
-            out = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    BlockingAdapter.this.write(new byte[]{(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    BlockingAdapter.this.write(b, off, len);
-                }
-
-                @Override
-                public void close() {
-                    BlockingAdapter.this.close();
-                }
-            };
+            out = BlockingStreams.output(this);
         }
         return out;
     }
 
+    /** Bytes buffered for reading now (the input stream's {@code available}). */
+    int available() {
+        lock.lock();
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, buffered));
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void shutdownOutput() throws IOException {
+        CompletableFuture<Void> done = connection.shutdownOutput().toCompletableFuture();
+        readiness.fire(); // a write no longer waits: it fails at once
+        // The wait is for what is queued to go out, which a peer that does not read can hold up
+        // for ever; close() from another thread ends it (as it ends a blocked read).
+        pendingShutdown = done;
+        if (closedByApplication) {
+            done.completeExceptionally(closedWhileShuttingDown());
+        }
         try {
-            connection.shutdownOutput().toCompletableFuture().get();
-            readiness.fire(); // a write no longer waits: it fails at once
+            done.get();
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("shutdownOutput interrupted");
+        } finally {
+            pendingShutdown = null;
         }
+    }
+
+    private ManComException closedWhileShuttingDown() {
+        return new ManComException(ManComException.Reason.CLOSED, "connection #" + id() + " (service '" + service()
+                + "') was closed while shutdownOutput waited for its queued bytes to go out");
     }
 
     @Override
@@ -463,8 +509,22 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         } finally {
             lock.unlock();
         }
+        CompletableFuture<Void> shutdown = pendingShutdown;
+        if (shutdown != null) {
+            shutdown.completeExceptionally(closedWhileShuttingDown());
+        }
         connection.close();
         readiness.fire();
+    }
+
+    /** The cause the link closed with; null while open or after a clean close. Any thread. */
+    Throwable failure() {
+        lock.lock();
+        try {
+            return eof ? failure : null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -490,7 +550,8 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             lock.unlock();
         }
         ChannelConnection c = connection;
-        if (c != null && (c.isWritable() || c.isOutputShut() || !c.isOpen())) {
+        BlockingWriter w = writer;
+        if (c != null && (c.isWritable() && w.hasRoom() || c.isOutputShut() || !c.isOpen())) {
             r |= WRITABLE;
         }
         return r;

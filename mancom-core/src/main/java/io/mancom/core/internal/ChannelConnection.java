@@ -131,16 +131,25 @@ final class ChannelConnection extends ChannelStats implements Connection {
         return remote;
     }
 
+    /** Why a write now must fail (output shut down, closed), or null if it may go ahead. */
+    ManComException writeRefusal() {
+        if (outputShut) { // first: it is the reason, even if the connection has closed since
+            return new ManComException(ManComException.Reason.CLOSED,
+                    "connection #" + id + " (service '" + service + "', " + remote + ") has shut down its output "
+                            + "(shutdownOutput): it can still read, not write");
+        }
+        if (closing || !channel.isActive()) {
+            return closedException();
+        }
+        return null;
+    }
+
     @Override
     public CompletionStage<Void> write(ByteBuffer data) {
         int n = data.remaining();
-        if (outputShut) { // first: it is the reason, even if the connection has closed since
-            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.CLOSED,
-                    "connection #" + id + " (service '" + service + "', " + remote + ") has shut down its output "
-                            + "(shutdownOutput): it can still read, not write"));
-        }
-        if (closing || !channel.isActive()) {
-            return CompletableFuture.failedFuture(closedException());
+        ManComException refused = writeRefusal();
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
         if (queuedBytes.get() + n > maxPending) {
             ManComException full = new ManComException(ManComException.Reason.WRITE_QUEUE_FULL,

@@ -232,6 +232,10 @@ final class DeMuxer implements AutoCloseable {
         }
         try {
             BlockingAdapter a = queue.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (a == STOPPED) {
+                queue.offer(STOPPED); // for the next waiter
+                throw new ManComException(ManComException.Reason.CLOSED, "service '" + name + "' stopped listening");
+            }
             if (a == null) {
                 if (ready.isCompletedExceptionally()) {
                     throw Futures.asManCom(ready);
@@ -244,6 +248,37 @@ final class DeMuxer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new ManComException(ManComException.Reason.IO, "accept interrupted", e);
         }
+    }
+
+    /** Put in a stopped service's accept queue: every accept waiting on it ends. */
+    private static final BlockingAdapter STOPPED = new BlockingAdapter(0, a -> { });
+
+    /**
+     * Ends the blocking API on {@code name}: the service stops listening and closes its
+     * connections (accepted or not, as unregistering closes a callback service's), accepts waiting
+     * on it end with CLOSED, and the service may be served again in either style. Nothing happens
+     * if it is not served with the blocking API. For the C API's mancom_close on a listener.
+     */
+    void stopListening(String name) {
+        Service s = service(name);
+        ArrayBlockingQueue<BlockingAdapter> queue;
+        synchronized (lock) {
+            if (s.mode != Service.Mode.BLOCKING) {
+                return;
+            }
+            s.mode = Service.Mode.NONE;
+            queue = s.acceptQueue;
+            s.acceptQueue = null;
+            binder.unbindIfUnused(s);
+        }
+        if (queue != null) {
+            do {
+                for (BlockingAdapter a; (a = queue.poll()) != null; ) {
+                    a.close();
+                }
+            } while (!queue.offer(STOPPED)); // room, unless a late arrival took it: drain again
+        }
+        s.acceptReadiness.fire();
     }
 
     // ---- client side ----

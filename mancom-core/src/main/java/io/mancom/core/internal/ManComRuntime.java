@@ -154,6 +154,11 @@ public final class ManComRuntime implements ManCom, TransportContext {
         return demuxer.connect(service, timeout);
     }
 
+    /** The DeMuxer, for the blocking API's hooks ({@link BlockingHooks}). */
+    DeMuxer demuxer() {
+        return demuxer;
+    }
+
     @Override
     public Poller newPoller() {
         return new BlockingPoller(demuxer);

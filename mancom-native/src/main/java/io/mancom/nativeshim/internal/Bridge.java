@@ -1,23 +1,26 @@
 package io.mancom.nativeshim.internal;
 
 import com.sun.jna.Pointer;
+import io.mancom.BlockingConnection;
 import io.mancom.Connection;
 import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
+import io.mancom.ManComException;
+import io.mancom.Poller;
 import io.mancom.Registration;
+import io.mancom.core.internal.BlockingHooks;
 import io.mancom.nativeshim.ErrorCode;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,8 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>Modes</h2>
  * A service is served by C callbacks or by the C blocking API (a {@link NativeListener}), not both;
- * mixing them is {@link ErrorCode#EWRONGMODE}. Both modes are built on the runtime's callback API,
- * so {@code mancom_poll} can wait on blocking connections and listeners together.
+ * mixing them is {@link ErrorCode#EWRONGMODE}. The callback mode is the runtime's callback API; the
+ * blocking mode is Java's blocking API ({@link ManCom#listen}, {@link ManCom#accept},
+ * {@link ManCom#connect}, {@link BlockingConnection}), and {@code mancom_poll} is Java's
+ * {@link Poller} over the same connections and accept queues, so the buffer and backlog bounds
+ * are the service's {@code blocking.read-buffer} and {@code blocking.accept-backlog}.
  *
  * <h2>Threading</h2>
  * Called on C threads (attached by JNA) and from inside C callbacks on event-loop threads; the
@@ -43,7 +49,6 @@ final class Bridge {
     static final short POLLERR = 0x008;
     static final short POLLHUP = 0x010;
     static final short POLLNVAL = 0x020;
-    private static final int POLL_ITEM = 16;
     private static final Duration FOREVER = Duration.ofDays(365);
     private static final long CLOSE_WAIT_MS = 2000;
 
@@ -54,6 +59,8 @@ final class Bridge {
     // Which style serves a service; guarded by `this`.
     private final Map<String, NativeListener> listeners = new HashMap<>();
     private final Map<String, Integer> callbackRegistrations = new HashMap<>();
+    /** The pollers of the mancom_poll calls waiting now: a mancom_close wakes them to look again. */
+    private final Set<Poller> polling = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     Bridge(ManCom mancom) {
@@ -69,11 +76,12 @@ final class Bridge {
         closed = true;
         closeCallbackConnections();
         synchronized (this) {
-            listeners.values().forEach(NativeListener::close);
+            listeners.values().forEach(this::stopListening);
             listeners.clear();
         }
         registrations.values().forEach(Bridge::closeQuietly);
         registrations.clear();
+        polling.forEach(Poller::wakeup);
         mancom.close();
         for (Object o : handles.values()) {
             if (o instanceof NativeConnection) {
@@ -126,7 +134,7 @@ final class Bridge {
     int registerAcceptor(String service, Pointer cb, Pointer user) {
         CFunction onAccept = CFunction.of(cb, "accept");
         return registerCallbacks("mancom_register_acceptor", service,
-                () -> mancom.registerAcceptor(service, c -> onAccept.call(entryOf(c, NativeConnection.Mode.CALLBACK).handle, user)));
+                () -> mancom.registerAcceptor(service, c -> onAccept.call(entryOf(c).handle, user)));
     }
 
     int registerDataReceiver(String service, Pointer data, Pointer close, Pointer user) {
@@ -206,8 +214,8 @@ final class Bridge {
         return id;
     }
 
-    /** The handle object of a runtime connection, made on first sight (acceptor or first data). */
-    private NativeConnection entryOf(Connection c, NativeConnection.Mode mode) {
+    /** The handle object of a callback connection, made on first sight (acceptor or first data). */
+    private NativeConnection entryOf(Connection c) {
         Object a = c.attachment();
         if (a instanceof NativeConnection) {
             return (NativeConnection) a;
@@ -217,11 +225,9 @@ final class Bridge {
             if (a instanceof NativeConnection) {
                 return (NativeConnection) a;
             }
-            NativeConnection n = new NativeConnection(mode);
-            if (mode == NativeConnection.Mode.CALLBACK) {
-                n.handle = handles.add(n);
-                c.closeFuture().whenComplete((v, e) -> handles.remove(n.handle));
-            }
+            NativeConnection n = new NativeConnection();
+            n.handle = handles.add(n);
+            c.closeFuture().whenComplete((v, e) -> handles.remove(n.handle));
             n.bind(c);
             return n;
         }
@@ -246,54 +252,23 @@ final class Bridge {
                 }
                 l = listeners.get(service);
                 if (l == null) {
-                    l = newListener(service);
+                    l = new NativeListener(service);
+                    l.handle = handles.add(l);
                     listeners.put(service, l);
                 }
             }
-            if (timeoutMs != 0 && mancom.boundEndPoint(service).isEmpty()) {
-                try {
-                    mancom.awaitReady(duration(timeoutMs));
-                } catch (Exception e) {
-                    if (mancom.boundEndPoint(service).isEmpty()) {
-                        return Errors.fail(e);
-                    }
+            try {
+                mancom.listen(service, timeoutMs == 0 ? Duration.ZERO : duration(timeoutMs));
+            } catch (ManComException e) {
+                if (timeoutMs != 0 || e.reason() != ManComException.Reason.TIMEOUT) {
+                    return Errors.fail(e);
                 }
+                // 0 does not wait: the service is binding, and polling the listener tells when a client came
             }
             return l.handle;
         } catch (Throwable t) {
             return Errors.fail(t);
         }
-    }
-
-    private NativeListener newListener(String service) {
-        NativeListener l = new NativeListener(service);
-        DataReceiver receiver = new DataReceiver() {
-            @Override
-            public void onData(Connection c, ByteBuffer data) {
-                entryOf(c, NativeConnection.Mode.BLOCKING).onData(c, data);
-            }
-
-            @Override
-            public void onInputShutdown(Connection c) {
-                entryOf(c, NativeConnection.Mode.BLOCKING).onInputShutdown(c);
-            }
-
-            @Override
-            public void onClose(Connection c, Throwable cause) {
-                entryOf(c, NativeConnection.Mode.BLOCKING).onClose(c, cause);
-            }
-        };
-        Registration acceptor = mancom.registerAcceptor(service, c -> l.offer(entryOf(c, NativeConnection.Mode.BLOCKING)));
-        Registration r;
-        try {
-            r = mancom.registerDataReceiver(service, receiver);
-        } catch (RuntimeException e) {
-            acceptor.close();
-            throw e;
-        }
-        l.registrations(acceptor, r);
-        l.handle = handles.add(l);
-        return l;
     }
 
     long accept(String service, int timeoutMs) {
@@ -312,13 +287,21 @@ final class Bridge {
                 }
                 l = (NativeListener) handles.get(h);
             }
-            NativeConnection n = l.take(timeoutMs);
-            if (n == null) {
-                if (l.isClosed()) {
-                    return Errors.fail(ErrorCode.ECLOSED, "mancom_accept: service '" + service + "' stopped listening (mancom_close on its listener)");
+            BlockingConnection c;
+            try {
+                c = mancom.accept(service, duration(timeoutMs));
+            } catch (ManComException e) {
+                if (l == null || l.closed) {
+                    return Errors.fail(ErrorCode.ECLOSED, "mancom_accept: service '" + service
+                            + "' stopped listening (mancom_close on its listener)");
                 }
-                return Errors.fail(ErrorCode.ETIMEOUT, "mancom_accept: no connection to service '" + service + "' within " + timeoutMs + " ms");
+                if (e.reason() == ManComException.Reason.TIMEOUT) {
+                    return Errors.fail(ErrorCode.ETIMEOUT, "mancom_accept: no connection to service '" + service
+                            + "' within " + timeoutMs + " ms");
+                }
+                return Errors.fail(e);
             }
+            NativeConnection n = new NativeConnection(c);
             n.handle = handles.add(n);
             return n.handle;
         } catch (Throwable t) {
@@ -335,17 +318,17 @@ final class Bridge {
             if (known < 0) {
                 return known;
             }
-            NativeConnection n = new NativeConnection(NativeConnection.Mode.BLOCKING);
-            CompletableFuture<Connection> f = mancom.connectAsync(service, n);
-            Connection c;
+            BlockingConnection c;
             try {
-                c = timeoutMs < 0 ? f.get() : f.get(timeoutMs, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                f.thenAccept(Connection::close);
-                return Errors.fail(ErrorCode.ETIMEOUT, "mancom_connect: service '" + service + "' did not answer within "
-                        + timeoutMs + " ms (" + mancom.endpoint(service) + ")");
+                c = timeoutMs < 0 ? mancom.connect(service) : mancom.connect(service, Duration.ofMillis(timeoutMs));
+            } catch (ManComException e) {
+                if (e.reason() == ManComException.Reason.TIMEOUT) {
+                    return Errors.fail(ErrorCode.ETIMEOUT, "mancom_connect: service '" + service + "' did not answer within "
+                            + timeoutMs + " ms (" + mancom.endpoint(service) + ")");
+                }
+                return Errors.fail(e);
             }
-            n.bind(c);
+            NativeConnection n = new NativeConnection(c);
             n.handle = handles.add(n);
             return n.handle;
         } catch (Throwable t) {
@@ -406,8 +389,9 @@ final class Bridge {
                 handles.remove(conn);
                 synchronized (this) {
                     listeners.remove(l.service, l);
+                    stopListening(l); // under the lock: a poll registering its listeners sees it closed
                 }
-                l.close();
+                polling.forEach(Poller::wakeup); // a poll on this handle answers POLLNVAL now
                 return 0;
             }
             if (o instanceof NativeConnection) {
@@ -416,6 +400,9 @@ final class Bridge {
                     handles.remove(conn);
                 }
                 n.close();
+                if (n.mode == NativeConnection.Mode.BLOCKING) {
+                    polling.forEach(Poller::wakeup);
+                }
                 return 0;
             }
         } catch (Throwable t) {
@@ -424,41 +411,51 @@ final class Bridge {
         return badHandle("mancom_close", conn);
     }
 
+    /** Stops the runtime listening for {@code l}'s service; its connections close, waiting accepts end. */
+    private void stopListening(NativeListener l) {
+        l.closed = true;
+        try {
+            BlockingHooks.stopListening(mancom, l.service);
+        } catch (RuntimeException e) {
+            Errors.fail(e); // logs a bug; the listener is gone for C either way
+        }
+    }
+
+    /**
+     * {@code mancom_poll}: a {@link Poller} of the runtime over the items' blocking connections
+     * and listeners, made for the call ({@link PollItems}). A {@code mancom_close} or shutdown on
+     * another thread wakes it, and the items are looked up again (a closed handle is POLLNVAL).
+     */
     int poll(Pointer items, int n, int timeoutMs) {
         if (CFunction.inCallback()) {
             return refuseInCallback("mancom_poll");
         }
+        if (n == 0 && timeoutMs == 0) {
+            return 0;
+        }
         try {
             long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
             while (true) {
-                long seen = PollSignal.seq();
-                int ready = 0;
-                for (int i = 0; i < n; i++) {
-                    long off = (long) i * POLL_ITEM;
-                    short events = items.getShort(off + 8);
-                    Object o = handles.get(items.getLong(off));
-                    short revents;
-                    if (o instanceof NativeListener) {
-                        revents = ((NativeListener) o).readiness(events);
-                    } else if (o instanceof NativeConnection && ((NativeConnection) o).mode == NativeConnection.Mode.BLOCKING) {
-                        revents = ((NativeConnection) o).readiness(events);
-                    } else {
-                        revents = POLLNVAL;
+                try (Poller poller = mancom.newPoller()) {
+                    polling.add(poller);
+                    try {
+                        PollItems scan = new PollItems(items, n, handles);
+                        long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+                        Duration wait = scan.invalid > 0 || left <= 0 ? Duration.ZERO
+                                : left == Long.MAX_VALUE ? FOREVER : Duration.ofNanos(left);
+                        if (!wait.isZero() && closed) {
+                            return Errors.fail(ErrorCode.ECLOSED, "mancom_poll: ManCom is shutting down");
+                        }
+                        scan.register(poller, this);
+                        int ready = scan.report(poller.poll(wait));
+                        if (ready != 0 || wait.isZero()) {
+                            return ready;
+                        }
+                    } finally {
+                        polling.remove(poller);
                     }
-                    items.setShort(off + 10, revents);
-                    if (revents != 0) {
-                        ready++;
-                    }
                 }
-                if (ready > 0 || timeoutMs == 0) {
-                    return ready;
-                }
-                if (closed) {
-                    return Errors.fail(ErrorCode.ECLOSED, "mancom_poll: ManCom is shutting down");
-                }
-                if (!PollSignal.await(seen, deadline)) {
-                    return 0;
-                }
+                // Timed out, or woken by a mancom_close or the shutdown: look at the handles again.
             }
         } catch (Throwable t) {
             return Errors.fail(t);
@@ -470,7 +467,7 @@ final class Bridge {
         try {
             EndPoint ep;
             if (o instanceof NativeConnection) {
-                Connection c = ((NativeConnection) o).connection();
+                NativeConnection c = (NativeConnection) o;
                 ep = which == 0 ? c.local() : c.remote();
             } else if (o instanceof NativeListener) {
                 String service = ((NativeListener) o).service;

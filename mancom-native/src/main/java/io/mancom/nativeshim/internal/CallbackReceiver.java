@@ -5,7 +5,7 @@ import io.mancom.Connection;
 import io.mancom.DataReceiver;
 
 import java.nio.ByteBuffer;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Routes a callback service's events (or a {@code mancom_connect_async} connection's) to the C
@@ -13,14 +13,14 @@ import java.util.function.BiFunction;
  * the buffer handed to {@code on_data} is lent for the call only.
  */
 final class CallbackReceiver implements DataReceiver {
-    private final BiFunction<Connection, NativeConnection.Mode, NativeConnection> entries;
+    private final Function<Connection, NativeConnection> entries;
     final CFunction onData;
     final CFunction onClose;
     final Pointer user;
     volatile CFunction onOpen;
     private volatile boolean announced;
 
-    CallbackReceiver(BiFunction<Connection, NativeConnection.Mode, NativeConnection> entries, CFunction onData,
+    CallbackReceiver(Function<Connection, NativeConnection> entries, CFunction onData,
                      CFunction onClose, Pointer user) {
         this.entries = entries;
         this.onData = onData;
@@ -30,7 +30,7 @@ final class CallbackReceiver implements DataReceiver {
 
     /** connect_async: on_open runs once, before the first on_data. */
     void opened(Connection c) {
-        NativeConnection n = entries.apply(c, NativeConnection.Mode.CALLBACK);
+        NativeConnection n = entries.apply(c);
         CFunction open = onOpen;
         if (open == null || announced) {
             return;
@@ -46,7 +46,7 @@ final class CallbackReceiver implements DataReceiver {
 
     @Override
     public void onData(Connection c, ByteBuffer data) {
-        NativeConnection n = entries.apply(c, NativeConnection.Mode.CALLBACK);
+        NativeConnection n = entries.apply(c);
         if (onOpen != null && !announced) {
             opened(c);
         }
@@ -61,7 +61,7 @@ final class CallbackReceiver implements DataReceiver {
 
     @Override
     public void onClose(Connection c, Throwable cause) {
-        NativeConnection n = entries.apply(c, NativeConnection.Mode.CALLBACK);
+        NativeConnection n = entries.apply(c);
         if (onOpen != null && !announced) {
             opened(c);
         }
