@@ -151,6 +151,11 @@ public final class DaemonServer implements AutoCloseable {
         };
     }
 
+    /** Its owners (tests). */
+    Daemon daemon() {
+        return daemon;
+    }
+
     /** The socket it serves. */
     public Path socket() {
         return socket.path();

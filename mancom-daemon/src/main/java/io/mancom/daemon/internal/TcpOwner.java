@@ -197,8 +197,8 @@ final class TcpOwner implements Owner {
             a.channel().close();
             return;
         }
-        h.close();
         handedOver++;
+        h.close();
         dispatch();
     }
 
@@ -259,17 +259,19 @@ final class TcpOwner implements Owner {
     private void trim() {
         while (held.size() > scope.holdConnections()) {
             Held h = held.pollLast();
-            h.drop("hold.connections = " + scope.holdConnections() + " reached (no process took it)");
+            // Counted before the close: whoever sees the close sees the figures too.
+            heldNow = held.size();
             droppedCount++;
+            h.drop("hold.connections = " + scope.holdConnections() + " reached (no process took it)");
         }
         heldNow = held.size();
     }
 
     private void expired(Held h) {
         if (held.remove(h)) {
-            h.drop("hold.timeout = " + scope.holdTimeout().toMillis() + " ms passed (no process took it)");
-            droppedTimeout++;
             heldNow = held.size();
+            droppedTimeout++;
+            h.drop("hold.timeout = " + scope.holdTimeout().toMillis() + " ms passed (no process took it)");
         }
     }
 
