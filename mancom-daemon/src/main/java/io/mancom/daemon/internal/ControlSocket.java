@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.Socket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,12 +70,20 @@ final class ControlSocket implements AutoCloseable {
                               ChannelInitializer<Channel> initializer) throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(initializer);
         if (activated(env)) {
-            Channel ch = b.channelFactory(() -> new EpollServerDomainSocketChannel(SD_LISTEN_FDS_START))
-                    .register().syncUninterruptibly().channel();
+            // systemd passes a blocking socket (NonBlocking=no is its default); an event loop
+            // must never block in accept().
+            NonBlocking.set(SD_LISTEN_FDS_START);
             Path passed = path;
-            if (ch.localAddress() instanceof DomainSocketAddress a && !a.path().isEmpty()) {
-                passed = Path.of(a.path());
+            try {
+                DomainSocketAddress a = new Socket(SD_LISTEN_FDS_START).localDomainSocketAddress();
+                if (a != null && !a.path().isEmpty() && a.path().charAt(0) != 0) {
+                    passed = Path.of(a.path());
+                }
+            } catch (RuntimeException unnamed) {
+                // an abstract or unnamed socket: keep the configured path for the status
             }
+            Channel ch = b.channelFactory(() -> new EpollServerDomainSocketChannel(SD_LISTEN_FDS_START, true))
+                    .register().syncUninterruptibly().channel();
             log.info("serving on the socket systemd passed (fd {}, {})", SD_LISTEN_FDS_START, passed);
             return new ControlSocket(passed, ch, true);
         }

@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainDatagramChannel;
-import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +41,11 @@ final class SdNotify implements AutoCloseable {
         }
         String path = notifySocket.startsWith("@") ? "\0" + notifySocket.substring(1) : notifySocket;
         try {
+            // Connected, so each state is a plain write (an unbound, unconnected datagram channel
+            // is not active in Netty and refuses addressed packets).
             Channel ch = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
-                    .handler(new ChannelInboundHandlerAdapter()).register().syncUninterruptibly().channel();
+                    .handler(new ChannelInboundHandlerAdapter()).connect(new DomainSocketAddress(path))
+                    .syncUninterruptibly().channel();
             return new SdNotify(new DomainSocketAddress(path), ch);
         } catch (RuntimeException e) {
             log.warn("cannot tell systemd about our state at NOTIFY_SOCKET={}: {}", notifySocket, e.toString());
@@ -56,8 +58,7 @@ final class SdNotify implements AutoCloseable {
         if (channel == null) {
             return;
         }
-        var done = channel.writeAndFlush(new DomainDatagramPacket(
-                Unpooled.copiedBuffer(state, StandardCharsets.UTF_8), target));
+        var done = channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8));
         if (!done.awaitUninterruptibly(1, TimeUnit.SECONDS) || !done.isSuccess()) {
             log.warn("cannot tell systemd '{}' at {}: {}", state.replace('\n', ' '), target.path().replace('\0', '@'),
                     done.cause() == null ? "timed out" : done.cause().toString());
