@@ -119,9 +119,17 @@ final class Attachment implements Listener, StatusReporting {
 
     private ManComException unreachable(Throwable cause) {
         return new ManComException(ManComException.Reason.UNREACHABLE, "service '" + sink.service()
-                + "' has scope = system, but no ManCom daemon answers at " + socket + " (" + cause.getMessage()
+                + "' has scope = system, but no ManCom daemon answers at " + socket + " (" + why(cause)
                 + "). Start one with `mancom daemon` (or `systemctl start mancomd`), point mancom.daemon.socket"
                 + " at the one that runs, or set scope = process for the service", cause);
+    }
+
+    private static String why(Throwable cause) {
+        if (cause instanceof java.io.FileNotFoundException) {
+            return "no such socket";
+        }
+        String m = cause.getMessage();
+        return m != null ? m : cause.getClass().getSimpleName();
     }
 
     /** How the handshake ended, for the connection {@code ch}. */

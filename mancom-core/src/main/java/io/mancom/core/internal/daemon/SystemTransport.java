@@ -51,7 +51,8 @@ public final class SystemTransport implements Transport {
                     + "' has scope = system, which needs Linux with Netty's native epoll transport (Unix sockets"
                     + " that carry descriptors); this runtime uses NIO"));
         }
-        Attachment a = new Attachment(runtime, socket, channels, "callbacks", attachments::remove);
+        String style = sink instanceof ServedStyle st ? st.style() : "callbacks";
+        Attachment a = new Attachment(runtime, socket, channels, style, attachments::remove);
         attachments.add(a);
         return a.start();
     }
@@ -75,6 +76,12 @@ public final class SystemTransport implements Transport {
         return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.NOT_READY, "service '"
                 + sink.service() + "' has scope = system: the daemon owns " + endpoint + " and hands its connections"
                 + " to the processes that register for it; it does not dial"));
+    }
+
+    /** Implemented by a runtime's sink that knows the API style its service is served with. */
+    public interface ServedStyle {
+        /** {@code callbacks} or {@code blocking}: the ManCom-Style header of the attach. */
+        String style();
     }
 
     /** Detaches every service. */

@@ -103,7 +103,8 @@ class SystemScopeAttachTest {
         FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(a).isNotNull();
         assertThat(a.head()).startsWith("POST /v1/services/web/attach HTTP/1.1\r\n")
-                .contains("\r\nUpgrade: mancom-attach/1\r\n").contains("\r\nConnection: Upgrade\r\n");
+                .contains("\r\nUpgrade: mancom-attach/1\r\n").contains("\r\nConnection: Upgrade\r\n")
+                .contains("\r\nManCom-Style: callbacks\r\n");
         FakeDaemon.send(a.connection(), FakeDaemon.refusal(403, "PERMISSION_DENIED",
                 "user root (uid 0) may not serve service 'web' (allow.users: nobody)"));
         assertThatThrownBy(() -> mancom.awaitReady(WAIT))
