@@ -38,6 +38,24 @@ interface Owner extends AutoCloseable {
     /** Its figures for the daemon's status and metrics. Any thread. */
     OwnerStatus status(String service);
 
+    /**
+     * Why this owner cannot serve {@code service} now (its port is taken, its device is not built
+     * yet...), or null when it can: an attach is then refused with {@code 503 NOT_READY} and this
+     * text. Any thread.
+     */
+    default String notReady(String service) {
+        return null;
+    }
+
+    /**
+     * Connections of {@code service} closed without being handed over, by reason (a Prometheus
+     * label value such as {@code hold_timeout}); the sum is {@link OwnerStatus#heldTooLong()}.
+     * Any thread.
+     */
+    default java.util.Map<String, Long> dropped(String service) {
+        return java.util.Map.of("hold_bound", status(service).heldTooLong());
+    }
+
     /** Stops serving: closes the endpoint, the held connections and every attach connection. */
     @Override
     void close();
