@@ -157,6 +157,8 @@ class SystemScopeAttachTest {
             Await.until("the connection is listed as the service's", () ->
                     mancom.status().services().stream()
                     .anyMatch(st -> st.name().equals("web") && st.connectionsOpen() == 1));
+            assertThat(mancom.status().services()).filteredOn(st -> st.name().equals("web")).singleElement()
+                    .satisfies(st -> assertThat(st.scope()).isEqualTo(io.mancom.ServiceStatus.Scope.SYSTEM));
         } finally {
             listener.close().syncUninterruptibly();
         }
