@@ -45,9 +45,13 @@ final class Daemon implements AutoCloseable {
     private volatile Map<String, String> byService = Map.of();
     private final Map<Channel, Attached> attached = new ConcurrentHashMap<>();
 
-    /** Makes the owner of services that are not TCP with mux off: engineer R's relay. */
+    /** Makes (and starts) the owner of services that are not TCP with mux off: the relay. */
     interface OwnerFactory {
-        Owner relay(List<ServiceSettings> servicesOfOneEndpoint, EventLoopGroup group);
+        /**
+         * @param servicesOfOneEndpoint the system services of one device or mux link
+         * @param settings              the whole loaded configuration (layers, transport blocks)
+         */
+        Owner relay(List<ServiceSettings> servicesOfOneEndpoint, RuntimeSettings settings);
     }
 
     /** One process attached to a service now. */
@@ -56,6 +60,9 @@ final class Daemon implements AutoCloseable {
 
     private record Plan(String key, List<ServiceSettings> services, boolean fds) {
     }
+
+    /** The configuration the owners were last made from. */
+    private volatile RuntimeSettings loaded;
 
     private record Running(Plan plan, Owner owner) {
     }
@@ -95,6 +102,7 @@ final class Daemon implements AutoCloseable {
 
     private Map<String, Plan> load() {
         RuntimeSettings settings = ConfigTools.load(options);
+        loaded = settings;
         Map<String, List<ServiceSettings>> groups = new TreeMap<>();
         Map<String, Boolean> fds = new TreeMap<>();
         for (ServiceSettings s : settings.services().values()) {
@@ -158,7 +166,7 @@ final class Daemon implements AutoCloseable {
             return new TcpOwner(p.services().get(0), group.next()).start();
         }
         try {
-            return relays.relay(p.services(), group);
+            return relays.relay(p.services(), loaded);
         } catch (RuntimeException e) {
             String why = "cannot serve " + p.services().get(0).endpoint() + ": " + e.getMessage();
             log.warn("services {}: {}", names(p), why);

@@ -3,6 +3,7 @@ package io.mancom.daemon.internal;
 import io.mancom.core.internal.config.DaemonSettings;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.RuntimeOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -84,10 +85,18 @@ public final class DaemonServer implements AutoCloseable {
 
     /**
      * The owner of device services and services with mux on: one per endpoint.
-     * TODO(issue 18): engineer R's {@code new RelayOwner(services, ...)} (branch wip-relay) goes
-     * here once it is merged; until then these services are refused with NOT_READY.
+     *
+     * <p>TODO(issue 18): engineer R's RelayOwner (branch wip-relay) is not merged into this branch
+     * yet (the merge conflicts in mancom-bench, which is not this branch's). Once it is, this body
+     * is, as agreed with its constructor there:
+     * <pre>
+     *   RelayOwner owner = new RelayOwner(services, settings.ioThreads(), settings.layers(), settings.config());
+     *   owner.start();
+     *   return owner;
+     * </pre>
+     * Until then these services are listed in the status and refused with NOT_READY.
      */
-    private static Owner relay(List<io.mancom.core.spi.ServiceSettings> services, EventLoopGroup group) {
+    private static Owner relay(List<ServiceSettings> services, RuntimeSettings settings) {
         throw new UnsupportedOperationException("device services through the daemon are not built yet");
     }
 
