@@ -1,5 +1,6 @@
 package io.mancom.cli.internal;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mancom.core.internal.config.DaemonSettings;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.daemon.ManComDaemon;
@@ -94,7 +95,14 @@ final class DaemonCommand implements Callable<Integer> {
             DaemonClient.Answer a = DaemonClient.post(socket, "/v1/reload");
             spec.commandLine().getOut().print(a.body());
             spec.commandLine().getOut().flush();
-            return a.status() == 200 && a.body().contains("\"ok\" : true") ? ExitCode.OK.code() : ExitCode.FAILURE.code();
+            boolean ok;
+            try {
+                ok = a.status() == 200 && new ObjectMapper().readTree(a.body()).path("ok").asBoolean(false);
+            } catch (IOException notJson) {
+                ok = false;
+            }
+            // A reload the daemon refused (its config does not load) changed nothing: exit 1.
+            return ok ? ExitCode.OK.code() : ExitCode.FAILURE.code();
         }
     }
 }
