@@ -37,17 +37,21 @@ final class Credentials {
 
     /** The peer behind {@code creds}, with its supplementary groups and the names of all. */
     Peer peer(PeerCredentials creds) {
-        int uid = creds.uid();
+        return peer(creds.pid(), creds.uid(), creds.gids());
+    }
+
+    /** The peer with these kernel credentials ({@code gids}: SO_PEERCRED's primary group). */
+    Peer peer(int pid, int uid, int... primary) {
         Set<Integer> gids = new LinkedHashSet<>();
-        for (int g : creds.gids()) {
+        for (int g : primary) {
             gids.add(g);
         }
-        gids.addAll(supplementaryGroups(creds.pid()));
+        gids.addAll(supplementaryGroups(pid));
         List<String> names = new ArrayList<>();
         for (int g : gids) {
             names.add(name(group, g));
         }
-        return new Peer(creds.pid(), uid, name(passwd, uid), List.copyOf(gids), names);
+        return new Peer(pid, uid, name(passwd, uid), List.copyOf(gids), names);
     }
 
     /**
