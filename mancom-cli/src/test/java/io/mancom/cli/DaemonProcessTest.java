@@ -182,6 +182,12 @@ class DaemonProcessTest {
             assertThat(s.get("services").get(0).get("name").asText()).isEqualTo("web");
             assertThat(dir.resolve("unused/mancomd.sock")).doesNotExist();
 
+            // A reload is announced to systemd: RELOADING=1 first, READY=1 once done.
+            assertThat(JSON.readTree(Processes.curl(socket, "-X", "POST", "http://mancomd/v1/reload"))
+                    .get("kept").toString()).isEqualTo("[\"web\"]");
+            assertThat(notes.poll(10, TimeUnit.SECONDS)).startsWith("RELOADING=1\nMONOTONIC_USEC=");
+            assertThat(notes.poll(10, TimeUnit.SECONDS)).startsWith("READY=1");
+
             Processes.kill("TERM", s.get("pid").asLong());
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).as(procs.stderr(p)).isZero();
