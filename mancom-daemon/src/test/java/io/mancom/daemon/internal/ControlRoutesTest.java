@@ -95,15 +95,17 @@ class ControlRoutesTest {
     }
 
     @Test
-    void socketAndDirectoryAreOwnerOnlyWithoutAMancomGroup() throws Exception {
-        // As root on a machine with a mancom group the modes are 0660/0770 instead; this machine
-        // is checked for having none, so the test says what it covers.
-        org.junit.jupiter.api.Assumptions.assumeTrue(new Credentials().gid("mancom") < 0,
-                "a mancom group exists here: the shared modes apply");
+    void socketAndDirectoryModesFollowTheMancomGroup() throws Exception {
+        // Root on a machine with a group mancom: shared with the group; otherwise owner-only.
+        boolean shared = Credentials.myUid() == 0 && new Credentials().gid("mancom") >= 0;
         start();
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(daemon.socket()))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(daemon.socket())))
+                .isEqualTo(shared ? "rw-rw----" : "rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(daemon.socket().getParent())))
-                .isEqualTo("rwx------");
+                .isEqualTo(shared ? "rwxrwx---" : "rwx------");
+        if (shared) {
+            assertThat(Files.getAttribute(daemon.socket(), "unix:gid")).isEqualTo(new Credentials().gid("mancom"));
+        }
     }
 
     @Test
