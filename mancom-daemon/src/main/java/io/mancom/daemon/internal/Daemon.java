@@ -130,7 +130,7 @@ final class Daemon implements AutoCloseable {
         // owners on one endpoint, finds its endpoint free.
         for (Running r : old.values()) {
             Plan p = plans.get(r.plan().key());
-            if (!r.plan().equals(p)) {
+            if (!r.plan().equals(p) && !sameListener(r, p)) {
                 r.owner().close();
                 detachAll(r.plan());
             }
@@ -139,6 +139,12 @@ final class Daemon implements AutoCloseable {
             Running r = old.get(p.key());
             if (r != null && r.plan().equals(p)) {
                 now.put(p.key(), r);
+                names(p).forEach(kept::add);
+            } else if (r != null && sameListener(r, p)) {
+                // Only allow or hold changed: the listener, its backlog, the held connections and
+                // the attached processes stay; the new bounds apply from now on.
+                ((TcpOwner) r.owner()).update(p.services().get(0));
+                now.put(p.key(), new Running(p, r.owner()));
                 names(p).forEach(kept::add);
             } else {
                 now.put(p.key(), new Running(p, make(p)));
@@ -159,6 +165,25 @@ final class Daemon implements AutoCloseable {
         Report report = new Report(kept, started, restarted, stopped, null);
         log.info("services: {} kept, {} started, {} restarted, {} stopped", kept, started, restarted, stopped);
         return report;
+    }
+
+    /**
+     * Whether a TCP owner can stay for {@code p}: same endpoint and same {@code tcp} block (the
+     * listener's options), only other keys (allow, hold, handler...) changed.
+     */
+    private static boolean sameListener(Running r, Plan p) {
+        if (p == null || !p.fds() || !r.plan().fds() || !(r.owner() instanceof TcpOwner)) {
+            return false;
+        }
+        ServiceSettings a = r.plan().services().get(0);
+        ServiceSettings b = p.services().get(0);
+        return a.endpoint().equals(b.endpoint()) && same(a, b, "tcp") && same(a, b, "mux");
+    }
+
+    private static boolean same(ServiceSettings a, ServiceSettings b, String block) {
+        boolean has = a.config().hasPath(block);
+        return has == b.config().hasPath(block)
+                && (!has || a.config().getValue(block).equals(b.config().getValue(block)));
     }
 
     private Owner make(Plan p) {

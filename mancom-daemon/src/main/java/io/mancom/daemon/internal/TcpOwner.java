@@ -52,8 +52,8 @@ import java.util.concurrent.TimeUnit;
 final class TcpOwner implements Owner {
     private static final Logger log = LoggerFactory.getLogger(TcpOwner.class);
 
-    private final ServiceSettings service;
-    private final ScopeSettings scope;
+    private volatile ServiceSettings service;
+    private volatile ScopeSettings scope;
     private final EventLoop loop;
     private final EpollServerSocketChannel server = new EpollServerSocketChannel();
     private final Deque<Held> held = new ArrayDeque<>();
@@ -107,6 +107,20 @@ final class TcpOwner implements Owner {
     /** The settings this owner was made from (reload compares them). */
     ServiceSettings settings() {
         return service;
+    }
+
+    /**
+     * Takes new settings of the same service with the same endpoint and {@code tcp} block (a
+     * reload changed only allow or hold): the new {@code hold} bounds apply to connections held
+     * from now on and at the next trim; the listener and every connection stay.
+     */
+    void update(ServiceSettings changed) {
+        ScopeSettings s = ScopeSettings.of(changed);
+        loop.execute(() -> {
+            service = changed;
+            scope = s;
+            trim();
+        });
     }
 
     @Override

@@ -110,6 +110,40 @@ class ReloadTest {
     }
 
     @Test
+    void aChangeOfHoldOrAllowOnlyKeepsTheListenerAndTheHeldConnections() throws Exception {
+        Path conf = write(0);
+        daemon = DaemonServer.start(RuntimeOptions.defaults().withSystemConfigDir(dir.resolve("etc"))
+                .withUserConfigDir(dir.resolve("user")).withEnvironment(Map.of())
+                .withSystemProperties(new Properties()).withConfigFile(conf), Map.of());
+        Owner b = daemon.daemon().owner("b");
+        int port = port("b");
+        try (Socket held = new Socket("127.0.0.1", port)) {
+            held.getOutputStream().write("waiting".getBytes(StandardCharsets.UTF_8));
+            Await.until("held", () -> b.status("b").held() == 1);
+            Files.writeString(conf, String.join("\n",
+                    "mancom.daemon.socket = \"" + dir.resolve("mancomd.sock") + "\"",
+                    "mancom.services {",
+                    "  a { endpoint = \"tcp://127.0.0.1:0\", scope = system }",
+                    "  b { endpoint = \"tcp://127.0.0.1:0\", scope = system, hold { timeout = 1h }, allow { users = [root, 0] } }",
+                    "}", ""));
+            JsonNode report = new ObjectMapper().readTree(daemon.reload());
+            assertThat(report.get("kept").toString()).contains("\"b\"");
+            assertThat(daemon.daemon().owner("b")).isSameAs(b);
+            assertThat(port("b")).isEqualTo(port);
+            assertThat(b.status("b").held()).isEqualTo(1);
+            assertThat(daemon.daemon().settings("b").config().getStringList("allow.users")).containsExactly("root", "0");
+
+            try (AttachClient p = AttachClient.attach(group, daemon.socket(), "b")) {
+                FileDescriptor fd = p.next(10);
+                p.ack();
+                AttachClient.Adopted a = AttachClient.adopt(group, fd);
+                assertThat(a.read(7, 10_000)).isEqualTo("waiting");
+                a.channel.close().sync();
+            }
+        }
+    }
+
+    @Test
     void aBrokenConfigChangesNothing() throws Exception {
         Path conf = write(0);
         daemon = DaemonServer.start(RuntimeOptions.defaults().withSystemConfigDir(dir.resolve("etc"))
