@@ -17,13 +17,13 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ManCom against plain Netty, in one process.",
         subcommands = {TcpBenchCommand.class, SerialBenchCommand.class, MuxBenchCommand.class,
-                MuxIdleBenchCommand.class, StatusBenchCommand.class})
+                MuxIdleBenchCommand.class, StatusBenchCommand.class, DaemonBenchCommand.class})
 public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Spec
     private CommandSpec spec;
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status");
+        throw new ParameterException(spec.commandLine(), "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status|daemon");
     }
 }

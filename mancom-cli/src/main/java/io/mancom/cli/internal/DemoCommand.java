@@ -70,10 +70,7 @@ final class DemoCommand implements Callable<Integer> {
         // The demo's own table says what happened; one INFO line per connection (what `serve`
         // logs) would only interleave with it. Set before the runtime makes its events logger;
         // --verbose (or an explicit setting) still wins.
-        if (System.getProperty("org.slf4j.simpleLogger.log.io.mancom.events") == null
-                && !"debug".equals(System.getProperty("org.slf4j.simpleLogger.log.io.mancom"))) {
-            System.setProperty("org.slf4j.simpleLogger.log.io.mancom.events", "warn");
-        }
+        Logging.quietConnectionEvents();
         PrintWriter out = spec.commandLine().getOut();
         long started = System.nanoTime();
         List<Result> results = new ArrayList<>();

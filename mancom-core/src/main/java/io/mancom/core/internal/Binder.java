@@ -4,6 +4,8 @@ import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.ServiceSettings;
+import io.mancom.spi.Transport;
 import io.mancom.core.spi.Settings;
 import io.mancom.core.spi.StatusReporting;
 import io.mancom.spi.Listener;
@@ -76,7 +78,7 @@ final class Binder {
         if (s.ready != null && !s.ready.isCompletedExceptionally()) {
             return; // serving, or on its way
         }
-        Serving serving = listen(s.listener, s.settings.endpoint(), s.name(), List.of(s.name()),
+        Serving serving = listen(s.listener, s.settings, s.settings.endpoint(), s.name(), List.of(s.name()),
                 "service '" + s.name() + "'", serviceSink.apply(s));
         s.listener = serving.listener();
         s.ready = serving.ready();
@@ -90,13 +92,15 @@ final class Binder {
      * Starts serving {@code endpoint}, closing {@code failed} first (a listener that failed before,
      * port in use say, is tried again for a new registration). Under the lock.
      */
-    private Serving listen(Listener before, EndPoint endpoint, String service, List<String> served, String what,
-                           ChannelSink sink) {
+    private Serving listen(Listener before, ServiceSettings owner, EndPoint endpoint, String service, List<String> served,
+                           String what, ChannelSink sink) {
         if (before != null) {
             before.close();
         }
         try {
-            Listener listener = transports.forEndPoint(endpoint, service).listen(endpoint, sink);
+            // A service's own endpoint may be the daemon's (scope = system); a shared link is this runtime's.
+            Transport transport = owner != null ? transports.forService(owner) : transports.forEndPoint(endpoint, service);
+            Listener listener = transport.listen(endpoint, sink);
             CompletableFuture<EndPoint> ready = listener.ready().toCompletableFuture();
             ready.whenComplete((bound, err) -> {
                 if (err != null) {
@@ -149,7 +153,7 @@ final class Binder {
         if (g.ready != null && !g.ready.isCompletedExceptionally()) {
             return g.ready;
         }
-        Serving serving = listen(g.listener, g.endpoint, g.first.name(), List.copyOf(g.members.keySet()),
+        Serving serving = listen(g.listener, null, g.endpoint, g.first.name(), List.copyOf(g.members.keySet()),
                 "shared link " + g.endpoint + " (" + g.names() + ")", linkSink.apply(g));
         g.listener = serving.listener();
         g.ready = serving.ready();

@@ -11,6 +11,7 @@ import io.mancom.core.internal.config.Framing;
 import io.mancom.core.internal.config.ServicePlan;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamChannel;
+import io.mancom.core.internal.daemon.SystemTransport;
 import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
@@ -342,11 +343,16 @@ final class DeMuxer implements AutoCloseable {
     }
 
     /** Where the links a service's own listener opens go. */
-    private final class ServiceSink implements ChannelSink {
+    private final class ServiceSink implements ChannelSink, SystemTransport.ServedStyle {
         private final Service s;
 
         ServiceSink(Service s) {
             this.s = s;
+        }
+
+        @Override
+        public String style() {
+            return s.mode == Service.Mode.BLOCKING ? "blocking" : "callbacks";
         }
 
         @Override

@@ -8,6 +8,7 @@ import io.mancom.TcpAddress;
 import io.mancom.TransportType;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamChannel;
+import io.mancom.core.internal.config.ScopeSettings;
 import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
@@ -128,6 +129,14 @@ final class Dialler {
             target = dialable(bound);
         } else if (target.address() instanceof TcpAddress tcp && tcp.port() == 0) {
             result.completeExceptionally(ephemeral(s, target));
+            return;
+        }
+        if (!(target.address() instanceof TcpAddress) && ScopeSettings.of(s.settings).isSystem()) {
+            // The daemon has the device open; opening it here too would fight it for the line.
+            result.completeExceptionally(new ManComException(ManComException.Reason.NOT_READY, "service '" + s.name()
+                    + "' has scope = system: the daemon owns " + target + ", so this process cannot open it;"
+                    + " serve it with registerAcceptor/registerDataReceiver/accept (the daemon hands its connections"
+                    + " over), or set scope = process"));
             return;
         }
         try {

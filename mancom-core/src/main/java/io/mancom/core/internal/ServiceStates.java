@@ -3,6 +3,7 @@ package io.mancom.core.internal;
 import io.mancom.EndPoint;
 import io.mancom.ServiceStatus;
 import io.mancom.TransportType;
+import io.mancom.core.internal.config.ScopeSettings;
 import io.mancom.core.internal.monitor.ServiceSource;
 import io.mancom.core.spi.Settings;
 import io.mancom.core.spi.StatusReporting;
@@ -20,6 +21,11 @@ final class ServiceStates implements ServiceSource {
 
     ServiceStates(DeMuxer demuxer) {
         this.demuxer = demuxer;
+    }
+
+    @Override
+    public ServiceStatus.Scope scope(String name) {
+        return ScopeSettings.of(demuxer.service(name).settings).scope();
     }
 
     @Override

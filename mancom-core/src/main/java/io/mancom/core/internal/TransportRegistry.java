@@ -1,5 +1,11 @@
 package io.mancom.core.internal;
 
+import io.mancom.core.internal.config.DaemonSettings;
+import io.mancom.core.internal.config.ScopeSettings;
+import io.mancom.core.internal.daemon.SystemTransport;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.spi.Transport;
@@ -27,6 +33,8 @@ final class TransportRegistry implements AutoCloseable {
     private final Map<String, TransportProvider> providers;
     private final Map<String, Transport> transports = new TreeMap<>();
     private final TransportContext context;
+    /** The daemon's attach transport, made when the first scope = system service is served. */
+    private SystemTransport system;
 
     TransportRegistry(TransportContext context) {
         this(context, discover());
@@ -91,8 +99,29 @@ final class TransportRegistry implements AutoCloseable {
         return t;
     }
 
+    /**
+     * The transport that serves {@code service}'s own endpoint: the daemon's attach transport for
+     * {@code scope = system}, else the endpoint's scheme's.
+     *
+     * @throws ManComException NO_TRANSPORT as {@link #forEndPoint}
+     */
+    synchronized Transport forService(ServiceSettings service) throws ManComException {
+        if (!ScopeSettings.of(service).isSystem()) {
+            return forEndPoint(service.endpoint(), service.name());
+        }
+        if (system == null) {
+            system = new SystemTransport(context.unwrap(NettyRuntime.class),
+                    DaemonSettings.of(context.unwrap(RuntimeSettings.class)));
+        }
+        return system;
+    }
+
     @Override
     public synchronized void close() {
+        if (system != null) {
+            system.close();
+            system = null;
+        }
         for (Transport t : transports.values()) {
             try {
                 t.close();

@@ -288,6 +288,14 @@ public final class Settings {
         return read(path, "a string", merged::getString);
     }
 
+    /**
+     * A list of strings ({@code [a, b]}); numbers are taken as their text, so {@code users = [0]}
+     * reads as "0".
+     */
+    public List<String> getStringList(String path) {
+        return read(path, "a list of names such as [alice, 1000]", merged::getStringList);
+    }
+
     /** A string that must be one of {@code allowed} (case-sensitive). */
     public String getEnum(String path, Collection<String> allowed) {
         String expected = "one of: " + String.join(", ", allowed);

@@ -99,6 +99,15 @@ public final class ServicePlan {
         return links;
     }
 
+    /** Whether the daemon owns the service's endpoint (an invalid scope counts as process: reported elsewhere). */
+    private static boolean isSystem(ServiceSettings s) {
+        try {
+            return ScopeSettings.of(s).isSystem();
+        } catch (ConfigException e) {
+            return false;
+        }
+    }
+
     private static ServicePlan build(Map<String, ServiceSettings> services, List<ConfigException> problems) {
         Map<String, MuxSettings> mux = new TreeMap<>();
         for (ServiceSettings s : new TreeMap<>(services).values()) {
@@ -134,6 +143,15 @@ public final class ServicePlan {
         List<SharedLink> links = new ArrayList<>();
         for (List<ServiceSettings> sharing : byEndpoint.values()) {
             List<String> names = sharing.stream().map(ServiceSettings::name).toList();
+            List<ServiceSettings> owned = sharing.stream().filter(s -> !isSystem(s)).toList();
+            if (!owned.isEmpty() && owned.size() < sharing.size()) {
+                ServiceSettings system = sharing.stream().filter(ServicePlan::isSystem).findFirst().orElseThrow();
+                problems.add(Settings.of(system).error(ScopeSettings.SCOPE, "services " + String.join(", ", names)
+                        + " all use endpoint " + system.endpoint() + ", but '" + system.name() + "' has scope = system"
+                        + " and '" + owned.get(0).name() + "' scope = process; one link has one owner: give them all"
+                        + " the same scope, or each its own endpoint"));
+                continue;
+            }
             boolean anyMux = false;
             boolean ok = true;
             for (ServiceSettings s : sharing) {
@@ -155,6 +173,11 @@ public final class ServicePlan {
                 problems.add(Settings.of(first).error("mux.routing", "services " + String.join(", ", names)
                         + " share endpoint " + first.endpoint() + " but routing = none carries a single service;"
                         + " use routing = service"));
+                continue;
+            }
+            if (owned.isEmpty()) {
+                // The daemon owns the link and runs its mux session; here each service is handed
+                // its own streams, so nothing is shared in this runtime.
                 continue;
             }
             SharedLink link = new SharedLink(first.endpoint(), names);

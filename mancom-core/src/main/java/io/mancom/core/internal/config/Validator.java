@@ -73,7 +73,10 @@ final class Validator {
         Settings mancom = Settings.of(((ConfigObject) mancomValue).toConfig(), "mancom");
         collect(() -> mancom.unknownKeys(keys(reference, "mancom")));
         Integer ioThreads = attempt(() -> mancom.getInt("io-threads", 0, MAX_IO_THREADS));
-        attempt(() -> ControlSettings.read(mancom, reference)); // runtime-dir, control (monitoring)
+        ControlSettings control = attempt(() -> ControlSettings.read(mancom, reference)); // runtime-dir, control
+        if (control != null) {
+            attempt(() -> DaemonSettings.read(mancom, reference, control.runtimeDir())); // daemon.socket
+        }
         attempt(() -> MetricsSettings.read(mancom, reference)); // metrics.listen
 
         Settings defaults = attempt(() -> mancom.block("defaults"));
@@ -174,6 +177,9 @@ final class Validator {
         ServiceSettings.Blocking blocking = block(s, "blocking", this::blocking);
         ServiceSettings.Reconnect reconnect = block(s, "reconnect", this::reconnect);
         attempt(() -> Framing.from(s));
+        block(s, "allow", b -> b);
+        block(s, "hold", b -> b);
+        attempt(() -> ScopeSettings.from(s));
         if (failures != before) {
             return null;
         }

@@ -229,7 +229,7 @@ public final class Monitor {
     private ServiceStatus serviceStatus(ServiceStats s) {
         ServiceSource.ServiceState st = source.state(s.name);
         ServiceStats.Totals t = s.totals();
-        return new ServiceStatus(s.name, s.endpoint.type(), s.endpoint, st.bound(), ServiceStatus.Scope.PROCESS,
+        return new ServiceStatus(s.name, s.endpoint.type(), s.endpoint, st.bound(), source.scope(s.name),
                 st.state(), st.why(), st.style(), t.open(), t.accepted(), t.bytesIn(), t.bytesOut(), t.errors(),
                 t.reconnects(), t.streams(), t.queued());
     }

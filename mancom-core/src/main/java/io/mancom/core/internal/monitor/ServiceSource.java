@@ -12,6 +12,11 @@ public interface ServiceSource {
     /** How one configured service is served now. */
     ServiceState state(String service);
 
+    /** Who owns the service's endpoint: this runtime, or the system daemon. */
+    default ServiceStatus.Scope scope(String service) {
+        return ServiceStatus.Scope.PROCESS;
+    }
+
     /**
      * How a service is served.
      *

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every way a configuration can be wrong, and exactly what the user is told. */
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
-            "blocking, connect-timeout, endpoint, framing, handler, listen, mux, reconnect, tcp, write-buffer";
+            "allow, blocking, connect-timeout, endpoint, framing, handler, hold, listen, mux, reconnect, scope, tcp, write-buffer";
 
     @TempDir
     Path tmp;
@@ -274,8 +274,8 @@ class ConfigLoaderErrorsTest {
 
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
-                "found unknown key \"conect-timeout\" but expected one of: blocking, connect-timeout, framing, handler, listen, mux,"
-                        + " reconnect, tcp, write-buffer (did you mean \"connect-timeout\"?)");
+                "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, framing, handler, hold,"
+                        + " listen, mux, reconnect, scope, tcp, write-buffer (did you mean \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }
 
@@ -291,7 +291,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom {", "  io-thread = 2", "}");
 
         assertError(f.fails(), etc, 2, "mancom.io-thread",
-                "found unknown key \"io-thread\" but expected one of: control, defaults, io-threads, metrics, runtime-dir, services"
+                "found unknown key \"io-thread\" but expected one of: control, daemon, defaults, io-threads, metrics, runtime-dir, services"
                         + " (did you mean \"io-threads\"?)");
     }
 

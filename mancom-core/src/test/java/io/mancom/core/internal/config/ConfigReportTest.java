@@ -70,6 +70,7 @@ class ConfigReportTest {
         assertThat(report.layers()).hasSize(7);
         assertThat(report.globals()).containsExactly(
                 new ConfigReport.Entry("mancom.control.enabled", "on", "reference.conf (defaults)", false),
+                new ConfigReport.Entry("mancom.daemon.socket", "", "reference.conf (defaults)", false),
                 new ConfigReport.Entry("mancom.io-threads", "2", f.etc.resolve("mancom.conf") + ":1", false),
                 new ConfigReport.Entry("mancom.metrics.listen", "", "reference.conf (defaults)", false),
                 new ConfigReport.Entry("mancom.runtime-dir", "", "reference.conf (defaults)", false));
@@ -93,6 +94,7 @@ class ConfigReportTest {
         assertThat(text).containsPattern("\n  " + java.util.regex.Pattern.quote(etc.toString()) + " +present\n");
         assertThat(text).containsPattern("\n  \\$MANCOM_CONFIG +absent\n");
         assertThat(text).containsPattern("\nSettings:\n  mancom.control.enabled = on +reference.conf \\(defaults\\)\n"
+                + "  mancom.daemon.socket =  +reference.conf \\(defaults\\)\n"
                 + "  mancom.io-threads = 0 +reference.conf \\(defaults\\)\n");
         assertThat(text).contains("\nService echo: tcp://0.0.0.0:7000\n");
         assertThat(text).containsPattern("\n  endpoint = tcp://0.0.0.0:7000 +" + java.util.regex.Pattern.quote(etc + ":3") + "\n");

@@ -26,6 +26,12 @@ class ReferenceConfTest {
                 Map.entry("mancom.metrics.listen", ""),
                 Map.entry("mancom.runtime-dir", ""),
                 Map.entry("mancom.control.enabled", "on"),
+                Map.entry("mancom.daemon.socket", ""),
+                Map.entry("mancom.defaults.scope", "process"),
+                Map.entry("mancom.defaults.allow.users", java.util.List.of()),
+                Map.entry("mancom.defaults.allow.groups", java.util.List.of()),
+                Map.entry("mancom.defaults.hold.connections", 256),
+                Map.entry("mancom.defaults.hold.timeout", "30s"),
                 Map.entry("mancom.defaults.handler", "echo"),
                 Map.entry("mancom.defaults.connect-timeout", "5s"),
                 Map.entry("mancom.defaults.listen", "on"),
@@ -62,7 +68,7 @@ class ReferenceConfTest {
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
                 "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
-                "mancom.control",
+                "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
         }

@@ -1,0 +1,108 @@
+package io.mancom.cli.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mancom.core.internal.config.DaemonSettings;
+import io.mancom.core.spi.ConfigTools;
+import io.mancom.daemon.ManComDaemon;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code mancom daemon}: runs the system daemon in the foreground until SIGTERM or SIGINT (exit 0);
+ * SIGHUP reloads its configuration. {@code mancom daemon reload} asks a running daemon to reload.
+ *
+ * <h2>Lifecycle</h2>
+ * The daemon is started first ({@link ManComDaemon#start}: a bad configuration exits 2, a daemon
+ * already at the socket exits 1, before any signal handling is installed); then SIGTERM and SIGINT
+ * are taken over ({@link StopSignals}) and a shutdown hook added; the command's own thread closes
+ * the daemon, once.
+ */
+@Command(name = "daemon", mixinStandardHelpOptions = true,
+        description = {"Run the system daemon in the foreground: it owns the endpoints of the scope = system services",
+                "and hands their connections to the processes that serve them (docs/daemon.md).",
+                "",
+                "Serves HTTP on mancom.daemon.socket (default <runtime-dir>/mancomd.sock), or on the socket systemd"
+                        + " passes (LISTEN_FDS); tells systemd READY=1 when NOTIFY_SOCKET is set. SIGHUP re-reads"
+                        + " the configuration; SIGTERM or Ctrl-C stops it (exit 0)."},
+        subcommands = DaemonCommand.Reload.class)
+final class DaemonCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ConfigOption config;
+
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ManComDaemon daemon = ManComDaemon.start(config.options())) {
+            Thread hook = new Thread(this::stopAndWait, "mancom-daemon-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (StopSignals signals = StopSignals.install(stop::countDown)) {
+                out.println("mancom daemon serving on " + daemon.socket() + " (SIGHUP reloads; Ctrl-C or SIGTERM stops).");
+                out.flush();
+                stop.await();
+                out.println("Stopping the daemon.");
+                out.flush();
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs: it returns once stopped is counted down
+                }
+            }
+        } finally {
+            stopped.countDown();
+        }
+        out.println("Stopped.");
+        out.flush();
+        return ExitCode.OK.code();
+    }
+
+    private void stopAndWait() {
+        stop.countDown();
+        try {
+            stopped.await(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@code mancom daemon reload}: {@code POST /v1/reload} on the daemon's socket; prints the report. */
+    @Command(name = "reload", mixinStandardHelpOptions = true,
+            description = {"Ask the running daemon to re-read its configuration (as SIGHUP does) and print what moved."})
+    static final class Reload implements Callable<Integer> {
+        @Spec
+        private CommandSpec spec;
+
+        @Mixin
+        private ConfigOption config;
+
+        @Override
+        public Integer call() throws IOException {
+            var socket = DaemonSettings.of(ConfigTools.load(config.options())).socket();
+            DaemonClient.Answer a = DaemonClient.post(socket, "/v1/reload");
+            spec.commandLine().getOut().print(a.body());
+            spec.commandLine().getOut().flush();
+            boolean ok;
+            try {
+                ok = a.status() == 200 && new ObjectMapper().readTree(a.body()).path("ok").asBoolean(false);
+            } catch (IOException notJson) {
+                ok = false;
+            }
+            // A reload the daemon refused (its config does not load) changed nothing: exit 1.
+            return ok ? ExitCode.OK.code() : ExitCode.FAILURE.code();
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.mancom.core.internal.daemon;
+
+import io.mancom.ManCom;
+import io.mancom.ManComException;
+import io.mancom.Registration;
+import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxSettings;
+import io.mancom.core.internal.mux.MuxStreamAcceptor;
+import io.mancom.core.internal.mux.MuxStreamChannel;
+import io.mancom.testkit.Await;
+import io.mancom.testkit.TestManCom;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The process side of scope = system against the protocol of docs/daemon.md, on real Unix and
+ * TCP sockets: a fake daemon answers the attach, hands over a real accepted socket or opens mux
+ * streams, and the runtime serves them as ordinary connections.
+ */
+class SystemScopeAttachTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tmp;
+    private Path socket;
+    private FakeDaemon daemon;
+    private ManCom mancom;
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(Epoll.isAvailable(), "needs Linux with Netty's native epoll");
+        socket = tmp.resolve("mancomd.sock");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (mancom != null) {
+            mancom.close();
+        }
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    private ManCom start() {
+        mancom = TestManCom.start("mancom.runtime-dir = \"" + tmp.resolve("run") + "\"\n"
+                + "mancom.daemon.socket = \"" + socket + "\"\n"
+                + "mancom.services.web { endpoint = \"tcp://127.0.0.1:0\", scope = system }\n");
+        return mancom;
+    }
+
+    /** Echo with callbacks. */
+    private static Registration echo(ManCom m) {
+        return m.registerDataReceiver("web", (c, data) -> {
+            byte[] b = new byte[data.remaining()];
+            data.get(b);
+            c.write(b);
+        });
+    }
+
+    @Test
+    void withoutADaemonAwaitReadySaysWhichSocketAndHowToStartOne() {
+        start();
+        echo(mancom);
+        assertThatThrownBy(() -> mancom.awaitReady(WAIT))
+                .isInstanceOfSatisfying(ManComException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ManComException.Reason.UNREACHABLE))
+                .hasMessageContaining("service 'web' has scope = system, but no ManCom daemon answers at " + socket)
+                .hasMessageContaining("Start one with `mancom daemon`");
+    }
+
+    @Test
+    void aRefusalIsTheDaemonsReasonAndMessage() throws Exception {
+        daemon = new FakeDaemon(socket);
+        start();
+        echo(mancom);
+        FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(a).isNotNull();
+        assertThat(a.head()).startsWith("POST /v1/services/web/attach HTTP/1.1\r\n")
+                .contains("\r\nUpgrade: mancom-attach/1\r\n").contains("\r\nConnection: Upgrade\r\n")
+                .contains("\r\nManCom-Style: callbacks\r\n");
+        FakeDaemon.send(a.connection(), FakeDaemon.refusal(403, "PERMISSION_DENIED",
+                "user root (uid 0) may not serve service 'web' (allow.users: nobody)"));
+        assertThatThrownBy(() -> mancom.awaitReady(WAIT))
+                .isInstanceOfSatisfying(ManComException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ManComException.Reason.PERMISSION_DENIED))
+                .hasMessageContaining("user root (uid 0) may not serve service 'web' (allow.users: nobody)");
+    }
+
+    @Test
+    void aHandedOverSocketIsServedWithTheBytesThatWaitedAndAcknowledgedFirst() throws Exception {
+        daemon = new FakeDaemon(socket);
+        // The daemon's listening socket: accepted sockets are never registered, so never read.
+        BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
+        EpollServerSocketChannel listener = new EpollServerSocketChannel();
+        listener.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                accepted.add((EpollSocketChannel) msg);
+            }
+        });
+        daemon.group.register(listener).syncUninterruptibly();
+        listener.bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly();
+        int port = listener.localAddress().getPort();
+        try (Socket client = new Socket("127.0.0.1", port)) {
+            client.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = client.getOutputStream();
+            InputStream in = client.getInputStream();
+            out.write("sent while nobody served\n".getBytes(StandardCharsets.UTF_8));
+            EpollSocketChannel held = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(held).isNotNull();
+
+            start();
+            echo(mancom);
+            FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            FakeDaemon.send(a.connection(), FakeDaemon.switching("fds", "tcp://127.0.0.1:" + port));
+            mancom.awaitReady(WAIT);
+            assertThat(mancom.boundEndPoint("web")).hasValueSatisfying(e -> assertThat(e.toString())
+                    .isEqualTo("tcp://127.0.0.1:" + port));
+            // No descriptor before the process said it reads descriptors.
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+
+            a.connection().writeAndFlush(new FileDescriptor(held.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            held.unsafe().closeForcibly(); // the daemon's copy goes once the process has it
+
+            byte[] expected = "sent while nobody served\n".getBytes(StandardCharsets.UTF_8);
+            assertThat(in.readNBytes(expected.length)).isEqualTo(expected);
+            out.write("and after\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(new String(in.readNBytes(10), StandardCharsets.UTF_8)).isEqualTo("and after\n");
+            Await.until("the connection is listed as the service's", () ->
+                    mancom.status().services().stream()
+                    .anyMatch(st -> st.name().equals("web") && st.connectionsOpen() == 1));
+            assertThat(mancom.status().services()).filteredOn(st -> st.name().equals("web")).singleElement()
+                    .satisfies(st -> assertThat(st.scope()).isEqualTo(io.mancom.ServiceStatus.Scope.SYSTEM));
+        } finally {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void muxStreamsTheDaemonOpensAreConnectionsOfTheService() throws Exception {
+        daemon = new FakeDaemon(socket);
+        start();
+        echo(mancom);
+        FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Channel ch = a.connection();
+        BlockingQueue<String> echoed = new LinkedBlockingQueue<>();
+        ch.eventLoop().submit(() -> {
+            ch.pipeline().remove(ch.pipeline().first());
+            ch.writeAndFlush(Unpooled.copiedBuffer(FakeDaemon.switching("mux", "serial:///dev/ttyS9"),
+                    StandardCharsets.ISO_8859_1));
+            MuxSettings mux = MuxSettings.builder().enabled(true).routing(MuxSettings.Routing.NONE)
+                    .role(MuxSettings.Role.INITIATOR).keepaliveInterval(Duration.ZERO).build();
+            return MuxSessionHandler.install(ch, mux, MuxSettings.Role.INITIATOR, MuxStreamAcceptor.REFUSE_ALL);
+        }).get().openStream("web", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelActive(ChannelHandlerContext ctx) {
+                ctx.writeAndFlush(Unpooled.copiedBuffer("over the line", StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                echoed.add(b.toString(StandardCharsets.UTF_8));
+                b.release();
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close(); // the stream's close cause when the session ends at teardown
+            }
+        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        mancom.awaitReady(WAIT);
+        assertThat(mancom.boundEndPoint("web").orElseThrow().toString()).startsWith("serial:///dev/ttyS9");
+        StringBuilder got = new StringBuilder();
+        while (got.length() < "over the line".length()) {
+            String s = echoed.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(s).as("echo over the mux stream").isNotNull();
+            got.append(s);
+        }
+        assertThat(got.toString()).isEqualTo("over the line");
+    }
+
+    @Test
+    void afterTheDaemonGoesAwayTheServiceAttachesAgain() throws Exception {
+        daemon = new FakeDaemon(socket);
+        start();
+        echo(mancom);
+        FakeDaemon.Attach first = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        FakeDaemon.send(first.connection(), FakeDaemon.switching("fds", "tcp://127.0.0.1:1"));
+        mancom.awaitReady(WAIT);
+        assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+        first.connection().close().syncUninterruptibly();
+        FakeDaemon.Attach second = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(second).as("a second attach after the first connection closed").isNotNull();
+        assertThat(second.head()).startsWith("POST /v1/services/web/attach HTTP/1.1\r\n");
+    }
+
+    @Test
+    void unregisteringDetaches() throws Exception {
+        daemon = new FakeDaemon(socket);
+        start();
+        Registration r = echo(mancom);
+        FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        FakeDaemon.send(a.connection(), FakeDaemon.switching("fds", "tcp://127.0.0.1:1"));
+        mancom.awaitReady(WAIT);
+        r.close();
+        assertThat(a.connection().closeFuture().await(WAIT.toMillis())).as("the attach connection ends").isTrue();
+        assertThat(daemon.attaches.poll(200, TimeUnit.MILLISECONDS)).as("no attach again after an unregister").isNull();
+    }
+}
