@@ -4,8 +4,10 @@ import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.NettyRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.FileDescriptor;
@@ -75,10 +77,18 @@ final class DescriptorReceiver extends ChannelInboundHandlerAdapter {
                 socket.unsafe().closeForcibly();
                 return;
             }
+            // The runtime's handlers go in while the socket registers, before any event of it is
+            // handled, as a server's accepted sockets get theirs: a peer that sent and half-closed
+            // before the hand-off makes Netty read at once (end of input is read with auto-read
+            // off), and bytes read before the handlers are in place would be lost.
+            socket.pipeline().addLast(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    sink.channelOpened(ch);
+                }
+            });
             runtime.group().next().register(socket).addListener((ChannelFutureListener) registered -> {
-                if (registered.isSuccess()) {
-                    sink.channelOpened(socket); // on the socket's loop: listeners of register run there
-                } else {
+                if (!registered.isSuccess()) {
                     log.warn("service '{}': cannot register a socket handed over by the daemon: {}", sink.service(),
                             registered.cause().toString());
                     socket.unsafe().closeForcibly();

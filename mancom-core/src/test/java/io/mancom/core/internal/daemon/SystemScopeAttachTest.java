@@ -165,6 +165,42 @@ class SystemScopeAttachTest {
     }
 
     @Test
+    void aClientThatHalfClosedBeforeTheHandOffStillGetsItsAnswer() throws Exception {
+        daemon = new FakeDaemon(socket);
+        BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
+        EpollServerSocketChannel listener = new EpollServerSocketChannel();
+        listener.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                accepted.add((EpollSocketChannel) msg);
+            }
+        });
+        daemon.group.register(listener).syncUninterruptibly();
+        listener.bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly();
+        int port = listener.localAddress().getPort();
+        start();
+        // The echo answers, and closes once the client has finished (what serve's echo does).
+        echo(mancom);
+        FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        FakeDaemon.send(a.connection(), FakeDaemon.switching("fds", "tcp://127.0.0.1:" + port));
+        mancom.awaitReady(WAIT);
+        assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+        try (Socket client = new Socket("127.0.0.1", port)) {
+            client.setSoTimeout((int) WAIT.toMillis());
+            client.getOutputStream().write("request, then end of input\n".getBytes(StandardCharsets.UTF_8));
+            client.shutdownOutput();
+            EpollSocketChannel held = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            a.connection().writeAndFlush(new FileDescriptor(held.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            held.unsafe().closeForcibly();
+            assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("request, then end of input\n");
+        } finally {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
+    @Test
     void muxStreamsTheDaemonOpensAreConnectionsOfTheService() throws Exception {
         daemon = new FakeDaemon(socket);
         start();
