@@ -1,0 +1,176 @@
+package io.mancom.daemon.internal;
+
+import io.mancom.Connection;
+import io.mancom.ManCom;
+import io.mancom.core.spi.ConfigTools;
+import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.ServiceSettings;
+import io.mancom.testkit.Await;
+import io.mancom.testkit.PtyPair;
+import io.mancom.testkit.TestManCom;
+import io.mancom.testkit.TestRuntimes;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link RelayOwner} with real parts: a socat pty pair is the device (the owner's runtime opens one
+ * end, a ManCom runtime of the test, scope = process, is the far end on the other), and every
+ * "process" is a real Unix socket connection whose far side runs a responder mux session, as the
+ * process side of {@code ManCom-Carry: mux} does.
+ */
+class RelayOwnerTest {
+    private static final Duration T = AttachedProcess.T;
+    private static final long S = T.toSeconds();
+
+    @TempDir
+    Path dir;
+    private PtyPair pty;
+    private final TestRuntimes runtimes = new TestRuntimes();
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private EventLoopGroup daemonLoops;
+    private EventLoopGroup processLoops;
+    private int sockets;
+
+    @BeforeEach
+    void start() throws IOException {
+        boolean ci = "true".equals(System.getenv("CI"));
+        assumeTrue(ci || PtyPair.available(), "socat is not installed (apt-get install socat)");
+        assumeTrue(ci || Epoll.isAvailable(), "no native epoll: Unix sockets need it");
+        pty = PtyPair.start(dir);
+        daemonLoops = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        processLoops = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            for (int i = closing.size() - 1; i >= 0; i--) {
+                closing.get(i).close();
+            }
+            runtimes.close();
+        } finally {
+            if (daemonLoops != null) {
+                daemonLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                processLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+            if (pty != null) {
+                pty.close();
+            }
+        }
+    }
+
+    // ---- set-up
+
+    /** A far end whose queue is soon full: its writability shows that the line is not read. */
+    private static final String SMALL_QUEUE = "write-buffer { low-water = 4KiB, high-water = 8KiB }";
+
+    private static String line(String name, Path end, boolean mux, String extra) {
+        return "mancom.services." + name + " { endpoint = \"serial://" + end + "\", mux = " + (mux ? "on" : "off")
+                + (extra.isEmpty() ? "" : ", " + extra) + " }\n";
+    }
+
+    /** An owner of the services in {@code hocon} (scope = system), started and ready. */
+    private RelayOwner owner(String hocon) throws Exception {
+        RuntimeSettings loaded = ConfigTools.load(TestManCom.options(hocon));
+        List<ServiceSettings> services = new ArrayList<>(loaded.services().values());
+        RelayOwner o = new RelayOwner(services, 1, loaded.layers(), loaded.config());
+        closing.add(o);
+        o.start();
+        o.awaitReady(T);
+        return o;
+    }
+
+    private AttachedProcess attach(RelayOwner owner, String service) throws Exception {
+        int before = owner.status(service).attached();
+        Path socket = Files.createTempDirectory("relay").resolve("attach-" + sockets++ + ".sock");
+        AttachedProcess p = AttachedProcess.attach(owner, service, daemonLoops, processLoops, socket);
+        closing.add(p);
+        Await.until("the process is attached", () -> owner.status(service).attached() == before + 1);
+        return p;
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    // ---- mux = off: the whole line
+
+    @Test
+    void aWholeLineIsRelayedByteExactBothWays() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+
+        AttachedProcess.Stream stream = process.nextStream();
+        byte[] in = random(256 * 1024, 1);
+        FarEnd.pump(c, in, 8192).get(S, TimeUnit.SECONDS);
+        Await.until("the process has every byte of the line", () -> stream.receivedCount() >= in.length);
+        assertThat(stream.received()).isEqualTo(in);
+
+        byte[] out = random(256 * 1024, 2);
+        for (int off = 0; off < out.length; off += 8192) {
+            stream.write(java.util.Arrays.copyOfRange(out, off, off + 8192));
+        }
+        Await.until("the device has every byte the process wrote", () -> far.count(c) >= out.length);
+        assertThat(far.received(c)).isEqualTo(out);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 1, 0));
+    }
+
+    @Test
+    void lineInputIsHeldWhileNoProcessServesItAndDeliveredInFullAfterwardsAlsoAcrossAProcessDying() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        Await.until("the line is held", () -> owner.status("line").held() == 1);
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, SMALL_QUEUE));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        // More than the ptys, socat and the runtime's first read hold: the rest waits in the far
+        // end's queue, which is small here (SMALL_QUEUE).
+        byte[] first = random(512 * 1024, 3);
+        var writing = FarEnd.pump(c, first, 4096);
+        Await.until("the far end cannot write on (the device is not read)", () -> !c.isWritable());
+        assertThat(owner.status("line").held()).isEqualTo(1);
+
+        AttachedProcess one = attach(owner, "line");
+        AttachedProcess.Stream s1 = one.nextStream();
+        writing.get(S, TimeUnit.SECONDS);
+        Await.until("the first process has every byte", () -> s1.receivedCount() >= first.length);
+        assertThat(s1.received()).isEqualTo(first);
+
+        one.close(); // killed: the line goes back to held, the device stays open
+        s1.closed.get(S, TimeUnit.SECONDS);
+        Await.until("the line is held again", () -> owner.status("line").held() == 1
+                && owner.status("line").attached() == 0);
+        assertThat(c.isOpen()).as("the device was not closed").isTrue();
+        byte[] second = random(100 * 1024, 4);
+        writing = FarEnd.pump(c, second, 4096);
+
+        AttachedProcess two = attach(owner, "line");
+        AttachedProcess.Stream s2 = two.nextStream();
+        writing.get(S, TimeUnit.SECONDS);
+        Await.until("the second process has every later byte", () -> s2.receivedCount() >= second.length);
+        assertThat(s2.received()).isEqualTo(second);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+}
