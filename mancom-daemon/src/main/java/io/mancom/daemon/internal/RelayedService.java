@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -84,7 +85,11 @@ final class RelayedService {
                     holdConnections);
             relay.connection.close();
         } else if (!relay.wholeLine) {
-            relay.holdTimer(timers.schedule(() -> expire(relay), holdTimeout.toNanos(), TimeUnit.NANOSECONDS));
+            try {
+                relay.holdTimer(timers.schedule(() -> expire(relay), holdTimeout.toNanos(), TimeUnit.NANOSECONDS));
+            } catch (RejectedExecutionException e) {
+                relay.connection.close(); // the owner is closing: its runtime's loops are gone
+            }
         }
     }
 

@@ -46,6 +46,7 @@ final class AttachedProcess implements AutoCloseable {
     /** Attaches a new "process" to {@code service} of {@code owner} over a new Unix socket at {@code path}. */
     static AttachedProcess attach(Owner owner, String service, EventLoopGroup daemonLoops, EventLoopGroup processLoops,
                                   Path path) throws Exception {
+        CompletableFuture<Void> accepted = new CompletableFuture<>();
         Peer peer = new Peer(ProcessHandle.current().pid(), 1000, "tester", List.of(1000), List.of("tester"));
         Channel server = new ServerBootstrap().group(daemonLoops).channel(EpollServerDomainSocketChannel.class)
                 .childOption(ChannelOption.AUTO_READ, false) // as after the daemon's 101: the owner turns it on
@@ -53,7 +54,11 @@ final class AttachedProcess implements AutoCloseable {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
                         ctx.pipeline().remove(this);
-                        owner.attach(service, ctx.channel(), peer);
+                        try {
+                            owner.attach(service, ctx.channel(), peer);
+                        } finally {
+                            accepted.complete(null);
+                        }
                     }
                 })
                 .bind(new DomainSocketAddress(path.toFile())).sync().channel();
@@ -79,6 +84,8 @@ final class AttachedProcess implements AutoCloseable {
                         }
                     })
                     .connect(new DomainSocketAddress(path.toFile())).sync().channel();
+            // Closing the server socket before it accepted would drop the connection.
+            accepted.get(T.toSeconds(), TimeUnit.SECONDS);
             return p;
         } finally {
             server.close().sync();
@@ -153,6 +160,45 @@ final class AttachedProcess implements AutoCloseable {
 
         void write(byte[] data) {
             channel.writeAndFlush(Unpooled.wrappedBuffer(data));
+        }
+
+        /**
+         * Writes {@code data} in chunks as the stream's writability allows (on its loop).
+         *
+         * @return completes when the last chunk is written
+         */
+        CompletableFuture<Void> pump(byte[] data) {
+            channel.eventLoop().execute(() -> {
+                pumpData = data;
+                pumpOff = 0;
+                continuePump();
+            });
+            return pumped;
+        }
+
+        private byte[] pumpData;
+        private int pumpOff;
+        private final CompletableFuture<Void> pumped = new CompletableFuture<>();
+
+        private void continuePump() {
+            if (pumpData == null) {
+                return;
+            }
+            while (pumpOff < pumpData.length && channel.isWritable()) {
+                int n = Math.min(16 * 1024, pumpData.length - pumpOff);
+                channel.writeAndFlush(Unpooled.copiedBuffer(pumpData, pumpOff, n));
+                pumpOff += n;
+            }
+            if (pumpOff == pumpData.length) {
+                pumpData = null;
+                pumped.complete(null);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            continuePump();
+            ctx.fireChannelWritabilityChanged();
         }
 
         void resumeReading() {
