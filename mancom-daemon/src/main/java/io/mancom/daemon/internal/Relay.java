@@ -205,6 +205,14 @@ final class Relay {
 
     /** The stream has closed (attach loop). */
     private void unbound(MuxStreamChannel s, Attachment from) {
+        try {
+            rebind(s, from);
+        } finally {
+            service.streamEnded();
+        }
+    }
+
+    private void rebind(MuxStreamChannel s, Attachment from) {
         boolean again;
         synchronized (this) {
             if (stream != s) {

@@ -46,6 +46,7 @@ final class RelayedService {
     private long handedOver;
     private long heldTooLong;
     private boolean closed;
+    private boolean starved;
 
     RelayedService(String name, ScopeSettings scope, EventLoopGroup timers) {
         this.name = name;
@@ -68,6 +69,9 @@ final class RelayedService {
                 return;
             }
             to = pick(failed);
+            if (to == null && !attached.isEmpty()) {
+                starved = true; // every process is at its max-streams: retried as their streams end
+            }
             if (to == null) {
                 if (!relay.wholeLine && countHeldConnections() >= holdConnections) {
                     tooMany = true;
@@ -130,6 +134,24 @@ final class RelayedService {
             attached.remove(a);
         }
         // Its streams close with its session; each relay decides then (held again, or closed).
+    }
+
+    /**
+     * A relayed stream has ended: if connections are held because every process was at its
+     * {@code max-streams}, the oldest one tries again.
+     */
+    void streamEnded() {
+        Relay retry;
+        synchronized (this) {
+            if (!starved || closed) {
+                return;
+            }
+            retry = held.poll();
+            starved = !held.isEmpty();
+        }
+        if (retry != null) {
+            hold(retry);
+        }
     }
 
     /** The relay's stream is active on {@code to}. */

@@ -2,9 +2,11 @@ package io.mancom.daemon.internal;
 
 import io.mancom.Connection;
 import io.mancom.ManCom;
+import io.mancom.testkit.Await;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,8 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
-import io.mancom.testkit.Await;
 
 /**
  * {@link RelayOwner} on a {@code mux = on} line: the far end (a ManCom runtime of the test, scope =
@@ -25,7 +25,7 @@ class RelayOwnerMuxTest extends RelayTestBase {
     private static String services(String end, String... nameAndExtra) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < nameAndExtra.length; i += 2) {
-            sb.append(line(nameAndExtra[i], java.nio.file.Path.of(end), true, nameAndExtra[i + 1]));
+            sb.append(line(nameAndExtra[i], Path.of(end), true, nameAndExtra[i + 1]));
         }
         return sb.toString();
     }

@@ -2,33 +2,13 @@ package io.mancom.daemon.internal;
 
 import io.mancom.Connection;
 import io.mancom.ManCom;
-import io.mancom.core.spi.ConfigTools;
-import io.mancom.core.spi.RuntimeSettings;
-import io.mancom.core.spi.ServiceSettings;
 import io.mancom.testkit.Await;
-import io.mancom.testkit.PtyPair;
-import io.mancom.testkit.TestManCom;
-import io.mancom.testkit.TestRuntimes;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link RelayOwner} on a {@code mux = off} line: a socat pty pair is the device (the owner's
@@ -56,7 +36,7 @@ class RelayOwnerTest extends RelayTestBase {
 
         byte[] out = random(256 * 1024, 2);
         for (int off = 0; off < out.length; off += 8192) {
-            stream.write(java.util.Arrays.copyOfRange(out, off, off + 8192));
+            stream.write(Arrays.copyOfRange(out, off, off + 8192));
         }
         Await.until("the device has every byte the process wrote", () -> far.count(c) >= out.length);
         assertThat(far.received(c)).isEqualTo(out);
@@ -96,6 +76,27 @@ class RelayOwnerTest extends RelayTestBase {
         writing.get(S, TimeUnit.SECONDS);
         Await.until("the second process has every later byte", () -> s2.receivedCount() >= second.length);
         assertThat(s2.received()).isEqualTo(second);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+
+    @Test
+    void aLostDeviceClosesItsStreamAndTheReopenedLineGoesToTheProcessAgain() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        AttachedProcess.Stream before = process.nextStream();
+
+        pty.kill(); // the device hangs up
+        before.closed.get(S, TimeUnit.SECONDS);
+        pty.restart();
+        AttachedProcess.Stream after = process.nextStream(); // the runtime reopened the line
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        byte[] in = random(32 * 1024, 5);
+        FarEnd.pump(c, in, 4096).get(S, TimeUnit.SECONDS);
+        Await.until("the process has the reopened line's bytes", () -> after.receivedCount() >= in.length);
+        assertThat(after.received()).isEqualTo(in);
+        assertThat(before.receivedCount()).isZero();
         assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
     }
 }
