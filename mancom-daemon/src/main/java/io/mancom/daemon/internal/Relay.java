@@ -36,8 +36,10 @@ import java.util.ArrayDeque;
  *
  * <h2>Threading</h2>
  * Connection callbacks run on the runtime's loop, stream events on the attach connection's loop.
- * The binding ({@code stream}, the bytes not yet relayed) is guarded by {@code this}; every write
- * to the stream is made under it, so the held bytes go out before any later ones.
+ * The binding ({@code stream}, the device bytes not yet relayed) is guarded by {@code this}. Device
+ * bytes are queued under it and written to the stream only on the stream's loop, in batches (one
+ * task and one flush for all the reads queued meanwhile), so they keep their order across a
+ * rebinding; past {@link #QUEUE_HIGH} queued bytes the device is paused until the loop takes them.
  *
  * <h2>Buffer ownership</h2>
  * Device bytes are copied into a buffer of our own (the runtime lends its buffer for the call);
@@ -46,6 +48,8 @@ import java.util.ArrayDeque;
  */
 final class Relay {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
+    /** Device bytes queued for the stream's loop past which the device is paused until it takes them. */
+    static final int QUEUE_HIGH = 64 * 1024;
 
     final Connection connection;
     final RelayedService service;
@@ -56,7 +60,10 @@ final class Relay {
     private MuxStreamChannel stream;
     private Attachment attachment;
     private final ArrayDeque<ByteBuf> unsent = new ArrayDeque<>();
+    private int unsentBytes;
+    private boolean drainScheduled;
     private boolean inputShut;
+    private boolean outputShutSent;
     private boolean closed;
     private ScheduledFuture<?> holdTimer;
 
@@ -77,23 +84,24 @@ final class Relay {
                 copy.release();
                 return;
             }
+            unsent.add(copy);
+            unsentBytes += copy.readableBytes();
             s = stream;
             if (s == null) {
                 // Held, or its stream is opening: keep what the runtime read before the pause took
                 // effect (at most one read batch), and read no more.
-                unsent.add(copy);
                 connection.pauseReading();
                 return;
             }
-            s.writeAndFlush(copy, s.voidPromise());
-        }
-        if (!s.isWritable()) {
-            connection.pauseReading();
-            // The stream may have become writable before the pause: its event would be lost.
-            if (s.isWritable() && isBoundTo(s)) {
-                connection.resumeReading();
+            if (unsentBytes >= QUEUE_HIGH) {
+                connection.pauseReading(); // the drain decides when to read on
             }
+            if (drainScheduled) {
+                return;
+            }
+            drainScheduled = true;
         }
+        s.eventLoop().execute(() -> drain(s));
     }
 
     void onInputShutdown() {
@@ -101,9 +109,52 @@ final class Relay {
         synchronized (this) {
             inputShut = true;
             s = stream;
-            if (s != null) {
-                s.shutdownOutput();
+            if (s == null || drainScheduled) {
+                return; // the stream gets it after the bytes, when bound or drained
             }
+            drainScheduled = true;
+        }
+        s.eventLoop().execute(() -> drain(s));
+    }
+
+    /**
+     * Writes the device bytes queued so far to the stream with one flush (the attach connection's
+     * loop): a device delivers small reads, and one task and one flush per read would cost the
+     * relay more than the copy. Then reads on if the stream can take more, or pauses until it can.
+     */
+    private void drain(MuxStreamChannel s) {
+        assert s.eventLoop().inEventLoop();
+        ByteBuf[] batch;
+        boolean shut;
+        synchronized (this) {
+            drainScheduled = false;
+            if (stream != s) {
+                // Unbound or closed: the bytes wait for the next stream, or were released. A stream
+                // bound since may have seen this drain pending and left the bytes to it.
+                MuxStreamChannel now = stream;
+                if (now != null && (!unsent.isEmpty() || inputShut && !outputShutSent)) {
+                    drainScheduled = true;
+                    now.eventLoop().execute(() -> drain(now));
+                }
+                return;
+            }
+            batch = unsent.toArray(new ByteBuf[0]);
+            unsent.clear();
+            unsentBytes = 0;
+            shut = inputShut && !outputShutSent;
+            outputShutSent |= shut;
+        }
+        for (ByteBuf b : batch) {
+            s.write(b, s.voidPromise());
+        }
+        s.flush();
+        if (shut) {
+            s.shutdownOutput();
+        }
+        if (s.isWritable()) {
+            connection.resumeReading();
+        } else {
+            connection.pauseReading(); // channelWritabilityChanged resumes
         }
     }
 
@@ -176,10 +227,6 @@ final class Relay {
         });
     }
 
-    private synchronized boolean isBoundTo(MuxStreamChannel s) {
-        return stream == s;
-    }
-
     /** The stream is active (attach loop): the held bytes first, then the connection is read again. */
     private void bound(MuxStreamChannel s, Attachment to) {
         synchronized (this) {
@@ -188,19 +235,10 @@ final class Relay {
                 return;
             }
             stream = s;
-            ByteBuf b;
-            while ((b = unsent.poll()) != null) {
-                s.write(b, s.voidPromise());
-            }
-            s.flush();
-            if (inputShut) {
-                s.shutdownOutput();
-            }
+            outputShutSent = false;
         }
         service.handedOver(this, to);
-        if (s.isWritable()) {
-            connection.resumeReading();
-        }
+        drain(s);
     }
 
     /** The stream has closed (attach loop). */
@@ -245,6 +283,7 @@ final class Relay {
         while ((b = unsent.poll()) != null) {
             b.release();
         }
+        unsentBytes = 0;
     }
 
     private void cancelHoldTimer() {

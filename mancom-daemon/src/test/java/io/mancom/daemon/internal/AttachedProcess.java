@@ -186,10 +186,11 @@ final class AttachedProcess implements AutoCloseable {
             }
             while (pumpOff < pumpData.length && channel.isWritable()) {
                 int n = Math.min(16 * 1024, pumpData.length - pumpOff);
-                channel.writeAndFlush(Unpooled.copiedBuffer(pumpData, pumpOff, n));
-                pumpOff += n;
+                int at = pumpOff;
+                pumpOff += n; // first: the write may call back into continuePump (writability changed)
+                channel.writeAndFlush(Unpooled.copiedBuffer(pumpData, at, n));
             }
-            if (pumpOff == pumpData.length) {
+            if (pumpData != null && pumpOff == pumpData.length) {
                 pumpData = null;
                 pumped.complete(null);
             }

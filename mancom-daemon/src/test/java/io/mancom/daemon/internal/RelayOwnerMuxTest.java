@@ -144,14 +144,14 @@ class RelayOwnerMuxTest extends RelayTestBase {
         FarEnd far = new FarEnd();
         ManCom device = farEnd(SMALL_QUEUE, "alpha", "beta");
         Connection ca = device.connectAsync("alpha", far).get(S, TimeUnit.SECONDS);
-        byte[] toA = random(2 << 20, 20);
+        byte[] toA = random(3 << 20, 20);
         CompletableFuture<Void> writing = FarEnd.pump(ca, toA, 16 * 1024);
         AttachedProcess.Stream sa = pa.nextStream();
         Await.until("alpha's writer is stopped", () -> !ca.isWritable());
 
         // Beta runs both ways, byte-exact, while alpha is stalled.
         Connection cb = device.connectAsync("beta", far).get(S, TimeUnit.SECONDS);
-        byte[] toB = random(128 * 1024, 21);
+        byte[] toB = random(3 << 20, 21);
         FarEnd.pump(cb, toB, 4096).get(S, TimeUnit.SECONDS);
         AttachedProcess.Stream sb = pb.nextStream();
         Await.until("beta's process has beta's bytes", () -> sb.receivedCount() >= toB.length);
@@ -159,7 +159,7 @@ class RelayOwnerMuxTest extends RelayTestBase {
         writeAll(sb, toB);
         Await.until("beta's answer came back", () -> far.count(cb) >= toB.length);
         assertThat(far.received(cb)).isEqualTo(toB);
-        assertThat(writing).as("alpha's 2 MiB cannot all be on its way").isNotDone();
+        assertThat(writing).as("alpha's 3 MiB cannot all be on its way while beta moved 6 MiB").isNotDone();
         assertThat(sa.receivedCount()).isZero();
 
         sa.resumeReading();
@@ -179,18 +179,18 @@ class RelayOwnerMuxTest extends RelayTestBase {
         ca.pauseReading();
         ca.write(new byte[] {1});
         AttachedProcess.Stream sa = pa.nextStream();
-        byte[] fromA = random(2 << 20, 30);
+        byte[] fromA = random(3 << 20, 30);
         CompletableFuture<Void> writing = sa.pump(fromA);
         Await.until("alpha's process cannot write on", () -> !sa.channel.isWritable());
 
         Connection cb = device.connectAsync("beta", far).get(S, TimeUnit.SECONDS);
         cb.write(new byte[] {2});
         AttachedProcess.Stream sb = pb.nextStream();
-        byte[] fromB = random(128 * 1024, 31);
+        byte[] fromB = random(3 << 20, 31);
         sb.pump(fromB).get(S, TimeUnit.SECONDS);
         Await.until("beta's bytes reached the far end", () -> far.count(cb) >= fromB.length);
         assertThat(far.received(cb)).isEqualTo(fromB);
-        assertThat(writing).as("alpha's 2 MiB cannot all be on its way").isNotDone();
+        assertThat(writing).as("alpha's 3 MiB cannot all be on its way while beta moved 3 MiB").isNotDone();
         assertThat(far.count(ca)).isZero();
 
         ca.resumeReading();
