@@ -60,7 +60,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Bad settings fail the constructor ({@link io.mancom.ConfigException}); a device that cannot be
  * opened shows in {@link #awaitReady} and in the runtime's status, and is retried by the runtime.
  */
-final class RelayOwner implements Owner {
+public final class RelayOwner implements Owner {
     private final ManComRuntime runtime;
     private final Map<String, RelayedService> services;
     private final Map<String, Boolean> wholeLine;
@@ -72,7 +72,7 @@ final class RelayOwner implements Owner {
      * @param services  the services of one endpoint, as the daemon loaded them ({@code scope = system})
      * @param ioThreads the runtime's event-loop threads (0: {@code mancom.io-threads})
      */
-    RelayOwner(List<ServiceSettings> services, int ioThreads) {
+    public RelayOwner(List<ServiceSettings> services, int ioThreads) {
         this(services, ioThreads, List.of(), ConfigFactory.defaultReference());
     }
 
@@ -81,7 +81,7 @@ final class RelayOwner implements Owner {
      * {@code config}, for transport-wide blocks such as {@code mancom.usb}); its control socket and
      * metrics listener are off whatever the config says: the daemon serves those.
      */
-    RelayOwner(List<ServiceSettings> services, int ioThreads, List<ConfigLayer> layers, Config config) {
+    public RelayOwner(List<ServiceSettings> services, int ioThreads, List<ConfigLayer> layers, Config config) {
         if (services.isEmpty()) {
             throw new IllegalArgumentException("services is empty");
         }
@@ -116,7 +116,7 @@ final class RelayOwner implements Owner {
      *
      * @throws IllegalStateException if closed
      */
-    void start() {
+    public void start() {
         if (!started.compareAndSet(false, true)) {
             return;
         }
@@ -145,7 +145,7 @@ final class RelayOwner implements Owner {
      *
      * @throws ManComException TIMEOUT, or why an endpoint cannot be opened
      */
-    void awaitReady(Duration timeout) throws ManComException {
+    public void awaitReady(Duration timeout) throws ManComException {
         runtime.awaitReady(timeout);
     }
 
@@ -186,7 +186,7 @@ final class RelayOwner implements Owner {
     }
 
     /** The services this owner serves. */
-    List<String> services() {
+    public List<String> services() {
         return new ArrayList<>(services.keySet());
     }
 
