@@ -235,4 +235,31 @@ class RelayOwnerMuxTest extends RelayTestBase {
         assertThat(tags).containsExactlyInAnyOrderElementsOf(open);
         assertThat(owner.status("alpha")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 1));
     }
+
+    @Test
+    void aTcpEndpointWithMuxOnIsRelayedTheSameWay() throws Exception {
+        RelayOwner owner = owner("mancom.services.alpha { endpoint = \"tcp://127.0.0.1:0\", mux = on, scope = system }\n"
+                + "mancom.services.beta { endpoint = \"tcp://127.0.0.1:0\", mux = on, scope = system }\n");
+        assertThat(owner.endpoint("alpha")).as("one link, bound").isEqualTo(owner.endpoint("beta"));
+        AttachedProcess pa = attach(owner, "alpha");
+        AttachedProcess pb = attach(owner, "beta");
+        String at = owner.endpoint("alpha").toString();
+        FarEnd far = new FarEnd();
+        ManCom client = runtimes.start("mancom.services.alpha { endpoint = \"" + at + "\", mux = on }\n"
+                + "mancom.services.beta { endpoint = \"" + at + "\", mux = on }\n");
+        Connection ca = client.connectAsync("alpha", far).get(S, TimeUnit.SECONDS);
+        Connection cb = client.connectAsync("beta", far).get(S, TimeUnit.SECONDS);
+        byte[] toA = random(200 * 1024, 40);
+        byte[] toB = random(100 * 1024, 41);
+        CompletableFuture.allOf(FarEnd.pump(ca, toA, 8192), FarEnd.pump(cb, toB, 8192)).get(S, TimeUnit.SECONDS);
+        AttachedProcess.Stream sa = pa.nextStream();
+        AttachedProcess.Stream sb = pb.nextStream();
+        Await.until("both processes have their bytes", () -> sa.receivedCount() >= toA.length
+                && sb.receivedCount() >= toB.length);
+        assertThat(sa.received()).isEqualTo(toA);
+        assertThat(sb.received()).isEqualTo(toB);
+        writeAll(sa, toB);
+        Await.until("alpha's answer came back", () -> far.count(ca) >= toB.length);
+        assertThat(far.received(ca)).isEqualTo(toB);
+    }
 }
