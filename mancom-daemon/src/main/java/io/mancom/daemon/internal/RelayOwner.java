@@ -49,6 +49,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * close, except the whole line of a {@code mux = off} device: that goes back to held, the device
  * open and not read, for the next process.
  *
+ * <h2>Holding</h2>
+ * While no process is attached to a service, its new connections are held, paused (see
+ * {@link RelayedService}): at most {@code hold.connections} of them, each for at most
+ * {@code hold.timeout}, past which they are closed with one log line. The whole line of a
+ * {@code mux = off} device is exempt from both bounds: closing it would only make the runtime
+ * reopen it, so it stays open and unread (the device's own buffers and flow control hold its
+ * bytes) until a process attaches. Bytes already relayed into a process that then dies are lost
+ * with it; nothing the device had not yet handed to that process is.
+ *
+ * <h2>The attach session</h2>
+ * The daemon's side is {@link Attachment#SESSION}: initiator, {@code routing = none}, no keepalive,
+ * no idle timeout, the default {@code max-streams} (256) and windows. A process whose streams are
+ * all in use gets no more until one ends; the connections wait as held ones do.
+ *
  * <h2>Threading</h2>
  * Thread-safe. {@link #attach} runs on the attach connection's loop (the daemon's); the runtime
  * has loops of its own ({@code ioThreads}).

@@ -262,4 +262,19 @@ class RelayOwnerMuxTest extends RelayTestBase {
         Await.until("alpha's answer came back", () -> far.count(ca) >= toB.length);
         assertThat(far.received(ca)).isEqualTo(toB);
     }
+
+    @Test
+    void anOwnerOnTheEmbeddedDefaultsBindsItsEndpoint() throws Exception {
+        var loaded = io.mancom.core.spi.ConfigTools.load(io.mancom.testkit.TestManCom.options(
+                "mancom.services.alpha { endpoint = \"tcp://127.0.0.1:0\", mux = on, scope = system }\n"));
+        try (RelayOwner owner = new RelayOwner(new ArrayList<>(loaded.services().values()), 1)) {
+            owner.start();
+            owner.awaitReady(T);
+            assertThat(owner.carry()).isEqualTo("mux");
+            assertThat(owner.serves("alpha")).isTrue();
+            assertThat(owner.serves("beta")).isFalse();
+            assertThat(owner.endpoint("alpha").toString()).startsWith("tcp://127.0.0.1:").doesNotEndWith(":0");
+            assertThat(owner.status("alpha")).isEqualTo(new Owner.OwnerStatus(0, 0, 0, 0));
+        }
+    }
 }
