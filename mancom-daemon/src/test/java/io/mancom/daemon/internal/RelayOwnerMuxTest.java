@@ -277,4 +277,31 @@ class RelayOwnerMuxTest extends RelayTestBase {
             assertThat(owner.status("alpha")).isEqualTo(new Owner.OwnerStatus(0, 0, 0, 0));
         }
     }
+
+    @Test
+    void aConnectionPastTheProcessesStreamLimitWaitsUntilOneOfItsStreamsEnds() throws Exception {
+        // The line takes more streams than an attach connection does.
+        String wide = "\", mux { enabled = on, max-streams = 300 }";
+        RelayOwner owner = owner("mancom.services.alpha { endpoint = \"serial://" + pty.a() + wide
+                + ", scope = system }\n");
+        AttachedProcess p = attach(owner, "alpha");
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start("mancom.services.alpha { endpoint = \"serial://" + pty.b() + wide + " }\n");
+        int limit = Attachment.SESSION.maxStreams();
+        List<CompletableFuture<Connection>> opening = new ArrayList<>();
+        for (int i = 0; i <= limit; i++) {
+            opening.add(device.connectAsync("alpha", far));
+        }
+        List<AttachedProcess.Stream> streams = new ArrayList<>();
+        for (int i = 0; i < limit; i++) {
+            streams.add(p.nextStream());
+        }
+        Await.until("one connection waits", () -> owner.status("alpha").held() == 1);
+        assertThat(p.streams).isEmpty();
+
+        streams.get(0).channel.close();
+        AttachedProcess.Stream last = p.nextStream();
+        assertThat(owner.status("alpha")).isEqualTo(new Owner.OwnerStatus(1, 0, limit + 1, 0));
+        assertThat(last.channel.isOpen()).isTrue();
+    }
 }
