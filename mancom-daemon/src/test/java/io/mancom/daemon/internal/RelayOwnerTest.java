@@ -5,6 +5,7 @@ import io.mancom.ManCom;
 import io.mancom.testkit.Await;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -97,6 +98,21 @@ class RelayOwnerTest extends RelayTestBase {
         Await.until("the process has the reopened line's bytes", () -> after.receivedCount() >= in.length);
         assertThat(after.received()).isEqualTo(in);
         assertThat(before.receivedCount()).isZero();
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+
+    @Test
+    void aProcessThatClosesTheLineClosesTheDeviceAndTheReopenedLineComesBack() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        AttachedProcess.Stream first = process.nextStream();
+        first.channel.close(); // as closing the line's Connection in the process would
+        AttachedProcess.Stream second = process.nextStream(); // the runtime reopened the device
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        second.write("reopened".getBytes(StandardCharsets.UTF_8));
+        Await.until("the reopened line carries the process's bytes", () -> far.count(c) == 8);
         assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
     }
 }
