@@ -72,13 +72,12 @@ final class AttachedProcess implements AutoCloseable {
                                             .routing(MuxSettings.Routing.NONE).role(MuxSettings.Role.RESPONDER)
                                             .keepaliveInterval(Duration.ZERO).idleTimeout(Duration.ZERO).build(),
                                     MuxSettings.Role.RESPONDER, (stream, name) -> {
-                                        Stream s = new Stream(stream);
+                                        Stream s = new Stream(stream, p.streams);
                                         stream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
                                         if (p.startPaused) {
                                             stream.config().setAutoRead(false);
                                         }
-                                        stream.pipeline().addLast(s);
-                                        p.streams.add(s);
+                                        stream.pipeline().addLast(s); // queued once active (registered)
                                         return true;
                                     });
                         }
@@ -119,9 +118,18 @@ final class AttachedProcess implements AutoCloseable {
         final CompletableFuture<Void> inputShutdown = new CompletableFuture<>();
         final CompletableFuture<Void> closed = new CompletableFuture<>();
 
-        Stream(Channel channel) {
+        private final BlockingQueue<Stream> active;
+
+        Stream(Channel channel, BlockingQueue<Stream> active) {
             this.channel = channel;
+            this.active = active;
             channel.closeFuture().addListener(f -> closed.complete(null));
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            active.add(this);
+            ctx.fireChannelActive();
         }
 
         @Override
