@@ -92,6 +92,29 @@ class BenchSubcommandsTest {
     }
 
     @Test
+    void benchRelayComparesBothDirectionsThroughARelayOwnerWithADirectService() {
+        if (!PtyPair.available()) {
+            assertThat(System.getenv("CI")).as("socat is not installed (apt-get install socat)").isNotEqualTo("true");
+            assumeTrue(false, "socat is not installed (apt-get install socat)");
+        }
+        Cli.Result r = Cli.run("bench", "relay", "--runs", "1", "--size", "262144", "--chunk", "16384");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        int header = indexOf(lines, "run");
+        assertThat(lines.get(header).trim().split("\\s{3,}")).containsExactly("run", "direct rx MB/s",
+                "relayed rx MB/s", "direct tx MB/s", "relayed tx MB/s", "rx relayed/direct", "tx relayed/direct");
+        String[] run = lines.get(header + 1).trim().split("\\s+");
+        assertThat(run).hasSize(7);
+        for (int i = 1; i < run.length; i++) {
+            assertThat(run[i]).matches(NUMBER);
+        }
+        assertThat(lines.get(header + 2).trim()).startsWith("median");
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: through the relay, receiving " + NUMBER
+                + " of direct, sending " + NUMBER + " .*target 0\\.90\\)"));
+    }
+
+    @Test
     void sharedOptionsKeepEachCommandsDefaults() {
         assertThat(help("bench", "mux")).contains("--runs=R Runs; each measures every case once (default 3).")
                 .contains("(default 0.5)").contains("--seconds=S Measured seconds per measurement (default 2.0).");
@@ -113,6 +136,7 @@ class BenchSubcommandsTest {
                 new String[] {"bench", "mux-idle", "--cases", "nosuch"},
                 new String[] {"bench", "serial", "--size", "0"},
                 new String[] {"bench", "serial", "--runs", "0"},
+                new String[] {"bench", "relay", "--chunk", "0"},
                 new String[] {"bench", "mux", "--warmup", "-1"},
                 new String[] {"bench", "mux-idle", "--io-threads", "0"})) {
             Cli.Result r = Cli.run(args);

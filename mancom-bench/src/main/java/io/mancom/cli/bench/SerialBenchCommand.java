@@ -197,7 +197,7 @@ public final class SerialBenchCommand implements Callable<Integer> {
     }
 
     /** The four ways of moving the bytes over one pty pair. */
-    private static final class Ways {
+    static final class Ways {
         private final PtyPair pty;
         private final byte[] data;
         private final int chunk;
@@ -356,7 +356,7 @@ public final class SerialBenchCommand implements Callable<Integer> {
     }
 
     /** Reads {@code total} bytes from a pty end on a thread of its own, noting when the last arrived. */
-    private static final class Reader {
+    static final class Reader {
         private final CompletableFuture<Long> done = new CompletableFuture<>();
         private final MessageDigest md;
         private final Thread thread;
@@ -421,7 +421,7 @@ public final class SerialBenchCommand implements Callable<Integer> {
     }
 
     /** Puts a pty end into raw mode with blocking reads ({@code stty raw -echo min 1 time 0}). */
-    private static void stty(Path end) throws IOException, InterruptedException {
+    static void stty(Path end) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("stty", "-F", end.toString(), "raw", "-echo", "min", "1", "time", "0")
                 .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -1,0 +1,240 @@
+package io.mancom.daemon.internal;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.mancom.AcceptCallback;
+import io.mancom.Connection;
+import io.mancom.DataReceiver;
+import io.mancom.EndPoint;
+import io.mancom.ManComException;
+import io.mancom.core.internal.ManComRuntime;
+import io.mancom.core.internal.config.ScopeSettings;
+import io.mancom.core.internal.mux.MuxSettings;
+import io.mancom.core.spi.ConfigLayer;
+import io.mancom.core.spi.NettyRuntime;
+import io.mancom.core.spi.RuntimeSettings;
+import io.mancom.core.spi.ServiceSettings;
+import io.netty.channel.Channel;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The owner of one endpoint whose bytes the daemon relays ({@code ManCom-Carry: mux}): a device
+ * (serial, USB) with {@code mux = off}, which is one service, or a device or TCP endpoint with
+ * {@code mux = on}, whose services share the link.
+ *
+ * <h2>How</h2>
+ * The endpoint runs in a ManCom runtime of its own, holding only these services (as
+ * {@code scope = process}: here is where they are bound) and serving no control socket. Each
+ * service is registered as an acceptor, so the runtime opens the device and reopens it after a
+ * loss, or binds the TCP port, and runs the link's mux session. Every connection the runtime
+ * accepts (the whole line, or a stream the far end opened) is relayed as one mux stream on the
+ * attach connection of one process serving the service (docs/daemon.md, "Attach"); see
+ * {@link Relay} for the copying, backpressure and closing, {@link RelayedService} for handing
+ * over, holding and the bounds.
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #RelayOwner construct} (loads nothing, starts the runtime's event loops), {@link #start()}
+ * (opens or binds the endpoint), {@link #attach} for every process, {@link #close()}.
+ * When a process's attach connection closes (even after {@code kill -9}) its relayed connections
+ * close, except the whole line of a {@code mux = off} device: that goes back to held, the device
+ * open and not read, for the next process.
+ *
+ * <h2>Holding</h2>
+ * While no process is attached to a service, its new connections are held, paused (see
+ * {@link RelayedService}): at most {@code hold.connections} of them, each for at most
+ * {@code hold.timeout}, past which they are closed with one log line. The whole line of a
+ * {@code mux = off} device is exempt from both bounds: closing it would only make the runtime
+ * reopen it, so it stays open and unread (the device's own buffers and flow control hold its
+ * bytes) until a process attaches. Bytes already relayed into a process that then dies are lost
+ * with it; nothing the device had not yet handed to that process is.
+ *
+ * <h2>The attach session</h2>
+ * The daemon's side is {@link Attachment#SESSION}: initiator, {@code routing = none}, no keepalive,
+ * no idle timeout, the default {@code max-streams} (256) and windows. A process whose streams are
+ * all in use gets no more until one ends; the connections wait as held ones do.
+ *
+ * <h2>Threading</h2>
+ * Thread-safe. {@link #attach} runs on the attach connection's loop (the daemon's); the runtime
+ * has loops of its own ({@code ioThreads}).
+ *
+ * <h2>Buffer ownership</h2>
+ * Every buffer that passes through is released here or by the channel it is written to.
+ *
+ * <h2>Errors</h2>
+ * Bad settings fail the constructor ({@link io.mancom.ConfigException}); a device that cannot be
+ * opened shows in {@link #awaitReady} and in the runtime's status, and is retried by the runtime.
+ */
+public final class RelayOwner implements Owner {
+    private final ManComRuntime runtime;
+    private final Map<String, RelayedService> services;
+    private final Map<String, Boolean> wholeLine;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    /**
+     * An owner on the embedded defaults (no transport-wide settings from the daemon's files).
+     *
+     * @param services  the services of one endpoint, as the daemon loaded them ({@code scope = system})
+     * @param ioThreads the runtime's event-loop threads (0: {@code mancom.io-threads})
+     */
+    public RelayOwner(List<ServiceSettings> services, int ioThreads) {
+        this(services, ioThreads, List.of(), ConfigFactory.defaultReference());
+    }
+
+    /**
+     * An owner whose runtime sees the daemon's loaded configuration ({@code layers} and
+     * {@code config}, for transport-wide blocks such as {@code mancom.usb}); its control socket and
+     * metrics listener are off whatever the config says: the daemon serves those.
+     */
+    public RelayOwner(List<ServiceSettings> services, int ioThreads, List<ConfigLayer> layers, Config config) {
+        if (services.isEmpty()) {
+            throw new IllegalArgumentException("services is empty");
+        }
+        SortedMap<String, ServiceSettings> own = new TreeMap<>();
+        Map<String, RelayedService> relayed = new TreeMap<>();
+        Map<String, Boolean> whole = new TreeMap<>();
+        for (ServiceSettings s : services) {
+            own.put(s.name(), ScopeSettings.ownedHere(s));
+            whole.put(s.name(), !MuxSettings.of(s).enabled());
+        }
+        Config quiet = config
+                .withValue("mancom.control", ConfigValueFactory.fromAnyRef(false))
+                .withValue("mancom.metrics.listen", ConfigValueFactory.fromAnyRef(""));
+        this.runtime = new ManComRuntime(new RuntimeSettings(ioThreads, Collections.unmodifiableSortedMap(own),
+                List.copyOf(layers), quiet), ioThreads);
+        try {
+            NettyRuntime netty = runtime.unwrap(NettyRuntime.class);
+            for (ServiceSettings s : services) {
+                relayed.put(s.name(), new RelayedService(s.name(), ScopeSettings.of(s), netty.group()));
+            }
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+        this.services = Collections.unmodifiableMap(relayed);
+        this.wholeLine = Collections.unmodifiableMap(whole);
+    }
+
+    /**
+     * Registers every service with the runtime: from here on it opens (and reopens) the device or
+     * binds the port, and its connections are relayed or held. Idempotent.
+     *
+     * @throws IllegalStateException if closed
+     */
+    public void start() {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        for (RelayedService s : services.values()) {
+            boolean whole = wholeLine.get(s.name);
+            AcceptCallback accept = c -> {
+                // Not a byte is read before a process has a stream for it.
+                c.pauseReading();
+                Relay r = new Relay(c, s, whole);
+                c.attach(r);
+                c.setWritabilityListener((conn, writable) -> {
+                    if (writable) {
+                        r.onConnectionWritable();
+                    }
+                });
+                s.hold(r);
+            };
+            // The acceptor first: a connection that comes before the receiver waits for it.
+            runtime.registerAcceptor(s.name, accept);
+            runtime.registerDataReceiver(s.name, RECEIVER);
+        }
+    }
+
+    /**
+     * Waits until every service's endpoint is open or bound.
+     *
+     * @throws ManComException TIMEOUT, or why an endpoint cannot be opened
+     */
+    public void awaitReady(Duration timeout) throws ManComException {
+        runtime.awaitReady(timeout);
+    }
+
+    @Override
+    public String carry() {
+        return "mux";
+    }
+
+    @Override
+    public boolean serves(String service) {
+        return services.containsKey(service);
+    }
+
+    @Override
+    public EndPoint endpoint(String service) {
+        return runtime.boundEndPoint(service).orElseGet(() -> runtime.endpoint(service));
+    }
+
+    @Override
+    public void attach(String service, Channel connection, Peer peer) {
+        RelayedService s = services.get(service);
+        if (s == null) {
+            connection.close();
+            throw new IllegalArgumentException("this owner does not serve '" + service + "'; it serves "
+                    + services.keySet());
+        }
+        s.attach(Attachment.install(service, connection, peer));
+    }
+
+    @Override
+    public OwnerStatus status(String service) {
+        RelayedService s = services.get(service);
+        if (s == null) {
+            throw new IllegalArgumentException("this owner does not serve '" + service + "'; it serves "
+                    + services.keySet());
+        }
+        return s.status();
+    }
+
+    /** The services this owner serves. */
+    public List<String> services() {
+        return new ArrayList<>(services.keySet());
+    }
+
+    @Override
+    public void close() {
+        try {
+            runtime.close(); // the device (or port): every relayed connection closes, and its stream
+        } finally {
+            services.values().forEach(RelayedService::close);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RelayOwner" + services.keySet();
+    }
+
+    /** The device side of every relay: the runtime's callbacks, passed to the connection's relay. */
+    private static final DataReceiver RECEIVER = new DataReceiver() {
+        @Override
+        public void onData(Connection connection, ByteBuffer data) {
+            ((Relay) connection.attachment()).onData(data);
+        }
+
+        @Override
+        public void onInputShutdown(Connection connection) {
+            ((Relay) connection.attachment()).onInputShutdown();
+        }
+
+        @Override
+        public void onClose(Connection connection, Throwable cause) {
+            if (connection.attachment() instanceof Relay r) {
+                r.onClose();
+            }
+        }
+    };
+}

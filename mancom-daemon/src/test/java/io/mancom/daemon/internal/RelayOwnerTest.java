@@ -1,0 +1,118 @@
+package io.mancom.daemon.internal;
+
+import io.mancom.Connection;
+import io.mancom.ManCom;
+import io.mancom.testkit.Await;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link RelayOwner} on a {@code mux = off} line: a socat pty pair is the device (the owner's
+ * runtime opens one end, a ManCom runtime of the test, scope = process, is the far end on the
+ * other), and every "process" is a real Unix socket connection whose far side runs a responder mux
+ * session, as the process side of {@code ManCom-Carry: mux} does.
+ */
+class RelayOwnerTest extends RelayTestBase {
+
+    // ---- mux = off: the whole line
+
+    @Test
+    void aWholeLineIsRelayedByteExactBothWays() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+
+        AttachedProcess.Stream stream = process.nextStream();
+        byte[] in = random(256 * 1024, 1);
+        FarEnd.pump(c, in, 8192).get(S, TimeUnit.SECONDS);
+        Await.until("the process has every byte of the line", () -> stream.receivedCount() >= in.length);
+        assertThat(stream.received()).isEqualTo(in);
+
+        byte[] out = random(256 * 1024, 2);
+        for (int off = 0; off < out.length; off += 8192) {
+            stream.write(Arrays.copyOfRange(out, off, off + 8192));
+        }
+        Await.until("the device has every byte the process wrote", () -> far.count(c) >= out.length);
+        assertThat(far.received(c)).isEqualTo(out);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 1, 0));
+    }
+
+    @Test
+    void lineInputIsHeldWhileNoProcessServesItAndDeliveredInFullAfterwardsAlsoAcrossAProcessDying() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        Await.until("the line is held", () -> owner.status("line").held() == 1);
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, SMALL_QUEUE));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        // More than the ptys, socat and the runtime's first read hold: the rest waits in the far
+        // end's queue, which is small here (SMALL_QUEUE).
+        byte[] first = random(512 * 1024, 3);
+        var writing = FarEnd.pump(c, first, 4096);
+        Await.until("the far end cannot write on (the device is not read)", () -> !c.isWritable());
+        assertThat(owner.status("line").held()).isEqualTo(1);
+
+        AttachedProcess one = attach(owner, "line");
+        AttachedProcess.Stream s1 = one.nextStream();
+        writing.get(S, TimeUnit.SECONDS);
+        Await.until("the first process has every byte", () -> s1.receivedCount() >= first.length);
+        assertThat(s1.received()).isEqualTo(first);
+
+        one.close(); // killed: the line goes back to held, the device stays open
+        s1.closed.get(S, TimeUnit.SECONDS);
+        Await.until("the line is held again", () -> owner.status("line").held() == 1
+                && owner.status("line").attached() == 0);
+        assertThat(c.isOpen()).as("the device was not closed").isTrue();
+        byte[] second = random(100 * 1024, 4);
+        writing = FarEnd.pump(c, second, 4096);
+
+        AttachedProcess two = attach(owner, "line");
+        AttachedProcess.Stream s2 = two.nextStream();
+        writing.get(S, TimeUnit.SECONDS);
+        Await.until("the second process has every later byte", () -> s2.receivedCount() >= second.length);
+        assertThat(s2.received()).isEqualTo(second);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+
+    @Test
+    void aLostDeviceClosesItsStreamAndTheReopenedLineGoesToTheProcessAgain() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        AttachedProcess.Stream before = process.nextStream();
+
+        pty.kill(); // the device hangs up
+        before.closed.get(S, TimeUnit.SECONDS);
+        pty.restart();
+        AttachedProcess.Stream after = process.nextStream(); // the runtime reopened the line
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        byte[] in = random(32 * 1024, 5);
+        FarEnd.pump(c, in, 4096).get(S, TimeUnit.SECONDS);
+        Await.until("the process has the reopened line's bytes", () -> after.receivedCount() >= in.length);
+        assertThat(after.received()).isEqualTo(in);
+        assertThat(before.receivedCount()).isZero();
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+
+    @Test
+    void aProcessThatClosesTheLineClosesTheDeviceAndTheReopenedLineComesBack() throws Exception {
+        RelayOwner owner = owner(line("line", pty.a(), false, "scope = system"));
+        AttachedProcess process = attach(owner, "line");
+        AttachedProcess.Stream first = process.nextStream();
+        first.channel.close(); // as closing the line's Connection in the process would
+        AttachedProcess.Stream second = process.nextStream(); // the runtime reopened the device
+        FarEnd far = new FarEnd();
+        ManCom device = runtimes.start(line("line", pty.b(), false, ""));
+        Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
+        second.write("reopened".getBytes(StandardCharsets.UTF_8));
+        Await.until("the reopened line carries the process's bytes", () -> far.count(c) == 8);
+        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+}
