@@ -84,20 +84,16 @@ public final class DaemonServer implements AutoCloseable {
     }
 
     /**
-     * The owner of device services and services with mux on: one per endpoint.
-     *
-     * <p>TODO(issue 18): engineer R's RelayOwner (branch wip-relay) is not merged into this branch
-     * yet (the merge conflicts in mancom-bench, which is not this branch's). Once it is, this body
-     * is, as agreed with its constructor there:
-     * <pre>
-     *   RelayOwner owner = new RelayOwner(services, settings.ioThreads(), settings.layers(), settings.config());
-     *   owner.start();
-     *   return owner;
-     * </pre>
-     * Until then these services are listed in the status and refused with NOT_READY.
+     * The owner of device services and services with mux on: one per endpoint (a device, or the
+     * TCP endpoint of a mux link), running the link in a runtime of its own and relaying each of
+     * its connections to an attached process as a mux stream. Opening a device that is not there
+     * yet is not a failure: the owner keeps trying, as a process's device listener does.
      */
     private static Owner relay(List<ServiceSettings> services, RuntimeSettings settings) {
-        throw new UnsupportedOperationException("device services through the daemon are not built yet");
+        int threads = Math.max(1, Math.min(2, settings.ioThreads()));
+        RelayOwner owner = new RelayOwner(services, threads, settings.layers(), settings.config());
+        owner.start();
+        return owner;
     }
 
     /** {@link #start(RuntimeOptions, Map)} with another maker of relay owners (tests). */
