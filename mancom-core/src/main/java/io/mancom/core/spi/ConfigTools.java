@@ -67,4 +67,13 @@ public final class ConfigTools {
     public static Path runtimeDir(RuntimeSettings settings) {
         return ControlSettings.of(settings).runtimeDir();
     }
+
+    /**
+     * The system daemon's control socket ({@code mancom.daemon.socket}, by default
+     * {@code <runtime-dir>/mancomd.sock}): where {@code mancom daemon} serves and where runtimes
+     * attach their {@code scope = system} services.
+     */
+    public static Path daemonSocket(RuntimeSettings settings) {
+        return io.mancom.core.internal.config.DaemonSettings.of(settings).socket();
+    }
 }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -91,6 +92,9 @@ public final class StatusCommand implements Callable<Integer> {
             + " file instead of /etc/mancom, the user file and $MANCOM_CONFIG.")
     private Path config;
 
+    /** The daemon's control socket, set when the command runs. */
+    private Path daemonSocket;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -106,6 +110,7 @@ public final class StatusCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1: " + count);
         }
         ControlSockets sockets = new ControlSockets(runtimeDir());
+        daemonSocket = daemonSocket();
         if (events) {
             new EventsTail(sockets, pid, service, json).run(out, err, count);
         } else if (web) {
@@ -116,6 +121,15 @@ public final class StatusCommand implements Callable<Integer> {
             once(sockets, out);
         }
         return ExitCode.OK.code();
+    }
+
+    /** The daemon's socket: in --runtime-dir when that is given, else as the config says. */
+    private Path daemonSocket() {
+        if (runtimeDir != null) {
+            return runtimeDir.toAbsolutePath().resolve("mancomd.sock");
+        }
+        RuntimeOptions options = config != null ? RuntimeOptions.defaults().withConfigFile(config) : RuntimeOptions.defaults();
+        return ConfigTools.daemonSocket(ConfigTools.load(options));
     }
 
     private Path runtimeDir() {
@@ -130,13 +144,21 @@ public final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<ObjectNode> all = filtered(sockets.statuses(problem -> err.println("mancom status: " + problem)));
         err.flush();
+        Optional<ObjectNode> daemon = pid == null ? DaemonStatus.query(daemonSocket) : Optional.empty();
         if (json) {
-            out.println(ControlSockets.JSON.writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(ControlSockets.document(sockets.runtimeDir(), all)));
-        } else if (all.isEmpty()) {
-            out.println("No ManCom process" + (pid != null ? " " + pid : "") + " in " + sockets.runtimeDir() + ".");
+            ObjectNode doc = ControlSockets.document(sockets.runtimeDir(), all);
+            daemon.ifPresent(d -> doc.set("daemon", d));
+            out.println(ControlSockets.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
         } else {
-            new StatusTable().lines(all, pid, service, this.all).forEach(out::println);
+            if (all.isEmpty()) {
+                out.println("No ManCom process" + (pid != null ? " " + pid : "") + " in " + sockets.runtimeDir() + ".");
+            } else {
+                new StatusTable().lines(all, pid, service, this.all).forEach(out::println);
+            }
+            daemon.ifPresent(d -> {
+                out.println();
+                DaemonStatus.lines(d, service).forEach(out::println);
+            });
         }
         out.flush();
     }
@@ -152,6 +174,12 @@ public final class StatusCommand implements Callable<Integer> {
                     + (all.size() == 1 ? " process" : " processes") + " in " + sockets.runtimeDir()
                     + "  (Ctrl-C to stop)");
             lines.forEach(out::println);
+            if (pid == null) {
+                DaemonStatus.query(daemonSocket).ifPresent(d -> {
+                    out.println();
+                    DaemonStatus.lines(d, service).forEach(out::println);
+                });
+            }
             out.flush();
             if (count != 0 && n == count) {
                 break;
