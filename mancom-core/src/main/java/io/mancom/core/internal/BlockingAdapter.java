@@ -102,7 +102,7 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     @Override
     public void opened(ChannelConnection c) {
         connection = c;
-        writer = new BlockingWriter(c.channel(), () -> {
+        writer = new BlockingWriter(c.channel(), c, () -> {
             if (writersWaiting > 0) {
                 signal(writable); // the queued bytes moved to the channel: its room decides now
             }

@@ -38,6 +38,8 @@ final class BlockingWriter {
     static final int CHUNK = 64 * 1024;
 
     private final Channel channel;
+    /** Counts what is sent (monitoring); null in tests that have no connection. */
+    private final ChannelConnection counted;
     private final Runnable afterDrain;
     private final Queue<ByteBuf> queue = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -47,7 +49,13 @@ final class BlockingWriter {
 
     /** @param afterDrain runs on the loop after each drain (wakes a writer waiting for room) */
     BlockingWriter(Channel channel, Runnable afterDrain) {
+        this(channel, null, afterDrain);
+    }
+
+    /** @param counted the connection whose counters take the bytes once they are sent */
+    BlockingWriter(Channel channel, ChannelConnection counted, Runnable afterDrain) {
         this.channel = channel;
+        this.counted = counted;
         this.afterDrain = afterDrain;
     }
 
@@ -84,12 +92,35 @@ final class BlockingWriter {
         // its buffer (or an empty queue, if this drain took it).
         scheduled.set(false);
         long n = 0;
+        long onTheWire = 0;
+        ByteBuf last = null;
         for (ByteBuf b; (b = queue.poll()) != null; ) {
-            n += b.readableBytes();
-            channel.write(b, channel.voidPromise());
+            if (last != null) {
+                channel.write(last, channel.voidPromise());
+            }
+            int len = b.readableBytes();
+            n += len;
+            onTheWire += len == 0 || counted == null ? len : len + counted.framingOverhead;
+            last = b;
         }
         queued.addAndGet(-n);
-        if (n > 0) {
+        if (last != null) {
+            // One promise per drain, on its last write: writes complete in order, so when it has
+            // gone out the whole batch has, and is counted then (monitoring counts sent bytes).
+            if (counted == null) {
+                channel.write(last, channel.voidPromise());
+            } else {
+                long sent = onTheWire;
+                channel.write(last).addListener(f -> {
+                    if (f.isSuccess()) {
+                        counted.sent(sent);
+                    } else {
+                        // What the void promise of the other writes does with a failure.
+                        channel.pipeline().fireExceptionCaught(f.cause());
+                    }
+                });
+                counted.flushing();
+            }
             channel.flush();
         }
         afterDrain.run();
