@@ -40,22 +40,29 @@ class ControlRoutesTest {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private DaemonServer daemon;
+    /** A port in use, so that service 'taken' cannot be served. */
+    private java.net.ServerSocket busy;
 
     @AfterEach
     void tearDown() throws Exception {
         if (daemon != null) {
             daemon.close();
         }
+        if (busy != null) {
+            busy.close();
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
     private void start() throws IOException {
+        busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
         daemon = DaemonServer.start(TestManCom.options(String.join("\n",
                 "mancom.daemon.socket = \"" + dir.resolve("run/mancomd.sock") + "\"",
                 "mancom.services {",
                 "  web { endpoint = \"tcp://127.0.0.1:0\", scope = system }",
                 "  guarded { endpoint = \"tcp://127.0.0.1:0\", scope = system, allow { users = [nobody] } }",
                 "  line { endpoint = \"serial:///dev/ttyNOWHERE\", scope = system }",
+                "  taken { endpoint = \"tcp://127.0.0.1:" + busy.getLocalPort() + "\", scope = system }",
                 "  mine { endpoint = \"tcp://127.0.0.1:0\" }",
                 "}")), Map.of());
     }
@@ -85,13 +92,15 @@ class ControlRoutesTest {
         assertThat(a).startsWith("HTTP/1.1 200");
         JsonNode s = body(a);
         assertThat(s.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
-        assertThat(s.get("services").findValuesAsText("name")).containsExactly("guarded", "line", "web");
-        JsonNode web = s.get("services").get(2);
+        assertThat(s.get("services").findValuesAsText("name")).containsExactly("guarded", "line", "taken", "web");
+        JsonNode web = s.get("services").get(3);
         assertThat(web.get("carry").asText()).isEqualTo("fds");
         assertThat(web.get("ready").asBoolean()).isTrue();
         assertThat(web.get("endpoint").asText()).matches("tcp://127\\.0\\.0\\.1:[1-9][0-9]*");
-        assertThat(s.get("services").get(1).get("notReady").asText())
-                .contains("device services through the daemon are not built yet");
+        // A device is the daemon's even while it is missing: its relay keeps trying to open it.
+        assertThat(s.get("services").get(1).get("carry").asText()).isEqualTo("mux");
+        assertThat(s.get("services").get(2).get("ready").asBoolean()).isFalse();
+        assertThat(s.get("services").get(2).get("notReady").asText()).contains("cannot listen on");
     }
 
     @Test
@@ -150,12 +159,13 @@ class ControlRoutesTest {
         start();
         JsonNode unknown = body(exchange(attachRequest("nosuch")));
         assertThat(unknown.get("reason").asText()).isEqualTo("UNKNOWN_SERVICE");
-        assertThat(unknown.get("message").asText()).contains("nosuch").contains("guarded, line, web");
+        assertThat(unknown.get("message").asText()).contains("nosuch").contains("guarded, line, taken, web");
         // A process-scope service is not the daemon's.
         assertThat(body(exchange(attachRequest("mine"))).get("reason").asText()).isEqualTo("UNKNOWN_SERVICE");
-        String line = exchange(attachRequest("line"));
-        assertThat(line).startsWith("HTTP/1.1 503");
-        assertThat(body(line).get("reason").asText()).isEqualTo("NOT_READY");
+        String taken = exchange(attachRequest("taken"));
+        assertThat(taken).startsWith("HTTP/1.1 503");
+        assertThat(body(taken).get("reason").asText()).isEqualTo("NOT_READY");
+        assertThat(body(taken).get("message").asText()).contains("cannot listen on tcp://127.0.0.1:" + busy.getLocalPort());
         String noUpgrade = exchange("POST /v1/services/web/attach HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
         assertThat(noUpgrade).startsWith("HTTP/1.1 400");
         assertThat(body(noUpgrade).get("reason").asText()).isEqualTo("PROTOCOL");
