@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The shape of {@code bench serial}, {@code bench mux}, {@code bench mux-idle} and {@code bench status}, with tiny parameters (not figures).
+ * The shape of {@code bench serial}, {@code bench mux}, {@code bench mux-idle}, {@code bench status} and
+ * {@code bench daemon}, with tiny parameters (not figures).
  * The bench command is found the way the CLI finds it in the mancom-bench jar: by ServiceLoader.
  */
 class BenchSubcommandsTest {
@@ -92,26 +93,29 @@ class BenchSubcommandsTest {
     }
 
     @Test
-    void benchRelayComparesBothDirectionsThroughARelayOwnerWithADirectService() {
+    void benchDaemonComparesTcpAndAPtyThroughTheDaemonWithDirect() {
         if (!PtyPair.available()) {
             assertThat(System.getenv("CI")).as("socat is not installed (apt-get install socat)").isNotEqualTo("true");
             assumeTrue(false, "socat is not installed (apt-get install socat)");
         }
-        Cli.Result r = Cli.run("bench", "relay", "--runs", "1", "--size", "262144", "--chunk", "16384");
+        Cli.Result r = Cli.run("bench", "daemon", "--runs", "1", "--seconds", "0.3", "--warmup", "0.1",
+                "--pty-size", "262144", "--pty-chunk", "16384");
 
         assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
         List<String> lines = r.out().lines().toList();
-        int header = indexOf(lines, "run");
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: through the daemon, throughput " + NUMBER
+                + " of direct \\(target 0\\.95\\), accept rate " + NUMBER + " .*"));
+        int header = indexOf(lines.subList(indexOf(lines, "pty:"), lines.size()), "run") + indexOf(lines, "pty:");
         assertThat(lines.get(header).trim().split("\\s{3,}")).containsExactly("run", "direct rx MB/s",
-                "relayed rx MB/s", "direct tx MB/s", "relayed tx MB/s", "rx relayed/direct", "tx relayed/direct");
+                "daemon rx MB/s", "direct tx MB/s", "daemon tx MB/s", "rx daemon/direct", "tx daemon/direct");
         String[] run = lines.get(header + 1).trim().split("\\s+");
         assertThat(run).hasSize(7);
         for (int i = 1; i < run.length; i++) {
             assertThat(run[i]).matches(NUMBER);
         }
         assertThat(lines.get(header + 2).trim()).startsWith("median");
-        assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: through the relay, receiving " + NUMBER
-                + " of direct, sending " + NUMBER + " .*target 0\\.90\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: a pty through the daemon, receiving "
+                + NUMBER + " of direct, sending " + NUMBER + " .*target 0\\.90\\)"));
     }
 
     @Test
@@ -136,7 +140,7 @@ class BenchSubcommandsTest {
                 new String[] {"bench", "mux-idle", "--cases", "nosuch"},
                 new String[] {"bench", "serial", "--size", "0"},
                 new String[] {"bench", "serial", "--runs", "0"},
-                new String[] {"bench", "relay", "--chunk", "0"},
+                new String[] {"bench", "daemon", "--pty-chunk", "0"},
                 new String[] {"bench", "mux", "--warmup", "-1"},
                 new String[] {"bench", "mux-idle", "--io-threads", "0"})) {
             Cli.Result r = Cli.run(args);

@@ -8,6 +8,7 @@ import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
 import io.mancom.daemon.ManComDaemon;
 import io.mancom.spi.RuntimeOptions;
+import io.mancom.testkit.PtyPair;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,6 +51,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       closing it, in a loop (each connection costs the daemon an accept, a descriptor sent and
  *       an acknowledgement read; target 0.8).</li>
  * </ul>
+ * Then a pty's throughput (unless {@code --pty-size 0}; needs socat): a serial service owned by the
+ * daemon and served by the runtime (the whole line relayed as a mux stream of the attach
+ * connection) against the same kind of service bound by the process, each on a socat pty pair of
+ * its own (a pty has one user at a time) and both driven by the same {@link PtyService} code,
+ * bytes moved to and from plain streams on the pair's other end (as {@code bench serial} does),
+ * rx and tx, daemon/direct per run (target 0.9).
  * A benchmark, not a test: nothing asserts the figures.
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
@@ -59,7 +67,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
                         + " (direct) and once through the daemon (scope = system: the daemon accepts and hands each"
                         + " socket over). Each run measures both, in alternating order: MB/s of echo over"
                         + " --connections connections, and connections per second opened, echoed (1 byte) and closed"
-                        + " by --clients client threads. Reports daemon/direct per run and the medians."})
+                        + " by --clients client threads. Reports daemon/direct per run and the medians.",
+                "",
+                "Then, unless --pty-size 0 (needs socat), a pty's throughput: a serial service owned by the daemon"
+                        + " and served by this process against the same service bound by the process, each on a socat"
+                        + " pty pair, --pty-size bytes each way to and from plain streams per run."})
 public final class DaemonBenchCommand implements Callable<Integer> {
     private static final Duration READY = Duration.ofSeconds(20);
 
@@ -85,6 +97,18 @@ public final class DaemonBenchCommand implements Callable<Integer> {
             description = "Client threads of the accept-rate measurement (default ${DEFAULT-VALUE}).")
     private int clients;
 
+    @Option(names = "--pty-size", defaultValue = "16777216", paramLabel = "BYTES",
+            description = "Bytes per pty transfer (default ${DEFAULT-VALUE}, 16 MiB; 0: no pty figures).")
+    private int ptySize;
+
+    @Option(names = "--pty-chunk", defaultValue = "65536", paramLabel = "BYTES",
+            description = "Bytes per write of a pty transfer (default ${DEFAULT-VALUE}).")
+    private int ptyChunk;
+
+    @Option(names = "--timeout", defaultValue = "60", paramLabel = "S",
+            description = "Seconds one pty transfer may take before the benchmark gives up (default ${DEFAULT-VALUE}).")
+    private int timeoutSeconds;
+
     private record Run(double directMb, double daemonMb, double directRate, double daemonRate) {
     }
 
@@ -103,14 +127,56 @@ public final class DaemonBenchCommand implements Callable<Integer> {
         if (clients < 1 || clients > 256) {
             problems.add("--clients must be from 1 to 256: " + clients);
         }
+        if (ptySize < 0 || ptySize > 1 << 30) {
+            problems.add("--pty-size must be from 0 to 1073741824: " + ptySize);
+        }
+        if (ptyChunk < 1 || ptyChunk > 16 << 20) {
+            problems.add("--pty-chunk must be from 1 to 16777216: " + ptyChunk);
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            problems.add("--timeout must be from 1 to 3600: " + timeoutSeconds);
+        }
         if (!problems.isEmpty()) {
             throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+        }
+        String socat = ptySize == 0 ? null : PtyPair.socatVersion().orElse(null);
+        if (ptySize > 0 && socat == null) {
+            throw new IOException("bench daemon needs socat for its pty figures, which is not installed or cannot be"
+                    + " run: install it (apt-get install socat) and run again, or pass --pty-size 0");
         }
         Logging.quietConnectionEvents(); // thousands of connections: the table says enough
         PrintWriter out = spec.commandLine().getOut();
         Path dir = Files.createTempDirectory("mancom-bench-daemon");
+        // Two pairs: the daemon keeps its end open all the time, and a pty has one user at a time.
+        PtyPair directPty = null;
+        PtyPair daemonPty = null;
+        try {
+            if (ptySize > 0) {
+                directPty = PtyPair.start(dir.resolve("pty-direct"));
+                daemonPty = PtyPair.start(dir.resolve("pty-daemon"));
+            }
+            run(out, dir, directPty, daemonPty, socat);
+        } finally {
+            if (directPty != null) {
+                directPty.close();
+            }
+            if (daemonPty != null) {
+                daemonPty.close();
+            }
+            deleteTree(dir);
+        }
+        return 0;
+    }
+
+    private void run(PrintWriter out, Path dir, PtyPair directPty, PtyPair daemonPty, String socat) throws Exception {
         Path conf = dir.resolve("mancom.conf");
-        Files.writeString(conf, "mancom.runtime-dir = \"" + dir.resolve("run") + "\"\n"
+        byte[] ptyData = new byte[ptySize];
+        new Random(42).nextBytes(ptyData);
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        PtyService ptyDirect = directPty == null ? null : new PtyService("pty-direct", directPty, ptyData, ptyChunk, timeout);
+        PtyService ptyDaemon = daemonPty == null ? null : new PtyService("pty-daemon", daemonPty, ptyData, ptyChunk, timeout);
+        Files.writeString(conf, (ptyDirect == null ? "" : ptyDirect.config(false) + ptyDaemon.config(true))
+                + "mancom.runtime-dir = \"" + dir.resolve("run") + "\"\n"
                 + "mancom.control = off\n"
                 + "mancom.services.demo = null\n"
                 + "mancom.services.direct { endpoint = \"tcp://127.0.0.1:0\" }\n"
@@ -125,12 +191,16 @@ public final class DaemonBenchCommand implements Callable<Integer> {
             for (String service : List.of("direct", "daemon")) {
                 mancom.registerDataReceiver(service, (c, data) -> c.write(data));
             }
+            if (ptyDirect != null) {
+                ptyDirect.register(mancom);
+                ptyDaemon.register(mancom);
+            }
             mancom.awaitReady(READY);
             InetSocketAddress direct = address(mancom.boundEndPoint("direct").orElseThrow());
-            InetSocketAddress owned = address(mancom.boundEndPoint("daemon").orElseThrow());
+            InetSocketAddress ownedTcp = address(mancom.boundEndPoint("daemon").orElseThrow());
             boolean epoll = ManComServers.isNative(mancom);
             out.printf(Locale.ROOT, "daemon: %s serves 'daemon' on %s; 'direct' is bound by the process on %s%n",
-                    daemon.socket(), owned.getHostString() + ":" + owned.getPort(),
+                    daemon.socket(), ownedTcp.getHostString() + ":" + ownedTcp.getPort(),
                     direct.getHostString() + ":" + direct.getPort());
             out.printf(Locale.ROOT, "%s; %d io threads; %d run%s of %s s (+%s s warm-up) per case%n%n",
                     BenchKit.javaAndCpus(), threads.threads(), runs.runs(), runs.runs() == 1 ? "" : "s",
@@ -140,20 +210,20 @@ public final class DaemonBenchCommand implements Callable<Integer> {
             List<String> printed = new ArrayList<>();
             List<Run> results = new ArrayList<>();
             try (LoadGenerator load = new LoadGenerator(threads.threads(), epoll, connections, size, 256 * 1024)) {
-                acceptRate(owned, 0.2); // warm the hand-off path before anything counts
+                acceptRate(ownedTcp, 0.2); // warm the hand-off path before anything counts
                 for (int r = 1; r <= runs.runs(); r++) {
                     boolean directFirst = r % 2 == 1;
                     double[] mb = new double[2];
                     double[] rate = new double[2];
                     for (int k = 0; k < 2; k++) {
                         boolean isDirect = (k == 0) == directFirst;
-                        InetSocketAddress a = isDirect ? direct : owned;
+                        InetSocketAddress a = isDirect ? direct : ownedTcp;
                         mb[isDirect ? 0 : 1] = load.measure(isDirect ? "direct" : "daemon", a, timing.warmupNanos(),
                                 timing.measureNanos()).mbPerSecond();
                     }
                     for (int k = 0; k < 2; k++) {
                         boolean isDirect = (k == 0) == directFirst;
-                        rate[isDirect ? 0 : 1] = acceptRate(isDirect ? direct : owned, timing.seconds());
+                        rate[isDirect ? 0 : 1] = acceptRate(isDirect ? direct : ownedTcp, timing.seconds());
                     }
                     Run run = new Run(mb[0], mb[1], rate[0], rate[1]);
                     results.add(run);
@@ -171,10 +241,71 @@ public final class DaemonBenchCommand implements Callable<Integer> {
                     BenchKit.ratio(mbRatio), BenchKit.ratio(rateRatio), runs.runs(), runs.runs() == 1 ? "" : "s",
                     connections, Stats.bytes(size), clients);
             out.flush();
-        } finally {
-            deleteTree(dir);
+            if (ptyDirect != null) {
+                ptyRuns(out, ptyDirect, ptyDaemon, socat);
+            }
         }
-        return 0;
+    }
+
+    /** One run's pty MB/s. */
+    private record PtyRun(double directRx, double daemonRx, double directTx, double daemonTx) {
+        double rxRatio() {
+            return daemonRx / directRx;
+        }
+
+        double txRatio() {
+            return daemonTx / directTx;
+        }
+    }
+
+    /** The pty figures: each run moves the bytes each way through both services, in alternating order. */
+    private void ptyRuns(PrintWriter out, PtyService direct, PtyService owned, String socat)
+            throws Exception {
+        direct.check();
+        owned.check();
+        out.println();
+        out.printf(Locale.ROOT, "pty: %s per transfer in %s writes, one direction at a time; %s%n",
+                Stats.bytes(ptySize), Stats.bytes(ptyChunk), socat);
+        out.println("  direct = a serial service bound by the process (scope = process); daemon = the same service owned"
+                + " by the daemon (scope = system), the line relayed as a mux stream; the other end plain streams");
+        out.println();
+        Table table = new Table("  ", "run", "direct rx MB/s>", "daemon rx MB/s>", "direct tx MB/s>",
+                "daemon tx MB/s>", "rx daemon/direct>", "tx daemon/direct>").minWidth(0, "median".length());
+        List<String> printed = new ArrayList<>();
+        List<PtyRun> results = new ArrayList<>();
+        for (int r = 1; r <= runs.runs(); r++) {
+            PtyRun run;
+            // Alternate which of a pair goes first, so neither always runs on a warmer machine.
+            if (r % 2 == 1) {
+                double drx = direct.rx();
+                double orx = owned.rx();
+                double dtx = direct.tx();
+                run = new PtyRun(drx, orx, dtx, owned.tx());
+            } else {
+                double orx = owned.rx();
+                double drx = direct.rx();
+                double otx = owned.tx();
+                run = new PtyRun(drx, orx, direct.tx(), otx);
+            }
+            results.add(run);
+            table.row(Integer.toString(r), BenchKit.mb(run.directRx()), BenchKit.mb(run.daemonRx()),
+                    BenchKit.mb(run.directTx()), BenchKit.mb(run.daemonTx()),
+                    BenchKit.ratio(run.rxRatio()), BenchKit.ratio(run.txRatio()));
+            BenchKit.printNewLines(out, table, printed);
+        }
+        double rxRatio = Stats.median(results.stream().mapToDouble(PtyRun::rxRatio).toArray());
+        double txRatio = Stats.median(results.stream().mapToDouble(PtyRun::txRatio).toArray());
+        table.row("median", BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::directRx).toArray())),
+                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::daemonRx).toArray())),
+                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::directTx).toArray())),
+                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::daemonTx).toArray())),
+                BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio));
+        BenchKit.printNewLines(out, table, printed);
+        out.println();
+        out.printf(Locale.ROOT, "summary: a pty through the daemon, receiving %s of direct, sending %s (median of %d"
+                + " run%s; target 0.90)%n", BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio), runs.runs(),
+                runs.runs() == 1 ? "" : "s");
+        out.flush();
     }
 
     private static InetSocketAddress address(EndPoint e) {
