@@ -94,7 +94,7 @@ final class TcpOwner implements Owner {
             bound = EndPoint.tcp(addr.host(), local.getPort());
             notReady = null;
             log.info("service {}: listening on {} for the processes that attach", service.name(), bound);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // syncUninterruptibly rethrows the bind's IOException unchecked
             notReady = "cannot listen on " + service.endpoint() + ": "
                     + (e.getMessage() != null ? e.getMessage() : e.toString());
             log.warn("service {}: {}", service.name(), notReady);
