@@ -147,10 +147,7 @@ class DaemonEndToEndTest {
     }
 
     /**
-     * Connects, writes {@code payload}, reads {@code skip} bytes of greeting and then the echo. It
-     * does not half-close before the echo is back: a socket handed over with its FIN already
-     * queued is closed by the process's runtime before its echo is written (see docs/daemon.md,
-     * "Tested here").
+     * Connects, writes {@code payload}, reads {@code skip} bytes of greeting and then the echo.
      */
     private static byte[] roundTrip(int port, byte[] payload, int skip) throws IOException {
         return roundTrip(port, payload, skip, new int[1]);

@@ -127,7 +127,7 @@ class DaemonProcessTest {
         do {
             names = JSON.readTree(Processes.curl(socket, "http://mancomd/status")).get("services").findValuesAsText("name");
         } while (!names.equals(List.of("b")) && System.nanoTime() < end);
-        assertThat(names).as("after SIGHUP only b is left").containsExactly("b");
+        assertThat(names).as("after SIGHUP only b is left; daemon:\n" + procs.stderr(d)).containsExactly("b");
         assertThat(d.isAlive()).isTrue();
     }
 

@@ -23,6 +23,9 @@ final class Processes implements AutoCloseable {
     private final List<Process> started = new ArrayList<>();
     private final Map<Process, Path> stderr = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Whether {@code env --default-signal} exists here (coreutils 8.31 and later). */
+    private static final boolean DEFAULT_HUP = envResetsSignals();
+
     Processes(Path dir) {
         this.dir = dir;
     }
@@ -45,12 +48,35 @@ final class Processes implements AutoCloseable {
 
     Process start(List<String> cmd, Map<String, String> env) throws IOException {
         Path err = dir.resolve("stderr-" + System.nanoTime() + ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+        List<String> line = cmd;
+        if (DEFAULT_HUP) {
+            // Once a test of this JVM has opened a serial port, jSerialComm's JNI_OnLoad has set
+            // SIGHUP to SIG_IGN process-wide (Fazecast/jSerialComm#612), and an ignored signal stays
+            // ignored across exec: a daemon started from here would never see the tests' SIGHUP.
+            // Start children as systemd or a shell would, with SIGHUP at its default (env execs,
+            // so the pid is the program's).
+            line = new ArrayList<>(List.of("env", "--default-signal=HUP"));
+            line.addAll(cmd);
+        }
+        ProcessBuilder pb = new ProcessBuilder(line).redirectError(err.toFile());
         pb.environment().putAll(env);
         Process p = pb.start();
         started.add(p);
         stderr.put(p, err);
         return p;
+    }
+
+    private static boolean envResetsSignals() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal=HUP", "true").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Reads standard output until a line starts with {@code prefix}; returns the lines read. */

@@ -94,7 +94,9 @@ final class TcpOwner implements Owner {
             bound = EndPoint.tcp(addr.host(), local.getPort());
             notReady = null;
             log.info("service {}: listening on {} for the processes that attach", service.name(), bound);
-        } catch (Exception e) { // syncUninterruptibly rethrows the bind's IOException unchecked
+        } catch (Exception e) {
+            // Not only RuntimeException: syncUninterruptibly rethrows the bind's checked failure
+            // as it is (epoll's NativeIoException "Address already in use" is an IOException).
             notReady = "cannot listen on " + service.endpoint() + ": "
                     + (e.getMessage() != null ? e.getMessage() : e.toString());
             log.warn("service {}: {}", service.name(), notReady);

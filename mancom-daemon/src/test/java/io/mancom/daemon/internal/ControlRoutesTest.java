@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -40,29 +42,29 @@ class ControlRoutesTest {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private DaemonServer daemon;
-    /** A port in use, so that service 'taken' cannot be served. */
-    private java.net.ServerSocket busy;
+    /** A port this test holds, so the daemon cannot listen on it: its service is NOT_READY. */
+    private ServerSocket taken;
 
     @AfterEach
     void tearDown() throws Exception {
         if (daemon != null) {
             daemon.close();
         }
-        if (busy != null) {
-            busy.close();
+        if (taken != null) {
+            taken.close();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
     private void start() throws IOException {
-        busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         daemon = DaemonServer.start(TestManCom.options(String.join("\n",
                 "mancom.daemon.socket = \"" + dir.resolve("run/mancomd.sock") + "\"",
                 "mancom.services {",
                 "  web { endpoint = \"tcp://127.0.0.1:0\", scope = system }",
                 "  guarded { endpoint = \"tcp://127.0.0.1:0\", scope = system, allow { users = [nobody] } }",
                 "  line { endpoint = \"serial:///dev/ttyNOWHERE\", scope = system }",
-                "  taken { endpoint = \"tcp://127.0.0.1:" + busy.getLocalPort() + "\", scope = system }",
+                "  busy { endpoint = \"tcp://127.0.0.1:" + taken.getLocalPort() + "\", scope = system }",
                 "  mine { endpoint = \"tcp://127.0.0.1:0\" }",
                 "}")), Map.of());
     }
@@ -92,15 +94,19 @@ class ControlRoutesTest {
         assertThat(a).startsWith("HTTP/1.1 200");
         JsonNode s = body(a);
         assertThat(s.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
-        assertThat(s.get("services").findValuesAsText("name")).containsExactly("guarded", "line", "taken", "web");
+        assertThat(s.get("services").findValuesAsText("name")).containsExactly("busy", "guarded", "line", "web");
         JsonNode web = s.get("services").get(3);
         assertThat(web.get("carry").asText()).isEqualTo("fds");
         assertThat(web.get("ready").asBoolean()).isTrue();
         assertThat(web.get("endpoint").asText()).matches("tcp://127\\.0\\.0\\.1:[1-9][0-9]*");
-        // A device is the daemon's even while it is missing: its relay keeps trying to open it.
-        assertThat(s.get("services").get(1).get("carry").asText()).isEqualTo("mux");
-        assertThat(s.get("services").get(2).get("ready").asBoolean()).isFalse();
-        assertThat(s.get("services").get(2).get("notReady").asText()).contains("cannot listen on");
+        JsonNode busy = s.get("services").get(0);
+        assertThat(busy.get("ready").asBoolean()).isFalse();
+        assertThat(busy.get("notReady").asText()).contains("cannot listen on tcp://127.0.0.1:" + taken.getLocalPort());
+        // A device that is not there yet is not a refusal: the relay owner keeps opening it, and
+        // processes may attach meanwhile.
+        JsonNode line = s.get("services").get(2);
+        assertThat(line.get("carry").asText()).isEqualTo("mux");
+        assertThat(line.get("ready").asBoolean()).isTrue();
     }
 
     @Test
@@ -159,13 +165,13 @@ class ControlRoutesTest {
         start();
         JsonNode unknown = body(exchange(attachRequest("nosuch")));
         assertThat(unknown.get("reason").asText()).isEqualTo("UNKNOWN_SERVICE");
-        assertThat(unknown.get("message").asText()).contains("nosuch").contains("guarded, line, taken, web");
+        assertThat(unknown.get("message").asText()).contains("nosuch").contains("busy, guarded, line, web");
         // A process-scope service is not the daemon's.
         assertThat(body(exchange(attachRequest("mine"))).get("reason").asText()).isEqualTo("UNKNOWN_SERVICE");
-        String taken = exchange(attachRequest("taken"));
-        assertThat(taken).startsWith("HTTP/1.1 503");
-        assertThat(body(taken).get("reason").asText()).isEqualTo("NOT_READY");
-        assertThat(body(taken).get("message").asText()).contains("cannot listen on tcp://127.0.0.1:" + busy.getLocalPort());
+        String busy = exchange(attachRequest("busy"));
+        assertThat(busy).startsWith("HTTP/1.1 503");
+        assertThat(body(busy).get("reason").asText()).isEqualTo("NOT_READY");
+        assertThat(body(busy).get("message").asText()).contains("cannot listen on");
         String noUpgrade = exchange("POST /v1/services/web/attach HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
         assertThat(noUpgrade).startsWith("HTTP/1.1 400");
         assertThat(body(noUpgrade).get("reason").asText()).isEqualTo("PROTOCOL");

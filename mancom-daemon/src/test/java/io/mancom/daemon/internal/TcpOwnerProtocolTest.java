@@ -1,6 +1,8 @@
 package io.mancom.daemon.internal;
 
 import io.mancom.TcpAddress;
+import io.mancom.core.spi.ConfigTools;
+import io.mancom.core.spi.ServiceSettings;
 import io.mancom.testkit.Await;
 import io.mancom.testkit.TestManCom;
 import io.netty.channel.EventLoopGroup;
@@ -14,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -96,6 +100,19 @@ class TcpOwnerProtocolTest {
     private static String readN(Socket s, int n) throws IOException {
         byte[] b = s.getInputStream().readNBytes(n);
         return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aPortThatIsTakenLeavesTheOwnerNotReadyWithWhyInsteadOfFailingTheDaemon() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String endpoint = "tcp://127.0.0.1:" + taken.getLocalPort();
+            ServiceSettings s = ConfigTools.load(TestManCom.options(
+                    "mancom.services.web { endpoint = \"" + endpoint + "\", scope = system }")).services().get("web");
+            TcpOwner owner = new TcpOwner(s, group.next()).start();
+            open.add(owner::close);
+            assertThat(owner.notReady("web")).startsWith("cannot listen on " + endpoint + ": ")
+                    .contains("Address already in use");
+        }
     }
 
     @Test
