@@ -1,6 +1,7 @@
 package io.mancom.daemon;
 
 import io.mancom.daemon.internal.DaemonServer;
+import io.mancom.daemon.internal.HangUp;
 import io.mancom.spi.RuntimeOptions;
 
 import java.io.IOException;
@@ -41,6 +42,8 @@ public final class ManComDaemon implements AutoCloseable {
     /** Starts the daemon with the configuration {@code options} describe and this process's environment. */
     public static ManComDaemon start(RuntimeOptions options) throws IOException {
         DaemonServer s = DaemonServer.start(options, System.getenv());
+        // Before the handler: jSerialComm, once loaded, would have the process ignore SIGHUP.
+        HangUp.reclaimFromSerialLibrary();
         return new ManComDaemon(s, onHangUp(s::reloadLater));
     }
 
