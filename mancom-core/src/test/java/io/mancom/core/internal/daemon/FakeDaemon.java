@@ -45,6 +45,23 @@ final class FakeDaemon implements AutoCloseable {
                 .bind(new DomainSocketAddress(socket.toFile())).syncUninterruptibly().channel();
     }
 
+    /**
+     * A listening TCP socket on loopback as the daemon has one: what it accepts goes to
+     * {@code accepted} unregistered, so nothing reads it; the caller closes the listener.
+     */
+    io.netty.channel.epoll.EpollServerSocketChannel listen(BlockingQueue<io.netty.channel.epoll.EpollSocketChannel> accepted) {
+        var listener = new io.netty.channel.epoll.EpollServerSocketChannel();
+        listener.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                accepted.add((io.netty.channel.epoll.EpollSocketChannel) msg);
+            }
+        });
+        group.register(listener).syncUninterruptibly();
+        listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly();
+        return listener;
+    }
+
     /** Writes {@code text} (ISO-8859-1) on {@code ch}. */
     static void send(Channel ch, String text) {
         ch.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1)).syncUninterruptibly();

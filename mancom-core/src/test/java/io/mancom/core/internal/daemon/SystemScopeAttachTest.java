@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -116,17 +115,8 @@ class SystemScopeAttachTest {
     @Test
     void aHandedOverSocketIsServedWithTheBytesThatWaitedAndAcknowledgedFirst() throws Exception {
         daemon = new FakeDaemon(socket);
-        // The daemon's listening socket: accepted sockets are never registered, so never read.
         BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
-        EpollServerSocketChannel listener = new EpollServerSocketChannel();
-        listener.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                accepted.add((EpollSocketChannel) msg);
-            }
-        });
-        daemon.group.register(listener).syncUninterruptibly();
-        listener.bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly();
+        EpollServerSocketChannel listener = daemon.listen(accepted);
         int port = listener.localAddress().getPort();
         try (Socket client = new Socket("127.0.0.1", port)) {
             client.setSoTimeout((int) WAIT.toMillis());
@@ -168,15 +158,7 @@ class SystemScopeAttachTest {
     void aClientThatHalfClosedBeforeTheHandOffStillGetsItsAnswer() throws Exception {
         daemon = new FakeDaemon(socket);
         BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
-        EpollServerSocketChannel listener = new EpollServerSocketChannel();
-        listener.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                accepted.add((EpollSocketChannel) msg);
-            }
-        });
-        daemon.group.register(listener).syncUninterruptibly();
-        listener.bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly();
+        EpollServerSocketChannel listener = daemon.listen(accepted);
         int port = listener.localAddress().getPort();
         start();
         // The echo answers, and closes once the client has finished (what serve's echo does).
