@@ -192,7 +192,8 @@ final class AttachedProcess implements AutoCloseable {
             if (pumpData == null) {
                 return;
             }
-            while (pumpOff < pumpData.length && channel.isWritable()) {
+            // pumpData is checked each time round: a write can call back in and finish the pump.
+            while (pumpData != null && pumpOff < pumpData.length && channel.isWritable()) {
                 int n = Math.min(16 * 1024, pumpData.length - pumpOff);
                 int at = pumpOff;
                 pumpOff += n; // first: the write may call back into continuePump (writability changed)
