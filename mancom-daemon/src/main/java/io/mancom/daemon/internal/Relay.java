@@ -49,7 +49,7 @@ import java.util.ArrayDeque;
 final class Relay {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     /** Device bytes queued for the stream's loop past which the device is paused until it takes them. */
-    static final int QUEUE_HIGH = 64 * 1024;
+    static final int QUEUE_HIGH = 256 * 1024;
 
     final Connection connection;
     final RelayedService service;
@@ -237,6 +237,8 @@ final class Relay {
             stream = s;
             outputShutSent = false;
         }
+        // A stream's own default marks (32/64 KiB) would pause the device after every read batch.
+        s.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(256 * 1024, 512 * 1024));
         service.handedOver(this, to);
         drain(s);
     }
