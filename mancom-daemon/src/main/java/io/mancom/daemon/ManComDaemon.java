@@ -1,12 +1,11 @@
 package io.mancom.daemon;
 
+import io.mancom.core.internal.Signals;
 import io.mancom.daemon.internal.DaemonServer;
 import io.mancom.daemon.internal.HangUp;
 import io.mancom.spi.RuntimeOptions;
 
 import java.io.IOException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 
 /**
@@ -32,11 +31,11 @@ import java.nio.file.Path;
  */
 public final class ManComDaemon implements AutoCloseable {
     private final DaemonServer server;
-    private final Object[] previousHup; // {Signal, previous handler} or null
+    private final Signals hangUp;
 
-    private ManComDaemon(DaemonServer server, Object[] previousHup) {
+    private ManComDaemon(DaemonServer server, Signals hangUp) {
         this.server = server;
-        this.previousHup = previousHup;
+        this.hangUp = hangUp;
     }
 
     /** Starts the daemon with the configuration {@code options} describe and this process's environment. */
@@ -44,7 +43,7 @@ public final class ManComDaemon implements AutoCloseable {
         DaemonServer s = DaemonServer.start(options, System.getenv());
         // Before the handler: jSerialComm, once loaded, would have the process ignore SIGHUP.
         HangUp.reclaimFromSerialLibrary();
-        return new ManComDaemon(s, onHangUp(s::reloadLater));
+        return new ManComDaemon(s, Signals.install(s::reloadLater, "HUP"));
     }
 
     /** The control socket it serves. */
@@ -65,46 +64,7 @@ public final class ManComDaemon implements AutoCloseable {
         try {
             server.close();
         } finally {
-            restore(previousHup);
-        }
-    }
-
-    /**
-     * SIGHUP runs {@code action}, through {@code sun.misc.Signal} (module jdk.unsupported) by
-     * reflection, so a JVM without it, or run with {@code -Xrs}, keeps its default: then null.
-     */
-    private static Object[] onHangUp(Runnable action) {
-        try {
-            Class<?> signalClass = Class.forName("sun.misc.Signal");
-            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-            Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
-            Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
-                    (proxy, method, args) -> switch (method.getName()) {
-                        case "handle" -> {
-                            action.run();
-                            yield null;
-                        }
-                        case "hashCode" -> System.identityHashCode(proxy);
-                        case "equals" -> proxy == args[0];
-                        default -> "mancom daemon SIGHUP handler";
-                    });
-            Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
-            return new Object[] {hup, handle.invoke(null, hup, handler)};
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError unavailable) {
-            return null;
-        }
-    }
-
-    private static void restore(Object[] previous) {
-        if (previous == null) {
-            return;
-        }
-        try {
-            Class<?> signalClass = Class.forName("sun.misc.Signal");
-            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, previous[0], previous[1]);
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            // the process is ending anyway
+            hangUp.close();
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.mancom.cli.bench;
 
-import io.mancom.Connection;
-import io.mancom.DataReceiver;
 import io.mancom.ManCom;
 import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
@@ -17,14 +15,12 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +28,6 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code mancom bench serial}: one-way throughput over a socat pty pair through a ManCom serial
@@ -218,14 +213,10 @@ public final class SerialBenchCommand implements Callable<Integer> {
          * also warms the JIT up.
          */
         void check() throws Exception {
-            for (boolean receiving : new boolean[] {true, false}) {
-                Reader sink = receiving ? null : new Reader(pty.b(), data.length, true);
-                byte[] got = receiving ? mancomReceive(true).digest : sink.digest(mancomSend(sink));
-                if (!Arrays.equals(got, sha256(data))) {
-                    throw new IOException("the bytes a ManCom service " + (receiving ? "received" : "sent")
-                            + " over the pty pair are not the bytes written; its figures would mean nothing");
-                }
-            }
+            onLine(line -> {
+                line.check();
+                return null;
+            });
         }
 
         /** plain writer on {@code from}, plain reader on {@code to}: MB/s. */
@@ -245,113 +236,29 @@ public final class SerialBenchCommand implements Callable<Integer> {
 
         /** plain writer on b, ManCom service on a: MB/s. */
         double rx() throws Exception {
-            Received r = mancomReceive(false);
-            return Stats.mbPerSecond(data.length, r.nanos);
+            return onLine(PtyService::rx);
         }
 
         /** ManCom service on a, plain reader on b: MB/s. */
         double tx() throws Exception {
-            Reader reader = new Reader(pty.b(), data.length, false);
-            long t0 = mancomSend(reader);
-            return Stats.mbPerSecond(data.length, reader.await(timeout) - t0);
+            return onLine(PtyService::tx);
         }
 
-        private record Received(long nanos, byte[] digest) {
+        private interface Transfer<T> {
+            T run(PtyService line) throws Exception;
         }
 
-        private Received mancomReceive(boolean digest) throws Exception {
-            stty(pty.b());
-            MessageDigest md = digest ? sha256() : null;
-            CompletableFuture<Long> done = new CompletableFuture<>();
-            long[] got = {0};
-            try (ManCom mancom = runtime()) {
-                mancom.registerDataReceiver(SERVICE, new DataReceiver() {
-                    @Override
-                    public void onData(Connection c, ByteBuffer d) {
-                        got[0] += d.remaining(); // one connection: callbacks run one at a time
-                        if (md != null) {
-                            md.update(d);
-                        }
-                        if (got[0] >= data.length) {
-                            done.complete(System.nanoTime());
-                        }
-                    }
-
-                    @Override
-                    public void onClose(Connection c, Throwable cause) {
-                        done.completeExceptionally(new IOException("the serial connection closed after " + got[0]
-                                + " bytes" + (cause != null ? ": " + cause.getMessage() : ""), cause));
-                    }
-                });
+        /**
+         * Runs {@code transfer} on a runtime of its own whose service opens end a, closed after:
+         * the plain measurements between need the pair's ends free.
+         */
+        private <T> T onLine(Transfer<T> transfer) throws Exception {
+            PtyService line = new PtyService(SERVICE, pty, data, chunk, timeout);
+            try (ManCom mancom = BenchKit.runtime(line.config(false), threads)) {
+                line.register(mancom);
                 mancom.awaitReady(READY);
-                long t0 = System.nanoTime();
-                try (FileOutputStream w = new FileOutputStream(pty.b().toFile())) {
-                    for (int off = 0; off < data.length; off += chunk) {
-                        w.write(data, off, Math.min(chunk, data.length - off));
-                    }
-                }
-                long t1;
-                try {
-                    t1 = done.get(timeout.toSeconds(), TimeUnit.SECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
-                    throw new IOException("the ManCom service received " + got[0] + " of " + data.length + " bytes in "
-                            + timeout.toSeconds() + " s");
-                }
-                return new Received(t1 - t0, md != null ? md.digest() : null);
+                return transfer.run(line);
             }
-        }
-
-        /** Starts a runtime whose service writes {@code data} once open; returns when it started writing. */
-        private long mancomSend(Reader reader) throws Exception {
-            CompletableFuture<Connection> accepted = new CompletableFuture<>();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            ManCom mancom = runtime();
-            try {
-                mancom.registerAcceptor(SERVICE, accepted::complete);
-                mancom.registerDataReceiver(SERVICE, new DataReceiver() {
-                    @Override
-                    public void onData(Connection c, ByteBuffer d) {
-                    }
-
-                    @Override
-                    public void onClose(Connection c, Throwable cause) {
-                        if (cause != null) {
-                            failure.compareAndSet(null, cause);
-                        }
-                    }
-                });
-                mancom.awaitReady(READY);
-                Connection c = accepted.get(READY.toSeconds(), TimeUnit.SECONDS);
-                int[] off = {0};
-                Runnable pump = () -> {
-                    synchronized (off) {
-                        while (off[0] < data.length && c.isWritable()) {
-                            int len = Math.min(chunk, data.length - off[0]);
-                            c.write(data, off[0], len);
-                            off[0] += len;
-                        }
-                    }
-                };
-                c.setWritabilityListener((conn, writable) -> {
-                    if (writable) {
-                        pump.run();
-                    }
-                });
-                long t0 = System.nanoTime();
-                pump.run();
-                reader.await(timeout);
-                Throwable t = failure.get();
-                if (t != null) {
-                    throw new IOException("the serial connection failed: " + t.getMessage(), t);
-                }
-                return t0;
-            } finally {
-                mancom.close();
-            }
-        }
-
-        private ManCom runtime() {
-            return BenchKit.runtime("mancom.services." + SERVICE + " { endpoint = \"serial://" + pty.a() + "\" }\n", threads);
         }
     }
 
@@ -414,10 +321,6 @@ public final class SerialBenchCommand implements Callable<Integer> {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static byte[] sha256(byte[] b) {
-        return sha256().digest(b);
     }
 
     /** Puts a pty end into raw mode with blocking reads ({@code stty raw -echo min 1 time 0}). */

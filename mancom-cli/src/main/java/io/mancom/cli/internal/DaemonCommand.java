@@ -1,6 +1,7 @@
 package io.mancom.cli.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mancom.core.internal.Signals;
 import io.mancom.core.internal.config.DaemonSettings;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.daemon.ManComDaemon;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * <h2>Lifecycle</h2>
  * The daemon is started first ({@link ManComDaemon#start}: a bad configuration exits 2, a daemon
  * already at the socket exits 1, before any signal handling is installed); then SIGTERM and SIGINT
- * are taken over ({@link StopSignals}) and a shutdown hook added; the command's own thread closes
+ * are taken over ({@link Signals}) and a shutdown hook added; the command's own thread closes
  * the daemon, once.
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
@@ -49,7 +50,7 @@ final class DaemonCommand implements Callable<Integer> {
         try (ManComDaemon daemon = ManComDaemon.start(config.options())) {
             Thread hook = new Thread(this::stopAndWait, "mancom-daemon-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            try (StopSignals signals = StopSignals.install(stop::countDown)) {
+            try (Signals signals = Signals.install(stop::countDown, "TERM", "INT")) {
                 out.println("mancom daemon serving on " + daemon.socket() + " (SIGHUP reloads; Ctrl-C or SIGTERM stops).");
                 out.flush();
                 stop.await();

@@ -5,6 +5,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
+import io.mancom.core.internal.Signals;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
@@ -37,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * public API ({@link ManCom.Builder#start()}) before anything process-wide is touched: a runtime
  * that cannot be made (a config error such as two services on one endpoint without mux) is
  * reported and the command returns at once. Only then are SIGTERM and SIGINT taken over
- * ({@link StopSignals}) and a shutdown hook added, both released when the command returns. A
+ * ({@link Signals}) and a shutdown hook added, both released when the command returns. A
  * signal only asks the command to stop; the command's own thread closes the runtime, so closing
  * happens once, in one place, and a stop by SIGTERM or SIGINT returns 0.
  *
@@ -179,14 +180,14 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits for a stop: {@link #stop()}, SIGTERM or SIGINT ({@link StopSignals}), or the JVM shutting
+     * Waits for a stop: {@link #stop()}, SIGTERM or SIGINT ({@link Signals}), or the JVM shutting
      * down for another reason (the hook, which then waits until the runtime is closed). The hook and
      * the handlers exist only while this method runs, after the runtime was made.
      */
     private void serveUntilStopped(PrintWriter out) throws InterruptedException {
         Thread hook = new Thread(this::stopAndWait, "mancom-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (StopSignals signals = StopSignals.install(stop::countDown)) {
+        try (Signals signals = Signals.install(stop::countDown, "TERM", "INT")) {
             // Only now: a signal sent by someone who read this line must find the handlers in place.
             out.println("Serving until interrupted (Ctrl-C or SIGTERM).");
             out.flush();

@@ -14,7 +14,7 @@ import java.util.List;
  * @param gids   the primary group first, then the supplementary groups
  * @param groups the names of {@code gids} (a number as text where a group has no name)
  */
-public record Peer(long pid, int uid, String user, List<Integer> gids, List<String> groups) {
+record Peer(long pid, int uid, String user, List<Integer> gids, List<String> groups) {
     public Peer {
         gids = List.copyOf(gids);
         groups = List.copyOf(groups);

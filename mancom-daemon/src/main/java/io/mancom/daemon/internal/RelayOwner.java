@@ -74,7 +74,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Bad settings fail the constructor ({@link io.mancom.ConfigException}); a device that cannot be
  * opened shows in {@link #awaitReady} and in the runtime's status, and is retried by the runtime.
  */
-public final class RelayOwner implements Owner {
+final class RelayOwner implements Owner {
     private final ManComRuntime runtime;
     private final Map<String, RelayedService> services;
     private final Map<String, Boolean> wholeLine;
@@ -86,7 +86,7 @@ public final class RelayOwner implements Owner {
      * @param services  the services of one endpoint, as the daemon loaded them ({@code scope = system})
      * @param ioThreads the runtime's event-loop threads (0: {@code mancom.io-threads})
      */
-    public RelayOwner(List<ServiceSettings> services, int ioThreads) {
+    RelayOwner(List<ServiceSettings> services, int ioThreads) {
         this(services, ioThreads, List.of(), ConfigFactory.defaultReference());
     }
 
@@ -95,7 +95,7 @@ public final class RelayOwner implements Owner {
      * {@code config}, for transport-wide blocks such as {@code mancom.usb}); its control socket and
      * metrics listener are off whatever the config says: the daemon serves those.
      */
-    public RelayOwner(List<ServiceSettings> services, int ioThreads, List<ConfigLayer> layers, Config config) {
+    RelayOwner(List<ServiceSettings> services, int ioThreads, List<ConfigLayer> layers, Config config) {
         if (services.isEmpty()) {
             throw new IllegalArgumentException("services is empty");
         }
@@ -130,7 +130,7 @@ public final class RelayOwner implements Owner {
      *
      * @throws IllegalStateException if closed
      */
-    public void start() {
+    void start() {
         if (!started.compareAndSet(false, true)) {
             return;
         }
@@ -159,7 +159,7 @@ public final class RelayOwner implements Owner {
      *
      * @throws ManComException TIMEOUT, or why an endpoint cannot be opened
      */
-    public void awaitReady(Duration timeout) throws ManComException {
+    void awaitReady(Duration timeout) throws ManComException {
         runtime.awaitReady(timeout);
     }
 

@@ -1,4 +1,4 @@
-package io.mancom.cli.internal;
+package io.mancom.core.internal;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -8,30 +8,31 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SIGTERM and SIGINT as a request to stop, for {@code mancom serve}: while installed, either signal
- * runs the given action (which asks the command to close everything and return) instead of
- * starting the JVM's shutdown, so the process ends with the command's own exit code, 0 for a clean
- * stop, as service managers and container runtimes expect, not the 143 or 130 of a JVM killed
- * by the signal.
+ * Signals as requests to the program: while installed, each named signal runs the given action
+ * instead of its default. {@code mancom serve} and {@code mancom daemon} take SIGTERM and SIGINT
+ * to stop with their own exit code (0 for a clean stop, as service managers and container
+ * runtimes expect, not the 143 or 130 of a JVM killed by the signal); the daemon takes SIGHUP to
+ * reload.
  *
  * <p>Uses {@code sun.misc.Signal} (module jdk.unsupported, exported for exactly this use) through
  * reflection, so the build has no warning about internal API and a JVM without it, or one run with
- * {@code -Xrs}, simply keeps its default handling: {@link #install} then installs nothing and the
- * caller's shutdown hook does the stop (exit code 143). {@link #close()} puts the previous
- * handlers back. The action runs on the JVM's signal-dispatch thread: it must be quick and must
- * not block.
+ * {@code -Xrs}, simply keeps its default handling: {@link #install} then installs nothing (a
+ * signal the JVM keeps, or one the process ignores, is skipped the same way). {@link #close()}
+ * puts the previous handlers back. The action runs on the JVM's signal-dispatch thread: it must
+ * be quick and must not block.
  */
-final class StopSignals implements AutoCloseable {
-    private static final String[] SIGNALS = {"TERM", "INT"};
-
+public final class Signals implements AutoCloseable {
     private final List<Object[]> previous; // {Signal, previous SignalHandler}
 
-    private StopSignals(List<Object[]> previous) {
+    private Signals(List<Object[]> previous) {
         this.previous = previous;
     }
 
-    /** Installs {@code onSignal} for SIGTERM and SIGINT, where this JVM allows it. */
-    static StopSignals install(Runnable onSignal) {
+    /**
+     * Installs {@code onSignal} for each of {@code names} ("TERM", "INT", "HUP"...), where this
+     * JVM allows it.
+     */
+    public static Signals install(Runnable onSignal, String... names) {
         List<Object[]> installed = new ArrayList<>();
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
@@ -47,10 +48,10 @@ final class StopSignals implements AutoCloseable {
                         return switch (method.getName()) {
                             case "hashCode" -> System.identityHashCode(proxy);
                             case "equals" -> proxy == args[0];
-                            default -> "StopSignals handler";
+                            default -> "ManCom handler of " + String.join(", ", names);
                         };
                     });
-            for (String name : SIGNALS) {
+            for (String name : names) {
                 Object signal = newSignal.newInstance(name);
                 try {
                     installed.add(new Object[] {signal, handle.invoke(null, signal, handler)});
@@ -62,7 +63,7 @@ final class StopSignals implements AutoCloseable {
         } catch (ReflectiveOperationException | RuntimeException | LinkageError unavailable) {
             // No sun.misc.Signal on this JVM: the shutdown hook alone stops the command.
         }
-        return new StopSignals(installed);
+        return new Signals(installed);
     }
 
     /** Puts back the handlers that were there before {@link #install}. */
