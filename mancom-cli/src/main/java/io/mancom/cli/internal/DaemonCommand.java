@@ -2,7 +2,6 @@ package io.mancom.cli.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mancom.core.internal.Signals;
-import io.mancom.core.internal.config.DaemonSettings;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.daemon.ManComDaemon;
 import picocli.CommandLine.Command;
@@ -92,7 +91,7 @@ final class DaemonCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            var socket = DaemonSettings.of(ConfigTools.load(config.options())).socket();
+            var socket = ConfigTools.daemonSocket(ConfigTools.load(config.options()));
             DaemonClient.Answer a = DaemonClient.post(socket, "/v1/reload");
             spec.commandLine().getOut().print(a.body());
             spec.commandLine().getOut().flush();

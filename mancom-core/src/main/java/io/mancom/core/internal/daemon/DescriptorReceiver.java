@@ -34,18 +34,12 @@ final class DescriptorReceiver extends ChannelInboundHandlerAdapter {
     private final ChannelSink sink;
     private final boolean noDelay;
     private final boolean keepAlive;
-    private long adopted;
 
     DescriptorReceiver(NettyRuntime runtime, ChannelSink sink, boolean noDelay, boolean keepAlive) {
         this.runtime = runtime;
         this.sink = sink;
         this.noDelay = noDelay;
         this.keepAlive = keepAlive;
-    }
-
-    /** Sockets taken so far. Any thread (racy read). */
-    long adopted() {
-        return adopted;
     }
 
     @Override
@@ -69,7 +63,6 @@ final class DescriptorReceiver extends ChannelInboundHandlerAdapter {
         socket.config().setOption(ChannelOption.ALLOCATOR, runtime.alloc());
         socket.config().setTcpNoDelay(noDelay);
         socket.config().setKeepAlive(keepAlive);
-        adopted++;
         ctx.writeAndFlush(Unpooled.wrappedBuffer(ADOPTED)).addListener((ChannelFutureListener) acked -> {
             if (!acked.isSuccess()) {
                 // The daemon did not hear that we took it and will hand it to another process: our

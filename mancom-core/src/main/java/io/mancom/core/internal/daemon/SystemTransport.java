@@ -35,11 +35,6 @@ public final class SystemTransport implements Transport {
         this.socket = settings.socket();
     }
 
-    /** The daemon's socket this transport attaches to. */
-    public Path socket() {
-        return socket;
-    }
-
     @Override
     public Listener listen(EndPoint endpoint, LinkSink sink) {
         if (!(sink instanceof ChannelSink channels)) {
