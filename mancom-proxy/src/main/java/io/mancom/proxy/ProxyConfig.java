@@ -3,6 +3,7 @@ package io.mancom.proxy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.mancom.ConfigException;
+import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.Settings;
 
@@ -181,6 +182,25 @@ public record ProxyConfig(Upstream upstream, int connections, Duration timeout, 
         return from(Settings.of(given, "proxy", defaults, Settings.DEFAULTS));
     }
 
+    /** The {@code handler} value of a service this module serves. */
+    public static final String HANDLER = "http-proxy";
+
+    /**
+     * Checks the proxy keys of every service with {@code handler = http-proxy}, as
+     * {@code mancom config check} does.
+     *
+     * @throws ConfigException for the first bad value (every further one suppressed)
+     */
+    public static void checkServices(RuntimeSettings runtime) {
+        Errors errors = new Errors();
+        for (ServiceSettings service : runtime.services().values()) {
+            if (HANDLER.equals(service.handler())) {
+                errors.attempt(() -> from(Settings.of(runtime, service.name())));
+            }
+        }
+        errors.throwIfAny();
+    }
+
     private static Upstream upstream(Settings s) {
         String text = s.getString("upstream");
         if (text.isEmpty()) {
@@ -222,6 +242,9 @@ public record ProxyConfig(Upstream upstream, int connections, Duration timeout, 
                     first = e;
                 } else {
                     first.addSuppressed(e);
+                    for (Throwable more : e.getSuppressed()) {
+                        first.addSuppressed(more);
+                    }
                 }
                 return null;
             }

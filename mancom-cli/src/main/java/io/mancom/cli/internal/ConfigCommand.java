@@ -50,6 +50,7 @@ final class ConfigCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             RuntimeSettings settings = file == null ? ConfigTools.load(RuntimeOptions.defaults()) : ConfigTools.loadFile(file);
+            io.mancom.proxy.ProxyConfig.checkServices(settings); // handler = http-proxy: its keys
             PrintWriter out = spec.commandLine().getOut();
             out.print(ConfigTools.report(settings));
             out.println();

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Managed communication: one API for TCP, serial lines and USB.",
-        subcommands = {DemoCommand.class, ServeCommand.class, DaemonCommand.class, StatusCommand.class, ConfigCommand.class, PortsCommand.class, HelpCommand.class},
+        subcommands = {DemoCommand.class, ServeCommand.class, DaemonCommand.class, StatusCommand.class, ConfigCommand.class, PortsCommand.class, ProxyCommand.class, HelpCommand.class},
         footer = {"", "Exit codes: 0 success (serve: also stopped by SIGTERM or SIGINT), 2 bad configuration, 1 any other error.",
                 "Configuration: reference.conf < /etc/mancom/mancom.conf < /etc/mancom/conf.d/*.conf"
                         + " < $XDG_CONFIG_HOME/mancom/mancom.conf < $MANCOM_CONFIG < -Dmancom.*"})
@@ -43,6 +43,6 @@ public final class ManComCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of demo, serve, daemon, status, config, ports, bench, help");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of demo, serve, daemon, status, config, ports, proxy, bench, help");
     }
 }
