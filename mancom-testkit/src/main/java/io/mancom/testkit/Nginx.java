@@ -129,6 +129,11 @@ public final class Nginx implements AutoCloseable {
         }
     }
 
+    /** The master process's pid (its workers are its children). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Its directory (the config, logs and pid file). */
     public Path dir() {
         return dir;
