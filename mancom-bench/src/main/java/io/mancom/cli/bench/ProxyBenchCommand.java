@@ -3,6 +3,7 @@ package io.mancom.cli.bench;
 import io.mancom.proxy.ProxyConfig;
 import io.mancom.proxy.ProxyServer;
 import io.mancom.testkit.Nginx;
+import io.mancom.testkit.Tools;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -88,7 +89,7 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         if (seconds < 1 || warmup < 0 || runs < 1 || wrkThreads < 1 || nginxWorkers < 1 || connections.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--seconds, --runs, --wrk-threads, --nginx-workers and --connections must be positive");
         }
-        if (!Nginx.installed() || !wrkInstalled()) {
+        if (!Nginx.installed() || !Tools.runs("wrk", "--version")) {
             throw new IOException("bench proxy needs nginx and wrk (apt-get install nginx wrk)");
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -215,20 +216,6 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         double[] ncpu = runs.stream().mapToDouble(Figures::nginxCpuMicros).sorted().toArray();
         return new Figures(rps[rps.length / 2], p99[p99.length / 2], runs.stream().mapToLong(Figures::errors).sum(),
                 cpu[cpu.length / 2], ncpu[ncpu.length / 2]);
-    }
-
-    private static boolean wrkInstalled() {
-        try {
-            Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return true;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private static String loadAverage() {
