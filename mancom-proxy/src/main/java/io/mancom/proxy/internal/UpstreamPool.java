@@ -35,7 +35,10 @@ import java.util.function.Function;
  */
 public final class UpstreamPool {
     private static final Logger log = LoggerFactory.getLogger(UpstreamPool.class);
-    static final int MAX_ATTEMPTS = 3;
+    // Retries are only of requests the upstream provably did not process, and the deadline bounds them
+    // too; a peer that ends each connection after few requests (nginx keepalive_requests) may refuse
+    // a request on several connections in a row while many are in flight.
+    static final int MAX_ATTEMPTS = 16;
     static final long INITIAL_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
 
