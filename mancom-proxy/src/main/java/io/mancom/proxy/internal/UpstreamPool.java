@@ -358,6 +358,7 @@ public final class UpstreamPool {
 
     private void timeout(Exchange x) {
         if (x.done) {
+            untrack(x); // cannot happen (a finished exchange leaves the list), but the sweep must move on
             return;
         }
         Runnable cancel = x.cancel;
