@@ -69,6 +69,8 @@ final class DeMuxer implements AutoCloseable {
 
     /** Counts every channel (monitoring seam); set by the runtime before any service is used. */
     io.mancom.core.internal.monitor.Monitor monitor;
+    /** TLS on the links of the services that configure it; set by the runtime before any service is used. */
+    io.mancom.core.internal.tls.TlsLayer tls = io.mancom.core.internal.tls.TlsLayer.NONE;
 
     DeMuxer(RuntimeSettings settings, TransportRegistry transports) {
         Map<String, Service> m = new TreeMap<>();
@@ -78,8 +80,8 @@ final class DeMuxer implements AutoCloseable {
             LinkGroup g = new LinkGroup(link.endpoint(), link.members().stream().map(m::get).toList());
             g.members.values().forEach(member -> member.group = g);
         }
-        this.binder = new Binder(lock, transports, ServiceSink::new, g -> new MuxLinkSink(lock, g, false, null,
-                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link)),
+        this.binder = new Binder(lock, transports, ServiceSink::new, g -> tls.server(new MuxLinkSink(lock, g, false, null,
+                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link))),
                 (service, failure) -> monitor.error(service, null, failure));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
             @Override
@@ -90,6 +92,11 @@ final class DeMuxer implements AutoCloseable {
             @Override
             public void openClient(Service s, Channel ch, Inbound inbound) {
                 open(s, ch, inbound, clients);
+            }
+
+            @Override
+            public ChannelSink withTls(ChannelSink sink, CompletableFuture<?> result) {
+                return tls.client(sink, result::completeExceptionally);
             }
 
             @Override
@@ -367,7 +374,8 @@ final class DeMuxer implements AutoCloseable {
 
         @Override
         public void channelOpened(Channel ch) {
-            open(s, ch, serverInbound(s), s.connections);
+            // TLS (when configured) goes in front and the connection opens once its handshake succeeded.
+            tls.serve(s.settings, ch, () -> open(s, ch, serverInbound(s), s.connections));
         }
     }
 

@@ -41,6 +41,11 @@ final class Dialler {
         /** Makes {@code ch} a client connection of {@code s} with {@code inbound}. On its event loop. */
         void openClient(Service s, Channel ch, Inbound inbound);
 
+        /** {@code sink} behind client TLS when its service has it; a failed handshake completes {@code result}. */
+        default ChannelSink withTls(ChannelSink sink, CompletableFuture<?> result) {
+            return sink;
+        }
+
         /** A sink that puts a mux session on a link this runtime dialled for {@code g}. */
         ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session);
     }
@@ -140,7 +145,7 @@ final class Dialler {
             return;
         }
         try {
-            transports.forEndPoint(target, s.name()).connect(target, sink, timeout).whenComplete((v, err) -> {
+            transports.forEndPoint(target, s.name()).connect(target, links.withTls(sink, result), timeout).whenComplete((v, err) -> {
                 if (err != null) {
                     result.completeExceptionally(Futures.unwrap(err));
                 }

@@ -61,10 +61,19 @@ public final class ManComRuntime implements ManCom, TransportContext {
     /** Starts a runtime that tells {@code events} of every channel's open, close and failure. */
     public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers,
                          EventListener events) {
+        this(settings, ioThreads, providers, events, null);
+    }
+
+    /** As above, with the application's TLS certificate selector (null for none). */
+    public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers,
+                         EventListener events, io.mancom.CertificateSelector certificates) {
         this.settings = settings;
         this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
         // Before the event loops: settings the DeMuxer rejects must leave no threads behind.
         this.demuxer = new DeMuxer(settings, transports);
+        // Reads the TLS key pairs: also before the event loops. Both seams are used only later.
+        demuxer.tls = new io.mancom.core.internal.tls.TlsLayer(settings.services(), certificates,
+                this::runBlocking, this::countFailedHandshake);
         this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
         Map<String, EndPoint> endpoints = new TreeMap<>();
         settings.services().forEach((name, s) -> endpoints.put(name, s.endpoint()));
@@ -72,6 +81,14 @@ public final class ManComRuntime implements ManCom, TransportContext {
         demuxer.monitor = monitor;
         this.control = ControlServer.start(ControlSettings.of(settings), loops, monitor);
         this.metricsListener = MetricsListener.start(MetricsSettings.of(settings), loops, monitor);
+    }
+
+    private void runBlocking(Runnable task) {
+        loops.blockingExecutor().execute(task);
+    }
+
+    private void countFailedHandshake(String service) {
+        monitor.count(service, io.mancom.ManComException.Reason.PROTOCOL);
     }
 
     /** The effective configuration this runtime runs on. */

@@ -144,6 +144,7 @@ final class Validator {
         collect(() -> s.unknownKeys(serviceKeys, false));
         EndPoint endpoint = attempt(() -> endpoint(s));
         Common c = common(s);
+        attempt(() -> io.mancom.core.internal.tls.TlsSettings.from(s, endpoint)); // files read, key checked
         if (failures != before || endpoint == null || c == null) {
             return null;
         }

@@ -186,6 +186,17 @@ public final class Monitor {
         dispatch(l -> l.error(service, status, e));
     }
 
+    /**
+     * Counts a failure under {@code reason} without an event: for failures a peer can cause at will
+     * (a failed TLS handshake), whose caller logs a summary instead of a line each. Any thread.
+     */
+    public void count(String service, ManComException.Reason reason) {
+        ServiceStats s = services.get(service);
+        if (s != null) {
+            s.error(reason);
+        }
+    }
+
     private void dispatch(java.util.function.Consumer<EventListener> event) {
         try {
             event.accept(user);

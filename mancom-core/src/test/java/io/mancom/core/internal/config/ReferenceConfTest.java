@@ -50,6 +50,17 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.framing.lines", "off"),
                 Map.entry("mancom.defaults.framing.length-field", 0),
                 Map.entry("mancom.defaults.framing.max-length", "1MiB"),
+                Map.entry("mancom.defaults.tls.enabled", "off"),
+                Map.entry("mancom.defaults.tls.cert", ""),
+                Map.entry("mancom.defaults.tls.key", ""),
+                Map.entry("mancom.defaults.tls.ca", ""),
+                Map.entry("mancom.defaults.tls.client-auth", "none"),
+                Map.entry("mancom.defaults.tls.alpn", java.util.List.of()),
+                Map.entry("mancom.defaults.tls.protocols", java.util.List.of()),
+                Map.entry("mancom.defaults.tls.passthrough", "off"),
+                Map.entry("mancom.defaults.tls.verify", "on"),
+                Map.entry("mancom.defaults.tls.server-name", ""),
+                Map.entry("mancom.defaults.tls.handshake-timeout", "10s"),
                 Map.entry("mancom.services.demo.endpoint", "tcp://127.0.0.1:0"),
                 Map.entry("mancom.services.demo.handler", "echo"))));
     }
@@ -67,7 +78,7 @@ class ReferenceConfTest {
             assertThat(documented).as("a comment above %s in reference.conf", key).isTrue();
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
-                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
+                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing", "mancom.defaults.tls",
                 "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
