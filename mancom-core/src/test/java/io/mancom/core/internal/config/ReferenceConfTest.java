@@ -50,6 +50,12 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.framing.lines", "off"),
                 Map.entry("mancom.defaults.framing.length-field", 0),
                 Map.entry("mancom.defaults.framing.max-length", "1MiB"),
+                Map.entry("mancom.defaults.match", ""),
+                Map.entry("mancom.defaults.sniff.max-bytes", "16KiB"),
+                Map.entry("mancom.defaults.sniff.timeout", "5s"),
+                Map.entry("mancom.defaults.sniff.on-timeout", ""),
+                Map.entry("mancom.defaults.forward.endpoint", ""),
+                Map.entry("mancom.defaults.forward.proxy-protocol", "off"),
                 Map.entry("mancom.services.demo.endpoint", "tcp://127.0.0.1:0"),
                 Map.entry("mancom.services.demo.handler", "echo"))));
     }
@@ -68,7 +74,7 @@ class ReferenceConfTest {
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
                 "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
-                "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
+                "mancom.defaults.sniff", "mancom.defaults.forward", "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
         }
