@@ -76,12 +76,18 @@ final class DeMuxer implements AutoCloseable {
         Map<String, Service> m = new TreeMap<>();
         settings.services().forEach((name, s) -> m.put(name, new Service(s)));
         this.services = Collections.unmodifiableMap(m);
-        for (ServicePlan.SharedLink link : ServicePlan.of(settings).sharedLinks()) {
+        ServicePlan plan = ServicePlan.of(settings);
+        for (ServicePlan.SharedLink link : plan.sharedLinks()) {
             LinkGroup g = new LinkGroup(link.endpoint(), link.members().stream().map(m::get).toList());
             g.members.values().forEach(member -> member.group = g);
         }
+        for (var shared : plan.sharedPorts()) {
+            PortGroup p = new PortGroup(shared, shared.members().stream().map(m::get).toList());
+            p.members.forEach(member -> member.port = p);
+        }
         this.binder = new Binder(lock, transports, ServiceSink::new, g -> tls.server(new MuxLinkSink(lock, g, false, null,
                 (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link))),
+                p -> new PortSink(p, (s, ch) -> new ServiceSink(s).channelOpened(ch), () -> monitor),
                 (service, failure) -> monitor.error(service, null, failure));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
             @Override
@@ -167,6 +173,32 @@ final class DeMuxer implements AutoCloseable {
             synchronized (lock) {
                 if (s.receiver == r) {
                     s.receiver = null;
+                    binder.unbindIfUnused(s);
+                }
+            }
+        });
+    }
+
+    /**
+     * Hands every link of {@code name} to {@code handler} instead of the callbacks (a relay, a
+     * tunnel, a proxy; see {@link io.mancom.core.spi.LinkHandler}), and serves the service.
+     */
+    Registration handleLinks(String name, io.mancom.core.spi.LinkHandler handler) {
+        Service s = service(name);
+        Objects.requireNonNull(handler, "handler");
+        synchronized (lock) {
+            checkOpen();
+            if (s.links != null || s.receiver != null || !s.acceptors.isEmpty()) {
+                throw new IllegalStateException("service '" + name + "' is served already; close its Registration first");
+            }
+            useMode(s, Service.Mode.CALLBACK);
+            s.links = handler;
+            binder.bind(s);
+        }
+        return new ServiceRegistration(name, () -> {
+            synchronized (lock) {
+                if (s.links == handler) {
+                    s.links = null;
                     binder.unbindIfUnused(s);
                 }
             }
@@ -374,8 +406,18 @@ final class DeMuxer implements AutoCloseable {
 
         @Override
         public void channelOpened(Channel ch) {
-            // TLS (when configured) goes in front and the connection opens once its handshake succeeded.
-            tls.serve(s.settings, ch, () -> open(s, ch, serverInbound(s), s.connections));
+            // TLS (when configured) goes in front; the connection opens, or the service's link
+            // handler takes the channel, once its handshake succeeded.
+            io.mancom.core.spi.LinkHandler links = s.links;
+            tls.serve(s.settings, ch, links == null ? () -> open(s, ch, serverInbound(s), s.connections) : () -> {
+                ch.config().setAutoRead(false);
+                try {
+                    links.channelOpened(ch);
+                } catch (RuntimeException e) {
+                    log.warn("service '{}': its link handler failed on {}: {}", s.name(), ch.remoteAddress(), e.toString());
+                    ch.close();
+                }
+            });
         }
     }
 

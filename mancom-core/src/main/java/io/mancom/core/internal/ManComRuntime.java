@@ -171,6 +171,28 @@ public final class ManComRuntime implements ManCom, TransportContext {
         return demuxer.connect(service, timeout);
     }
 
+    /**
+     * Hands every link of {@code service} to {@code handler} instead of callbacks, and serves the
+     * service ({@link io.mancom.core.spi.LinkHandler} has the contract). Internal: for
+     * {@code mancom serve}'s built-in handlers (forward) and the runtime's own tunnels and proxies.
+     *
+     * @throws IllegalStateException if the service is served already
+     */
+    public Registration handleLinks(String service, io.mancom.core.spi.LinkHandler handler) {
+        return demuxer.handleLinks(service, handler);
+    }
+
+    /**
+     * The relay {@code handler = forward} runs for {@code service}: each link to the service's
+     * {@code forward} endpoint (docs/port-sharing.md), for {@link #handleLinks}.
+     *
+     * @throws io.mancom.ConfigException if the service has no valid forward settings
+     */
+    public io.mancom.core.spi.LinkHandler forwarder(String service) {
+        return new io.mancom.core.internal.forward.Forwarder(demuxer.service(service).settings, loops,
+                transports::forEndPoint, monitor);
+    }
+
     /** The DeMuxer, for the blocking API's hooks ({@link BlockingHooks}). */
     DeMuxer demuxer() {
         return demuxer;

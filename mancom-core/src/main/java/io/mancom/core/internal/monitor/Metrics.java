@@ -36,6 +36,7 @@ import java.util.function.ToDoubleFunction;
  * mancom_reconnects_total{service,transport}            counter
  * mancom_mux_streams_open{service,transport}            gauge
  * mancom_write_queue_bytes{service,transport}           gauge, bytes
+ * mancom_sniff_refused_total{endpoint,reason}           counter (ports shared by match)
  * </pre>
  *
  * Thread-safe; a scrape may run on any thread.
@@ -83,7 +84,8 @@ public final class Metrics implements MultiCollector {
                 gauge("mancom_mux_streams_open", "Open mux streams of the service", null,
                         totals, transports, t -> t.streams()),
                 gauge("mancom_write_queue_bytes", "Bytes written but not sent yet, over the service's connections",
-                        Unit.BYTES, totals, transports, t -> t.queued()));
+                        Unit.BYTES, totals, transports, t -> t.queued()),
+                monitor.ports().snapshot());
     }
 
     private static Labels labels(String service, TransportType t) {

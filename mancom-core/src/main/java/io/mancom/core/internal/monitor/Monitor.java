@@ -57,6 +57,7 @@ public final class Monitor {
      */
     private final boolean counting = Boolean.parseBoolean(System.getProperty("io.mancom.counters", "true"));
     private final LogEvents logEvents = new LogEvents();
+    private final PortCounters ports = new PortCounters();
 
     /**
      * @param services every configured service and its endpoint
@@ -195,6 +196,22 @@ public final class Monitor {
         if (s != null) {
             s.error(reason);
         }
+    }
+
+     * Counts a failure of {@code service} under its reason without an event (and so without a log
+     * line): for failures a hostile or broken peer can cause at will, which their code logs at a
+     * bounded rate itself. Any thread.
+     */
+    public void countError(String service, Throwable failure) {
+        ServiceStats s = services.get(service);
+        if (s != null) {
+            s.error(Reasons.of(failure));
+        }
+    }
+
+    /** The counters of ports shared by match. */
+    public PortCounters ports() {
+        return ports;
     }
 
     private void dispatch(java.util.function.Consumer<EventListener> event) {

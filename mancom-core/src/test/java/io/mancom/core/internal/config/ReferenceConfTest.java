@@ -61,6 +61,12 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.tls.verify", "on"),
                 Map.entry("mancom.defaults.tls.server-name", ""),
                 Map.entry("mancom.defaults.tls.handshake-timeout", "10s"),
+                Map.entry("mancom.defaults.match", ""),
+                Map.entry("mancom.defaults.sniff.max-bytes", "16KiB"),
+                Map.entry("mancom.defaults.sniff.timeout", "5s"),
+                Map.entry("mancom.defaults.sniff.on-timeout", ""),
+                Map.entry("mancom.defaults.forward.endpoint", ""),
+                Map.entry("mancom.defaults.forward.proxy-protocol", "off"),
                 Map.entry("mancom.services.demo.endpoint", "tcp://127.0.0.1:0"),
                 Map.entry("mancom.services.demo.handler", "echo"))));
     }
@@ -80,6 +86,8 @@ class ReferenceConfTest {
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
                 "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing", "mancom.defaults.tls",
                 "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
+                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
+                "mancom.defaults.sniff", "mancom.defaults.forward", "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
         }
