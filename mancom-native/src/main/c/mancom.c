@@ -473,6 +473,8 @@ const char *mancom_strerror(int code) {
     case MANCOM_EPROTOCOL: return "MANCOM_EPROTOCOL: the peer broke the protocol";
     case MANCOM_ENOTREADY: return "MANCOM_ENOTREADY: not ready";
     case MANCOM_EIO: return "MANCOM_EIO: I/O error";
+    case MANCOM_EIDLETIMEOUT: return "MANCOM_EIDLETIMEOUT: closed after tcp.idle-timeout with no byte either way";
+    case MANCOM_EREADTIMEOUT: return "MANCOM_EREADTIMEOUT: closed after tcp.read-timeout with no byte received";
     default: return "MANCOM_E?: unknown error code";
     }
 }

@@ -82,6 +82,8 @@ extern "C" {
 #define MANCOM_EPROTOCOL          (-23)  /* PROTOCOL: the peer broke the protocol */
 #define MANCOM_ENOTREADY          (-24)  /* NOT_READY: a service is not bound yet */
 #define MANCOM_EIO                (-25)  /* IO: any other I/O failure */
+#define MANCOM_EIDLETIMEOUT       (-26)  /* IDLE_TIMEOUT: no byte either way (tcp.idle-timeout) */
+#define MANCOM_EREADTIMEOUT       (-27)  /* READ_TIMEOUT: no byte received (tcp.read-timeout) */
 
 /* ---- init options ---- */
 typedef struct mancom_options {

@@ -10,9 +10,11 @@ import io.mancom.Registration;
 import io.mancom.core.internal.config.Framing;
 import io.mancom.core.internal.config.ServicePlan;
 import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxStreamAcceptor;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.internal.daemon.SystemTransport;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.Refusal;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
@@ -86,7 +88,7 @@ final class DeMuxer implements AutoCloseable {
             p.members.forEach(member -> member.port = p);
         }
         this.binder = new Binder(lock, transports, ServiceSink::new, g -> tls.server(new MuxLinkSink(lock, g, false, null,
-                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link))),
+                router(g), link -> trackSession(g, link))),
                 p -> new PortSink(p, (s, ch) -> new ServiceSink(s).channelOpened(ch), () -> monitor),
                 (service, failure) -> monitor.error(service, null, failure));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
@@ -107,8 +109,7 @@ final class DeMuxer implements AutoCloseable {
 
             @Override
             public ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session) {
-                return new MuxLinkSink(lock, g, true, session, (stream, name) -> acceptStream(g, stream, name),
-                        link -> trackSession(g, link));
+                return new MuxLinkSink(lock, g, true, session, router(g), link -> trackSession(g, link));
             }
         });
     }
@@ -419,6 +420,11 @@ final class DeMuxer implements AutoCloseable {
                 }
             });
         }
+
+        @Override
+        public void refused(Refusal why) {
+            monitor.refused(s.name(), why);
+        }
     }
 
     /** Where the events of a link or stream that a peer opened to {@code s} go. */
@@ -436,6 +442,21 @@ final class DeMuxer implements AutoCloseable {
             });
         }
         return new CallbackInbound(s, s.settings.blocking().readBuffer());
+    }
+
+    /** Routes the streams a peer opens on a link of {@code g}, and counts those turned away. */
+    private MuxStreamAcceptor router(LinkGroup g) {
+        return new MuxStreamAcceptor() {
+            @Override
+            public boolean accept(MuxStreamChannel stream, String service) {
+                return acceptStream(g, stream, service);
+            }
+
+            @Override
+            public void refused(Refusal why) {
+                monitor.refused(g.first.name(), why);
+            }
+        };
     }
 
     /** A stream the peer opened: route it by its preamble to a member served here, or refuse it. */

@@ -182,6 +182,10 @@ final class Validator {
         block(s, "allow", b -> b);
         block(s, "hold", b -> b);
         attempt(() -> ScopeSettings.from(s));
+        attempt(() -> {
+            io.mancom.core.spi.TcpSettings.checkAtLoad(s); // tcp: limits, timeouts, allow/deny
+            return null;
+        });
         if (failures != before) {
             return null;
         }

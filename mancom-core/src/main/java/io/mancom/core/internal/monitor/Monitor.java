@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import io.mancom.core.spi.Refusal;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -222,6 +223,24 @@ public final class Monitor {
         }
         event.accept(logEvents);
         event.accept(hub);
+    }
+
+    /**
+     * A connection or stream of {@code service} was turned away before it became a connection
+     * (limits, allow-lists, a failed accept, a stream that never named its service). Any thread.
+     */
+    public void refused(String service, Refusal why) {
+        ServiceStats s = services.get(service);
+        if (s != null) {
+            s.refused(why);
+        }
+    }
+
+    /** Each service's refusals by cause ({@code refused} in /status, {@code mancom_refused_total}). Any thread. */
+    public Map<String, Map<String, Long>> refusals() {
+        Map<String, Map<String, Long>> m = new TreeMap<>();
+        services.forEach((name, s) -> m.put(name, s.refusals()));
+        return m;
     }
 
     // ---- reading ----

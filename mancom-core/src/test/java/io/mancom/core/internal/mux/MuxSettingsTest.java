@@ -59,7 +59,7 @@ class MuxSettingsTest {
                   idle-timeout = 2s
                 }""");
         assertThat(s).isEqualTo(new MuxSettings(true, MuxSettings.Routing.NONE, MuxSettings.Role.INITIATOR, 10, 3,
-                256 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2)));
+                256 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(10)));
         assertThat(s.idleTimeoutEnabled()).isTrue();
         assertThat(parse("mux { idle-timeout = off, keepalive-interval = off }").idleTimeoutEnabled()).isFalse();
         assertThat(parse("mux { keepalive-interval = 0 }").keepaliveEnabled()).isFalse();
