@@ -199,15 +199,9 @@ public final class Monitor {
         }
     }
 
-     * Counts a failure of {@code service} under its reason without an event (and so without a log
-     * line): for failures a hostile or broken peer can cause at will, which their code logs at a
-     * bounded rate itself. Any thread.
-     */
+    /** As {@link #count(String, ManComException.Reason)}, under the reason {@code failure} gives. */
     public void countError(String service, Throwable failure) {
-        ServiceStats s = services.get(service);
-        if (s != null) {
-            s.error(Reasons.of(failure));
-        }
+        count(service, Reasons.of(failure));
     }
 
     /** The counters of ports shared by match. */

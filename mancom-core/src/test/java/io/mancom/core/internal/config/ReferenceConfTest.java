@@ -91,8 +91,6 @@ class ReferenceConfTest {
         }
         for (String block : new String[]{"mancom", "mancom.defaults", "mancom.defaults.write-buffer",
                 "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing", "mancom.defaults.tls",
-                "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
-                "mancom.defaults.blocking", "mancom.defaults.reconnect", "mancom.defaults.tcp", "mancom.defaults.mux", "mancom.defaults.framing",
                 "mancom.defaults.sniff", "mancom.defaults.forward", "mancom.control", "mancom.daemon", "mancom.defaults.allow", "mancom.defaults.hold",
                 "mancom.services"}) {
             assertThat(reference.getValue(block).origin().comments()).as("a comment above %s", block).isNotEmpty();
