@@ -91,6 +91,33 @@ class HttpProxyTest {
         }
     }
 
+    @Test
+    void aGoAwayDrainsTheConnectionAndTheNextOneCarriesOn() throws Exception {
+        // nginx ends each HTTP/2 connection after 40 requests (keepalive_requests) with a GOAWAY.
+        try (ProxyServer p = proxy(h2c(nginx.goAway))) {
+            List<String> problems = ManyClients.run(p.address(), 100, 3, Duration.ofSeconds(120));
+
+            assertThat(problems).isEmpty();
+            assertThat(nginx.requests("goaway.log", "/echo/many")).isEqualTo(300);
+            assertThat(nginx.connections("goaway.log", "/echo/many")).hasSizeGreaterThanOrEqualTo(300 / 40);
+            ProxyStats s = p.handler().stats();
+            assertThat(s.errors()).isZero();
+            assertThat(s.upstreamLosses()).as("a drained connection is not a loss").isZero();
+        }
+    }
+
+    @Test
+    void moreHttp2ConnectionsOpenOnlyAsConfiguredWhenTheStreamsAreTaken() throws Exception {
+        // One stream per connection there: 20 clients at once need more than one.
+        try (ProxyServer p = proxy(h2c(nginx.oneStream), "upstream-connections", "4")) {
+            List<String> problems = ManyClients.run(p.address(), 20, 3, Duration.ofSeconds(120));
+
+            assertThat(problems).isEmpty();
+            assertThat(nginx.connections("one.log", "/echo/many")).hasSizeBetween(2, 4);
+            assertThat(p.handler().stats().errors()).isZero();
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"h2c", "http"})
     void pipelinedChunkedAndClosingRequests(String mode) throws Exception {

@@ -11,8 +11,9 @@ import java.util.TreeSet;
 
 /**
  * The nginx the proxy tests talk to: an HTTP/2 cleartext listener ({@link #h2c}), an HTTP/1.1
- * listener ({@link #http}) and an h2c listener allowing one stream at a time ({@link #oneStream}),
- * all with the same locations:
+ * listener ({@link #http}), an h2c listener allowing one stream at a time ({@link #oneStream}) and
+ * one that ends each connection with a GOAWAY after 40 requests ({@link #goAway}), all with the
+ * same locations:
  * <ul>
  *   <li>{@code /echo/...}: answers {@code "<method> <uri> <body>"} (through a keep-alive upstream
  *       block to a third listener, which is how nginx gets at a request's body);</li>
@@ -27,6 +28,7 @@ final class NginxUpstream implements AutoCloseable {
     final int http = Nginx.freePort();
     final int oneStream = Nginx.freePort();
     final int back = Nginx.freePort();
+    final int goAway = Nginx.freePort();
     final Nginx nginx;
 
     NginxUpstream(Path dir, int silentPort) throws IOException {
@@ -50,10 +52,12 @@ final class NginxUpstream implements AutoCloseable {
                   server { listen 127.0.0.1:%3$d http2; http2_max_concurrent_streams 1;
                            access_log %5$s/one.log conn;
                 %6$s  }
+                  server { listen 127.0.0.1:%7$d http2; keepalive_requests 40; access_log %5$s/goaway.log conn;
+                %6$s  }
                   server { listen 127.0.0.1:%4$d; keepalive_requests 10000000;
                     location / { return 200 "$request_method $request_uri $http_x_body"; } }
-                """.formatted(h2c, this.http, oneStream, back, dir, locations);
-        nginx = Nginx.start(dir, 1, http, List.of(h2c, this.http, oneStream, back));
+                """.formatted(h2c, this.http, oneStream, back, dir, locations, goAway);
+        nginx = Nginx.start(dir, 1, http, List.of(h2c, this.http, oneStream, back, goAway));
     }
 
     /** The distinct {@code $connection} numbers of the requests whose URI starts with {@code prefix}, in {@code log}. */

@@ -34,16 +34,7 @@ public final class Nginx implements AutoCloseable {
 
     /** Whether an nginx binary runs here. */
     public static boolean installed() {
-        try {
-            Process p = new ProcessBuilder("nginx", "-v").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return Tools.runs("nginx", "-v");
     }
 
     /** Skips the test without nginx; fails it when {@code CI=true}. */
@@ -127,6 +118,11 @@ public final class Nginx implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The master process's pid (its workers are its children). */
+    public long pid() {
+        return process.pid();
     }
 
     /** Its directory (the config, logs and pid file). */

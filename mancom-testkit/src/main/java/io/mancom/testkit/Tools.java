@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Outside programs for tests (openssl, curl): whether they are installed, and running one to its
+ * Outside programs for tests and benchmarks (openssl, curl, nginx, wrk): whether they are installed, and running one to its
  * end with a bound on time. A missing tool skips the test with a message that says what to install,
  * except with {@code CI=true}, where it fails: CI installs every tool the tests use.
  */
@@ -45,6 +45,26 @@ public final class Tools {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code command} (for example {@code nginx -v}) starts here; it is run to its end (up
+     * to 10 s) with its output dropped, and its exit code does not matter.
+     */
+    public static boolean runs(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** What a finished program did. */

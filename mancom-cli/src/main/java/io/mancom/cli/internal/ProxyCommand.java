@@ -53,7 +53,8 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--http-max-body", paramLabel = "SIZE", description = "Largest body held, such as 8MiB (default).")
     private String maxBody;
 
-    @Option(names = "--io-threads", paramLabel = "N", description = "Event-loop threads (default: 2 x CPUs).")
+    @Option(names = "--io-threads", defaultValue = "1", paramLabel = "N",
+            description = "Event-loop threads (default 1: clients and upstream on one loop, no hand-offs; docs/proxy.md).")
     private int ioThreads;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters this often (default 0: at the end).")

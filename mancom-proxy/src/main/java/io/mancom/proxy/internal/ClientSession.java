@@ -165,7 +165,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private static void prepare(FullHttpResponse r, Slot s) {
         HttpHeaders h = r.headers();
         Responses.stripHopByHop(h);
-        Responses.stripConversionHeaders(h);
         r.setProtocolVersion(s.version);
         if (!h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             HttpUtil.setContentLength(r, r.content().readableBytes());

@@ -3,7 +3,6 @@ package io.mancom.proxy.internal;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * One request on its way to the upstream and its response on the way back.
@@ -24,7 +23,10 @@ final class Exchange {
     // Pool loop only.
     boolean done;
     int attempts;
-    ScheduledFuture<?> timer;
+    /** When it gets 504 (System.nanoTime); the pool keeps live exchanges in this order. */
+    long deadline;
+    Exchange older;
+    Exchange newer;
     /** Stops the attempt in flight (an HTTP/2 stream is reset); null while queued. */
     Runnable cancel;
 
@@ -41,7 +43,10 @@ final class Exchange {
                 || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
     }
 
-    /** Ends the exchange with {@code response} (ownership passes on): once; later calls release theirs. */
+    /**
+     * Ends the exchange with {@code response} (ownership passes on): once; later calls release
+     * theirs. The pool has taken it off its deadline list first.
+     */
     void finish(FullHttpResponse response) {
         if (done) {
             response.release();
@@ -49,9 +54,6 @@ final class Exchange {
         }
         done = true;
         cancel = null;
-        if (timer != null) {
-            timer.cancel(false);
-        }
         request.release();
         session.deliver(slot, response);
     }

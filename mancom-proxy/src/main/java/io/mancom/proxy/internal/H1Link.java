@@ -3,7 +3,6 @@ package io.mancom.proxy.internal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -22,19 +21,13 @@ import io.netty.util.ReferenceCountUtil;
  * (the upstream closed it as idle just as the request went out), which is sent again.
  * Runs on the pool's loop only.
  */
-final class H1Link extends ChannelInboundHandlerAdapter implements UpstreamLink {
-    private final UpstreamPool pool;
+final class H1Link extends UpstreamConnection {
     private final String hostHeader;
-    private Channel channel;
     private Exchange current;
     private int served;
-    private boolean ready;
-    private boolean lost;
-    private boolean closing;
-    private String failure;
 
     H1Link(UpstreamPool pool) {
-        this.pool = pool;
+        super(pool);
         var up = pool.config().upstream();
         this.hostHeader = (up.host().indexOf(':') >= 0 ? "[" + up.host() + "]" : up.host()) + ":" + up.port();
     }
@@ -63,12 +56,6 @@ final class H1Link extends ChannelInboundHandlerAdapter implements UpstreamLink 
         }
         HttpUtil.setContentLength(req, req.content().readableBytes());
         channel.writeAndFlush(req).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-    }
-
-    @Override
-    public void close() {
-        closing = true;
-        channel.close();
     }
 
     @Override
@@ -107,24 +94,7 @@ final class H1Link extends ChannelInboundHandlerAdapter implements UpstreamLink 
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        failure = String.valueOf(cause.getMessage());
-        ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        lost(failure != null ? failure : "the connection closed");
-        super.channelInactive(ctx);
-    }
-
-    /** The connection is gone (or its dial failed); reports once. */
-    @Override
-    public void lost(String why) {
-        if (lost) {
-            return;
-        }
-        lost = true;
+    void endRequests(String why) {
         Exchange x = current;
         current = null;
         if (x != null) {
@@ -135,7 +105,5 @@ final class H1Link extends ChannelInboundHandlerAdapter implements UpstreamLink 
                 pool.fail(x, HttpResponseStatus.BAD_GATEWAY, "upstream connection lost before the response: " + why);
             }
         }
-        // Closed by the proxy (Connection: close, a timeout) is not a loss of the upstream.
-        pool.linkLost(this, ready, closing, why);
     }
 }

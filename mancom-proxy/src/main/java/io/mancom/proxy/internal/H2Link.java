@@ -30,28 +30,22 @@ import io.netty.util.concurrent.Future;
  * streams, the open ones finish, then it closes; streams above the GOAWAY's last stream id were
  * not processed and go back to the pool's queue. Runs on the pool's loop only.
  */
-final class H2Link extends ChannelInboundHandlerAdapter implements UpstreamLink {
+final class H2Link extends UpstreamConnection {
     /** Streams at once when the peer sets no limit (RFC 9113 recommends peers allow at least 100). */
     static final int UNBOUNDED_STREAMS = 1000;
     /** Our receive windows: per stream, and for the whole connection (the protocol's start is 64 KiB). */
     static final int STREAM_WINDOW = 1 << 20;
     static final int CONNECTION_WINDOW = 16 << 20;
 
-    private final UpstreamPool pool;
     private final boolean tls;
-    private Channel channel;
     private Http2StreamChannelBootstrap streams;
     private int maxStreams;
     private int active;
-    private boolean ready;
     private boolean draining;
-    private boolean lost;
-    private boolean closing; // closed by the proxy (drained, or the proxy closes)
     private int goAwayLastStreamId = Integer.MAX_VALUE;
-    private String failure;
 
     H2Link(UpstreamPool pool, boolean tls) {
-        this.pool = pool;
+        super(pool);
         this.tls = tls;
     }
 
@@ -115,12 +109,6 @@ final class H2Link extends ChannelInboundHandlerAdapter implements UpstreamLink 
     }
 
     @Override
-    public void close() {
-        closing = true;
-        channel.close();
-    }
-
-    @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         // A connection-level WINDOW_UPDATE: many streams' responses in flight at once.
         ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - 65535));
@@ -176,29 +164,6 @@ final class H2Link extends ChannelInboundHandlerAdapter implements UpstreamLink 
             }
         }
         super.userEventTriggered(ctx, evt);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (failure == null) {
-            failure = String.valueOf(cause);
-        }
-        ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        lost(failure != null ? failure : "the connection closed");
-        super.channelInactive(ctx);
-    }
-
-    /** The connection is gone (or never came up); reports once. */
-    @Override
-    public void lost(String why) {
-        if (!lost) {
-            lost = true;
-            pool.linkLost(this, ready, closing, why);
-        }
     }
 
     /** The handler of streams the peer opens: with pushes off there are none; any is closed. */

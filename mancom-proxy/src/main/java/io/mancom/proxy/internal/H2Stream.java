@@ -1,14 +1,21 @@
 package io.mancom.proxy.internal;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -18,17 +25,19 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.URI;
+import java.util.Map;
 
 /**
- * One request as one HTTP/2 stream: writes the request's HEADERS (and DATA) frames, and is the last
- * handler of the stream's pipeline, after Netty's {@code Http2StreamFrameToHttpObjectCodec} and an
- * {@code HttpObjectAggregator}, which turn the response frames into one {@code FullHttpResponse}.
+ * One request as one HTTP/2 stream: writes the request's HEADERS (and DATA) frames, and is the
+ * stream channel's handler, turning the response's frames into one {@code FullHttpResponse} (its
+ * body bounded by {@code http-max-body}).
  *
  * <p>When the stream closes without a whole response, the request is sent again if the peer
  * provably did not process it (REFUSED_STREAM, or above a GOAWAY's last stream id) and answered
@@ -45,6 +54,9 @@ final class H2Stream extends ChannelInboundHandlerAdapter {
     private Http2StreamChannel stream;
     private boolean answered;
     private boolean refused;
+    private HttpResponseStatus status;
+    private HttpHeaders headers;
+    private CompositeByteBuf body;
     private String failure;
 
     H2Stream(H2Link link, UpstreamPool pool, Exchange x, boolean tls) {
@@ -58,8 +70,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false),
-                        new HttpObjectAggregator(pool.config().maxBody()), H2Stream.this);
+                ch.pipeline().addLast(H2Stream.this);
             }
         };
     }
@@ -105,14 +116,70 @@ final class H2Stream extends ChannelInboundHandlerAdapter {
         return h;
     }
 
+    /*
+     * The response frames become one FullHttpResponse here rather than through Netty's
+     * Http2StreamFrameToHttpObjectCodec and an HttpObjectAggregator: the same result with one
+     * header copy and no intermediate messages (bench proxy: a few percent of the proxy's CPU).
+     * Trailers are dropped: an HTTP/1.1 response with Content-Length has no place for them.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof FullHttpResponse r && !answered) {
-            answered = true;
-            pool.respond(x, r);
-            return;
+        try {
+            if (answered) {
+                return;
+            }
+            if (msg instanceof Http2HeadersFrame f) {
+                if (status == null) {
+                    CharSequence code = f.headers().status();
+                    HttpResponseStatus st = code == null ? null : HttpResponseStatus.parseLine(code);
+                    if (st == null) {
+                        throw new IllegalStateException("a response without :status");
+                    }
+                    if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
+                        return; // 100 Continue and the like: the client's aggregator has answered those
+                    }
+                    status = st;
+                    headers = new DefaultHttpHeaders(false);
+                    for (Map.Entry<CharSequence, CharSequence> e : f.headers()) {
+                        if (e.getKey().length() > 0 && e.getKey().charAt(0) != ':') {
+                            headers.add(e.getKey(), e.getValue());
+                        }
+                    }
+                }
+                if (f.isEndStream()) {
+                    complete(ctx);
+                }
+            } else if (msg instanceof Http2DataFrame f) {
+                if (status == null) {
+                    throw new IllegalStateException("DATA before the response's HEADERS");
+                }
+                ByteBuf data = f.content();
+                if (body == null) {
+                    body = ctx.alloc().compositeBuffer();
+                }
+                if (body.readableBytes() + data.readableBytes() > pool.config().maxBody()) {
+                    throw new IllegalStateException("response body over http-max-body (" + pool.config().maxBody() + " bytes)");
+                }
+                if (data.isReadable()) {
+                    body.addComponent(true, data.retain());
+                }
+                if (f.isEndStream()) {
+                    complete(ctx);
+                }
+            }
+        } catch (RuntimeException e) {
+            exceptionCaught(ctx, e);
+        } finally {
+            ReferenceCountUtil.release(msg);
         }
-        ReferenceCountUtil.release(msg);
+    }
+
+    private void complete(ChannelHandlerContext ctx) {
+        answered = true;
+        ByteBuf content = body != null ? body : Unpooled.EMPTY_BUFFER;
+        body = null;
+        pool.respond(x, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, headers,
+                EmptyHttpHeaders.INSTANCE));
     }
 
     @Override
@@ -135,6 +202,10 @@ final class H2Stream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
         link.streamEnded();
         if (!answered && !x.done) {
             int id = stream == null ? -1 : stream.stream().id();

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -49,13 +48,6 @@ final class Responses {
         }
         for (CharSequence name : HOP_BY_HOP) {
             h.remove(name);
-        }
-    }
-
-    /** Removes Netty's HTTP/2 conversion headers ({@code x-http2-stream-id} and the like). */
-    static void stripConversionHeaders(HttpHeaders h) {
-        for (HttpConversionUtil.ExtensionHeaderNames n : HttpConversionUtil.ExtensionHeaderNames.values()) {
-            h.remove(n.text());
         }
     }
 }

@@ -27,14 +27,18 @@ import java.util.function.Function;
  *
  * <h2>Failures</h2>
  * A request gets exactly one answer: the upstream's response, or 503 (queue full), 504 (no whole
- * response within {@code upstream-timeout}, counted from its arrival) or 502 (the upstream could
+ * response within {@code upstream-timeout}, counted from its arrival; found by a sweep every
+ * sixteenth of the timeout, 5 ms to 1 s) or 502 (the upstream could
  * not be reached or dropped it). While no connection is up and the last dial failed, new
  * requests get 502 at once rather than wait out a backoff; the queue is failed likewise then.
  * Requests the upstream provably did not process are sent again (at most {@link #MAX_ATTEMPTS}).
  */
 public final class UpstreamPool {
     private static final Logger log = LoggerFactory.getLogger(UpstreamPool.class);
-    static final int MAX_ATTEMPTS = 3;
+    // Retries are only of requests the upstream provably did not process, and the deadline bounds them
+    // too; a peer that ends each connection after few requests (nginx keepalive_requests) may refuse
+    // a request on several connections in a row while many are in flight.
+    static final int MAX_ATTEMPTS = 16;
     static final long INITIAL_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -55,6 +59,11 @@ public final class UpstreamPool {
     private long backoffNanos = INITIAL_BACKOFF_NANOS;
     private long nextDialNanos;
     private ScheduledFuture<?> redial;
+    private ScheduledFuture<?> sweeper;
+    // Live exchanges, oldest first: every one has the same timeout, so this is deadline order and
+    // one periodic sweep finds the expired ones (no timer per request).
+    private Exchange oldest;
+    private Exchange newest;
     private String lastFailure = "not connected yet";
 
     private volatile int queuedGauge;
@@ -89,7 +98,45 @@ public final class UpstreamPool {
 
     /** Dials the first connection now, so the first request does not wait for it (HTTP/2). */
     public void start() {
-        loop.execute(this::dialIfNeeded);
+        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(TimeUnit.SECONDS.toNanos(1),
+                config.timeout().toNanos() / 16));
+        loop.execute(() -> {
+            sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
+            dialIfNeeded();
+        });
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        while (oldest != null && now - oldest.deadline >= 0) {
+            timeout(oldest);
+        }
+    }
+
+    private void track(Exchange x) {
+        x.deadline = System.nanoTime() + config.timeout().toNanos();
+        x.older = newest;
+        if (newest != null) {
+            newest.newer = x;
+        } else {
+            oldest = x;
+        }
+        newest = x;
+    }
+
+    private void untrack(Exchange x) {
+        if (x.older != null) {
+            x.older.newer = x.newer;
+        } else if (oldest == x) {
+            oldest = x.newer;
+        }
+        if (x.newer != null) {
+            x.newer.older = x.older;
+        } else if (newest == x) {
+            newest = x.older;
+        }
+        x.older = null;
+        x.newer = null;
     }
 
     /** {queued, in flight, upstream connections open}, as of the last change. */
@@ -112,7 +159,7 @@ public final class UpstreamPool {
         } else if (down) {
             fail(x, HttpResponseStatus.BAD_GATEWAY, "upstream " + config.upstream() + " unreachable: " + lastFailure);
         } else {
-            x.timer = loop.schedule(() -> timeout(x), config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+            track(x);
             UpstreamLink link = queue.isEmpty() ? freeLink() : null;
             if (link != null) {
                 send(link, x);
@@ -264,6 +311,7 @@ public final class UpstreamPool {
     void respond(Exchange x, FullHttpResponse response) {
         if (!x.done) {
             counters.responses.increment();
+            untrack(x);
         }
         x.finish(response);
     }
@@ -296,21 +344,21 @@ public final class UpstreamPool {
             default -> {
             }
         }
+        untrack(x);
         x.finish(Responses.error(alloc, status, why));
     }
 
     private void drop(Exchange x) {
         if (!x.done) {
             x.done = true;
-            if (x.timer != null) {
-                x.timer.cancel(false);
-            }
+            untrack(x);
             x.request.release();
         }
     }
 
     private void timeout(Exchange x) {
         if (x.done) {
+            untrack(x); // cannot happen (a finished exchange leaves the list), but the sweep must move on
             return;
         }
         Runnable cancel = x.cancel;
@@ -345,6 +393,9 @@ public final class UpstreamPool {
             closed = true;
             if (redial != null) {
                 redial.cancel(false);
+            }
+            if (sweeper != null) {
+                sweeper.cancel(false);
             }
             failQueue(HttpResponseStatus.BAD_GATEWAY, "the proxy is closing");
             for (UpstreamLink l : new ArrayList<>(connected)) {
