@@ -46,11 +46,8 @@ class SizeLimitsTest {
 
         Path etc = f.etcFile("mancom.services.big {", "  endpoint = \"tcp://127.0.0.1:7000\"", block,
                 "  " + key + " = " + tooMuch, "}");
-        ConfigException e = f.fails();
+        ConfigException e = refusedAt(etc, 4, "mancom.services.big." + key);
 
-        assertThat(e.file()).hasValue(etc.toString());
-        assertThat(e.line()).hasValue(4);
-        assertThat(e.key()).hasValue("mancom.services.big." + key);
         assertThat(e.getMessage()).contains("found ").contains(tooMuch).endsWith(" " + shown);
     }
 
@@ -58,12 +55,17 @@ class SizeLimitsTest {
     void theMaximaAreInForceForTheDefaultsToo() {
         Path etc = f.etcFile("mancom.defaults {", "  write-buffer.high-water = 4GiB", "}");
 
-        ConfigException e = f.fails();
+        ConfigException e = refusedAt(etc, 2, "mancom.defaults.write-buffer.high-water");
 
-        assertThat(e.file()).hasValue(etc.toString());
-        assertThat(e.line()).hasValue(2);
-        assertThat(e.key()).hasValue("mancom.defaults.write-buffer.high-water");
         assertThat(e.getMessage()).contains("from 1 byte to 1GiB");
+    }
+
+    private ConfigException refusedAt(Path file, int line, String key) {
+        ConfigException e = f.fails();
+        assertThat(e.file()).hasValue(file.toString());
+        assertThat(e.line()).hasValue(line);
+        assertThat(e.key()).hasValue(key);
+        return e;
     }
 
     @Test
