@@ -77,6 +77,17 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void anEndpointAnOptionalSubstitutionLeftOutIsReportedAtTheService() {
+        // Found by ConfigLoaderFuzzTest: with the block emptied, the error pointed at the merged
+        // defaults, which have no file and line.
+        Path etc = f.etcFile("mancom.defaults.handler = discard", "mancom.services.y.endpoint = ${?NOT_SET}");
+
+        assertError(f.fails(), etc, 2, "mancom.services.y.endpoint",
+                "found no endpoint but expected one, such as endpoint = \"tcp://0.0.0.0:7000\","
+                        + " \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"");
+    }
+
+    @Test
     void badEndpointReusesTheParsersExplanation() {
         Path etc = f.etcFile("mancom.services {", "  echo.endpoint = \"tcp://x:abc\"", "}");
 
