@@ -100,6 +100,39 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aMuxServiceNameNoPreambleCanCarryIsRejected() throws IOException {
+        String name = "n".repeat(300);
+        Path f = write("long.conf", String.join("\n",
+                "mancom.services." + name + " {",
+                "  endpoint = \"tcp://127.0.0.1:7000\"",
+                "  mux = on",
+                "}",
+                ""));
+
+        Cli.Result r = Cli.run("config", "check", f.toString());
+
+        assertThat(r.exitCode()).isEqualTo(Main.CONFIG);
+        assertThat(r.err()).startsWith(f + ":3: mancom.services." + name + ".mux: ")
+                .contains("300 bytes of UTF-8, but a mux stream's preamble carries at most 255");
+    }
+
+    @Test
+    void aSizeNoMachineCanHonourIsRejectedWithItsMaximum() throws IOException {
+        Path f = write("huge.conf", String.join("\n",
+                "mancom.services.echo {",
+                "  endpoint = \"tcp://127.0.0.1:7000\"",
+                "  mux { enabled = on, receive-buffer = 1TiB }",
+                "}",
+                ""));
+
+        Cli.Result r = Cli.run("config", "check", f.toString());
+
+        assertThat(r.exitCode()).isEqualTo(Main.CONFIG);
+        assertThat(r.err()).contains(f + ":3: mancom.services.echo.mux.receive-buffer: found \"1TiB\"")
+                .contains("from 64KiB to 64GiB");
+    }
+
+    @Test
     void everyProblemIsListedOneLineEach() throws IOException {
         Path f = write("typos.conf", String.join("\n",
                 "mancom.services.echo {",

@@ -202,9 +202,9 @@ final class Validator {
     }
 
     private ServiceSettings.WriteBuffer writeBuffer(Settings b) {
-        Integer low = attempt(() -> b.getIntBytes("low-water", 0, Integer.MAX_VALUE));
-        Integer high = attempt(() -> b.getIntBytes("high-water", 1, Integer.MAX_VALUE));
-        Long max = attempt(() -> b.getBytes("max-pending", 1, Long.MAX_VALUE));
+        Integer low = attempt(() -> b.getIntBytes("low-water", 0, SizeLimits.MAX_WRITE_BUFFER));
+        Integer high = attempt(() -> b.getIntBytes("high-water", 1, SizeLimits.MAX_WRITE_BUFFER));
+        Long max = attempt(() -> b.getBytes("max-pending", 1, SizeLimits.MAX_WRITE_BUFFER));
         if (low == null || high == null || max == null) {
             return null;
         }
@@ -214,7 +214,7 @@ final class Validator {
     }
 
     private ServiceSettings.Blocking blocking(Settings b) {
-        Integer readBuffer = attempt(() -> b.getIntBytes("read-buffer", 1, Integer.MAX_VALUE));
+        Integer readBuffer = attempt(() -> b.getIntBytes("read-buffer", 1, SizeLimits.MAX_BLOCKING_READ_BUFFER));
         Integer backlog = attempt(() -> b.getInt("accept-backlog", 1, 65535));
         return readBuffer == null || backlog == null ? null : new ServiceSettings.Blocking(readBuffer, backlog);
     }

@@ -1,6 +1,7 @@
 package io.mancom.core.internal.mux;
 
 import io.mancom.ConfigException;
+import io.mancom.core.internal.config.SizeLimits;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.Settings;
 
@@ -185,16 +186,16 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             b.role(mux.getEnum("role", Role.class));
         }
         if (mux.hasPath("max-streams")) {
-            b.maxStreams(mux.getInt("max-streams", 1, 1 << 24));
+            b.maxStreams(mux.getInt("max-streams", 1, SizeLimits.MAX_MUX_STREAMS));
         }
         if (mux.hasPath("accept-backlog")) {
-            b.acceptBacklog(mux.getInt("accept-backlog", 1, 1 << 24));
+            b.acceptBacklog(mux.getInt("accept-backlog", 1, SizeLimits.MAX_MUX_STREAMS));
         }
         if (mux.hasPath("max-window")) {
             b.maxWindow(mux.getIntBytes("max-window", INITIAL_WINDOW, MAX_WINDOW_LIMIT));
         }
         if (mux.hasPath("receive-buffer")) {
-            b.receiveBuffer(mux.getBytes("receive-buffer", INITIAL_WINDOW, Long.MAX_VALUE));
+            b.receiveBuffer(mux.getBytes("receive-buffer", INITIAL_WINDOW, SizeLimits.MAX_MUX_RECEIVE_BUFFER));
         }
         if (mux.hasPath("keepalive-interval")) {
             b.keepaliveInterval(durationOrOff(mux, "keepalive-interval"));

@@ -78,6 +78,17 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void anEndpointAnOptionalSubstitutionLeftOutIsReportedAtTheService() {
+        // Found by ConfigLoaderFuzzTest: with the block emptied, the error pointed at the merged
+        // defaults, which have no file and line.
+        Path etc = f.etcFile("mancom.defaults.handler = discard", "mancom.services.y.endpoint = ${?NOT_SET}");
+
+        assertError(f.fails(), etc, 2, "mancom.services.y.endpoint",
+                "found no endpoint but expected one, such as endpoint = \"tcp://0.0.0.0:7000\","
+                        + " \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"");
+    }
+
+    @Test
     void badEndpointReusesTheParsersExplanation() {
         Path etc = f.etcFile("mancom.services {", "  echo.endpoint = \"tcp://x:abc\"", "}");
 
@@ -122,7 +133,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom.services.echo {", "  endpoint = \"tcp://h:1\"", "  write-buffer.high-water = lots", "}");
 
         assertError(f.fails(), etc, 3, "mancom.services.echo.write-buffer.high-water",
-                "found \"lots\" but expected a size such as 64KiB or 16MiB, from 1 byte to 2147483647 bytes");
+                "found \"lots\" but expected a size such as 64KiB or 16MiB, from 1 byte to 1GiB");
     }
 
     @Test
@@ -130,7 +141,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom.defaults.blocking.read-buffer = 2GiB");
 
         assertError(f.fails(), etc, 1, "mancom.defaults.blocking.read-buffer",
-                "found \"2GiB\" (2147483648 bytes) but expected a size such as 64KiB or 16MiB, from 1 byte to 2147483647 bytes");
+                "found \"2GiB\" (2147483648 bytes) but expected a size such as 64KiB or 16MiB, from 1 byte to 1GiB");
     }
 
     @Test

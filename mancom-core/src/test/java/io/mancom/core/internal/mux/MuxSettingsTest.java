@@ -86,7 +86,7 @@ class MuxSettingsTest {
     void badValuesSayWhatIsAllowed() {
         assertBad("mux { role = boss }", "mux.role", "found \"boss\" but expected one of: auto, initiator, responder");
         assertBad("mux { routing = sideways }", "mux.routing", "found \"sideways\" but expected one of: service, none");
-        assertBad("mux { max-streams = 0 }", "mux.max-streams", "found 0 but expected an integer from 1 to 16777216");
+        assertBad("mux { max-streams = 0 }", "mux.max-streams", "found 0 but expected an integer from 1 to 1048576");
         assertBad("mux { max-streams = many }", "mux.max-streams", "found \"many\" but expected an integer");
         assertBad("mux { max-window = 1KiB }", "mux.max-window", "found \"1KiB\" (1024 bytes) but expected a size");
         assertBad("mux { receive-buffer = lots }", "mux.receive-buffer", "found \"lots\" but expected a size");
