@@ -2,7 +2,6 @@ package io.mancom.nativeshim;
 
 import io.mancom.testkit.Pki;
 import io.mancom.testkit.SClient;
-import io.mancom.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +26,6 @@ class CTlsTest {
 
     @Test
     void theCallbackPicksTheCertificateByServerName() throws Exception {
-        Tools.require("openssl", "openssl");
         Pki ca = Pki.create(dir, "ca");
         Pki.Issued def = ca.issue("default", "default.test", "DNS:localhost");
         Pki.Issued b = ca.issue("b", "b.test", "DNS:b.test");

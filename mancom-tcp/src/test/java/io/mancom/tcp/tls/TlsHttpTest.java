@@ -42,7 +42,6 @@ class TlsHttpTest {
 
     @BeforeEach
     void serve() throws Exception {
-        Tools.require("openssl", "openssl");
         Tools.require("curl", "curl");
         ca = Pki.create(dir, "ca");
         Pki.Issued server = ca.issue("server", "server.test", "DNS:localhost");
