@@ -54,7 +54,8 @@ struct mancom_table {
     void (*set_error)(const char *message);
     int (*ping)(void *fn, int n);
     int (*shutdown_output)(int64_t conn);
-    int (*status_json)(char *buf, int64_t len); /* last: the table only grows at its end (ABI) */
+    int (*status_json)(char *buf, int64_t len);
+    int (*set_certificates)(void *cb, void *user); /* last: the table only grows at its end (ABI) */
 };
 
 enum { ST_NEW, ST_RUNNING, ST_DONE };
@@ -430,6 +431,11 @@ int mancom_status_json(char *buf, size_t len) {
     if (len > 0) REQUIRE_ARG("mancom_status_json", buf);
     if (len > (size_t) INT32_MAX) len = INT32_MAX;
     return T.status_json(buf, (int64_t) len);
+}
+
+int mancom_set_certificate_callback(mancom_certificate_cb cb, void *user) {
+    REQUIRE_RUNNING("mancom_set_certificate_callback");
+    return T.set_certificates((void *) cb, user);
 }
 
 /* Not in mancom.h, for the benchmark: with fn NULL one round trip into the runtime that does

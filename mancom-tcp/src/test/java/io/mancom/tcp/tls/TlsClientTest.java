@@ -46,7 +46,6 @@ class TlsClientTest {
 
     @BeforeEach
     void pki() {
-        Tools.require("openssl", "openssl");
         ca = Pki.create(dir, "ca");
         server = ca.issue("server", "server.test", "DNS:localhost");
     }
@@ -81,6 +80,19 @@ class TlsClientTest {
 
     private ManCom client(String host, int port, String tls) {
         return runtimes.start("mancom.services.up { endpoint = \"tcp://" + host + ":" + port + "\", tls { " + tls + " } }");
+    }
+
+    /** A ManCom echo service {@code sec} on a free port with {@code options}; its port. */
+    private int echoServer(String options) throws ManComException {
+        ManCom srv = runtimes.start("mancom.services.sec { endpoint = \"tcp://127.0.0.1:0\", " + options + " }");
+        srv.registerDataReceiver("sec", new DataReceiver() {
+            @Override
+            public void onData(Connection c, ByteBuffer data) {
+                c.write(data);
+            }
+        });
+        srv.awaitReady(T);
+        return ((TcpAddress) srv.boundEndPoint("sec").orElseThrow().address()).port();
     }
 
     private static String line(BlockingConnection c) throws IOException {
@@ -144,15 +156,7 @@ class TlsClientTest {
     void manComToManComPlainAndWithTheMuxInsideTls() throws Exception {
         for (String mux : new String[]{"off", "on"}) {
             String tls = "tls { cert = \"" + server.cert() + "\", key = \"" + server.key() + "\", ca = \"" + ca.caCert() + "\" }";
-            ManCom srv = runtimes.start("mancom.services.sec { endpoint = \"tcp://127.0.0.1:0\", mux = " + mux + ", " + tls + " }");
-            srv.registerDataReceiver("sec", new DataReceiver() {
-                @Override
-                public void onData(Connection c, ByteBuffer data) {
-                    c.write(data);
-                }
-            });
-            srv.awaitReady(T);
-            int port = ((TcpAddress) srv.boundEndPoint("sec").orElseThrow().address()).port();
+            int port = echoServer("mux = " + mux + ", " + tls);
             ManCom cli = runtimes.start("mancom.services.sec { endpoint = \"tcp://localhost:" + port + "\", mux = " + mux
                     + ", listen = off, " + tls + " }");
             byte[] data = new byte[300_000];
@@ -171,5 +175,29 @@ class TlsClientTest {
             // What is on the port is TLS (s_client completes a handshake with the service's certificate).
             assertThat(SClient.handshake(port, "localhost").subject()).as("mux " + mux).isEqualTo("CN=server.test");
         }
+    }
+
+    @Test
+    void aClientPresentsItsCertificateWhenTheServerRequiresOne() throws Exception {
+        Pki.Issued clientPair = ca.issue("client", "client.test");
+        int port = echoServer("tls { cert = \"" + server.cert() + "\", key = \"" + server.key() + "\", ca = \""
+                + ca.caCert() + "\", client-auth = require }");
+        ManCom with = client("localhost", port, "ca = \"" + ca.caCert() + "\", cert = \"" + clientPair.cert()
+                + "\", key = \"" + clientPair.key() + "\"");
+        try (BlockingConnection c = with.connect("up")) {
+            c.write("mutual\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(line(c)).isEqualTo("mutual\n");
+        }
+        // Without one: TLS 1.3 finishes the client's side first, so the refusal arrives as the
+        // server's alert on the open connection.
+        ManCom without = client("localhost", port, "ca = \"" + ca.caCert() + "\"");
+        try (BlockingConnection c = without.connect("up")) {
+            assertThatThrownBy(() -> c.read(new byte[1], T)).isInstanceOf(ManComException.class)
+                    .hasMessageContaining("certificate_required");
+        }
+        // TLS 1.2 refuses within the handshake: the connect fails and says what to do.
+        ManCom tls12 = client("localhost", port, "ca = \"" + ca.caCert() + "\", protocols = [TLSv1.2]");
+        assertThatThrownBy(() -> tls12.connect("up")).isInstanceOf(ManComException.class)
+                .hasMessageContaining("set tls.cert and tls.key");
     }
 }

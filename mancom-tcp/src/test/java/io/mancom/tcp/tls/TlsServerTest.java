@@ -52,7 +52,6 @@ class TlsServerTest {
 
     @BeforeEach
     void pki() {
-        Tools.require("openssl", "openssl");
         ca = Pki.create(dir, "ca");
         server = ca.issue("server", "server.test", "DNS:localhost", "IP:127.0.0.1");
     }

@@ -1,6 +1,5 @@
 package io.mancom.core.internal.tls;
 
-import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -70,15 +69,7 @@ final class ClientTls {
             KeyPair pair = KeyPair.read(settings.cert(), settings.key());
             b.keyManager(pair.key(), pair.chain());
         }
-        if (!settings.protocols().isEmpty()) {
-            b.protocols(settings.protocols());
-        }
-        if (!settings.alpn().isEmpty()) {
-            b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, settings.alpn()));
-        }
-        context = b.build();
+        context = ServerTls.versionsAndAlpn(b, settings).build();
         return context;
     }
 

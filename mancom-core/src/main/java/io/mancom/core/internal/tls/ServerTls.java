@@ -136,6 +136,14 @@ final class ServerTls {
                 throw new SSLException(settings.ca() + ": " + e.getMessage(), e);
             }
         }
+        return versionsAndAlpn(b, settings).build();
+    }
+
+    /**
+     * The settings both sides share: TLS versions and ALPN. A peer that offers none of our ALPN
+     * protocols gets none (the handshake goes on), as HTTP servers do.
+     */
+    static SslContextBuilder versionsAndAlpn(SslContextBuilder b, TlsSettings settings) {
         if (!settings.protocols().isEmpty()) {
             b.protocols(settings.protocols());
         }
@@ -144,7 +152,7 @@ final class ServerTls {
                     ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                     ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, settings.alpn()));
         }
-        return b.build();
+        return b;
     }
 
     private static String describe(KeyPair pair) {

@@ -52,7 +52,8 @@ public final class TlsLayer {
     private static final int MAX_CLIENT_HELLO = 64 * 1024;
 
     private final Map<String, ServerTls> servers;
-    private final Map<String, ClientTls> clients = new ConcurrentHashMap<>();
+    /** Per service, made on its first dial (empty: the service dials without TLS); files are read once. */
+    private final Map<String, java.util.Optional<ClientTls>> clients = new ConcurrentHashMap<>();
     private final CertificateSelector selector;
     private final Executor blocking;
     private final Consumer<String> count;
@@ -139,11 +140,13 @@ public final class TlsLayer {
      */
     public ChannelSink client(ChannelSink sink, Consumer<Throwable> failed) {
         ServiceSettings s = sink.settings();
-        TlsSettings t = TlsSettings.of(s);
-        if (!t.terminates()) {
+        ClientTls c = clients.computeIfAbsent(s.name(), n -> {
+            TlsSettings t = TlsSettings.of(s);
+            return t.terminates() ? java.util.Optional.of(new ClientTls(n, t)) : java.util.Optional.empty();
+        }).orElse(null);
+        if (c == null) {
             return sink;
         }
-        ClientTls c = clients.computeIfAbsent(s.name(), n -> new ClientTls(n, t));
         return new Wrapped(sink) {
             @Override
             public void channelOpened(Channel ch) {
@@ -201,6 +204,9 @@ public final class TlsLayer {
         if (reason.contains("certificate_required") || reason.contains("bad_certificate")) {
             reason += c.settings().cert() == null ? ". The server wants a client certificate: set tls.cert and tls.key"
                     : ". The server did not accept the client certificate tls.cert = " + c.settings().cert();
+        } else if (reason.contains("handshake_failure") && c.settings().cert() == null) {
+            // TLS 1.2 servers answer a missing client certificate with this generic alert.
+            reason += ". If the server requires a client certificate: set tls.cert and tls.key";
         } else if (cause instanceof java.nio.channels.ClosedChannelException) {
             reason = "the server closed the connection during the handshake. Does it speak TLS, and does it want a"
                     + " client certificate?";

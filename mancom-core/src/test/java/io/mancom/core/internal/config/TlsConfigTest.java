@@ -3,7 +3,6 @@ package io.mancom.core.internal.config;
 import io.mancom.ConfigException;
 import io.mancom.core.internal.tls.TlsSettings;
 import io.mancom.testkit.Pki;
-import io.mancom.testkit.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +28,6 @@ class TlsConfigTest {
 
     @BeforeEach
     void setUp() {
-        Tools.require("openssl", "openssl");
         f = new ConfigFixture(tmp);
         Pki ca = Pki.create(tmp, "ca");
         pair = ca.issue("server", "server.test", "DNS:localhost");

@@ -4,7 +4,6 @@ import com.typesafe.config.ConfigFactory;
 import io.mancom.EndPoint;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.testkit.Pki;
-import io.mancom.testkit.Tools;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,7 +40,6 @@ class TlsLayerTest {
 
     @BeforeEach
     void pki() {
-        Tools.require("openssl", "openssl");
         ca = Pki.create(dir, "ca");
         server = ca.issue("server", "server.test", "DNS:localhost");
     }
