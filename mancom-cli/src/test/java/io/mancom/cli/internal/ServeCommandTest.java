@@ -76,6 +76,43 @@ class ServeCommandTest {
     }
 
     @Test
+    void handlerForwardRelaysEachConnectionOfAPortSharedByMatch() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path conf = Files.writeString(dir.resolve("forward.conf"), String.join("\n",
+                    "mancom.services {",
+                    "  demo = null",
+                    "  echo { endpoint = \"tcp://127.0.0.1:0\", match = http1 }",
+                    "  relay { endpoint = \"tcp://127.0.0.1:0\", match { prefix = \"SSH-\" }, handler = forward,",
+                    "          forward = \"tcp://127.0.0.1:" + backend.getLocalPort() + "\" }",
+                    "}", ""));
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CommandLine cl = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+            ServeCommand serve = cl.getSubcommands().get("serve").getCommand();
+            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--config", conf.toString()));
+            assertThat(serve.awaitServing(20, TimeUnit.SECONDS)).as(err.toString()).isTrue();
+            int port = port(out.toString(), "relay");
+            assertThat(port(out.toString(), "echo")).isEqualTo(port);
+
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("SSH-2.0-test\r\n".getBytes(StandardCharsets.US_ASCII));
+                try (Socket b = backend.accept()) {
+                    b.setSoTimeout(10_000);
+                    assertThat(new String(b.getInputStream().readNBytes(14), StandardCharsets.US_ASCII))
+                            .isEqualTo("SSH-2.0-test\r\n");
+                    b.getOutputStream().write("SSH-2.0-backend\r\n".getBytes(StandardCharsets.US_ASCII));
+                    assertThat(new String(s.getInputStream().readNBytes(17), StandardCharsets.US_ASCII))
+                            .isEqualTo("SSH-2.0-backend\r\n");
+                }
+            }
+            assertThat(out.toString()).containsPattern("relay\\s+forward");
+            serve.stop();
+            assertThat(exit.get(20, TimeUnit.SECONDS)).as(err.toString()).isEqualTo(Main.OK);
+        }
+    }
+
+    @Test
     void noServiceConfiguredIsAConfigError() throws Exception {
         Path conf = Files.writeString(dir.resolve("none.conf"), "mancom.services.demo = null\n");
         StringWriter out = new StringWriter();
