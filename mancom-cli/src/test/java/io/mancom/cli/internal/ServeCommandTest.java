@@ -85,14 +85,10 @@ class ServeCommandTest {
                     "  relay { endpoint = \"tcp://127.0.0.1:0\", match { prefix = \"SSH-\" }, handler = forward,",
                     "          forward = \"tcp://127.0.0.1:" + backend.getLocalPort() + "\" }",
                     "}", ""));
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            CommandLine cl = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
-            ServeCommand serve = cl.getSubcommands().get("serve").getCommand();
-            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--config", conf.toString()));
-            assertThat(serve.awaitServing(20, TimeUnit.SECONDS)).as(err.toString()).isTrue();
-            int port = port(out.toString(), "relay");
-            assertThat(port(out.toString(), "echo")).isEqualTo(port);
+            Serve serve = new Serve("serve", "--config", conf.toString());
+            assertThat(serve.command.awaitServing(20, TimeUnit.SECONDS)).as(serve.err.toString()).isTrue();
+            int port = port(serve.out.toString(), "relay");
+            assertThat(port(serve.out.toString(), "echo")).isEqualTo(port);
 
             try (Socket s = new Socket("127.0.0.1", port)) {
                 s.setSoTimeout(10_000);
@@ -106,9 +102,9 @@ class ServeCommandTest {
                             .isEqualTo("SSH-2.0-backend\r\n");
                 }
             }
-            assertThat(out.toString()).containsPattern("relay\\s+forward");
-            serve.stop();
-            assertThat(exit.get(20, TimeUnit.SECONDS)).as(err.toString()).isEqualTo(Main.OK);
+            assertThat(serve.out.toString()).containsPattern("relay\\s+forward");
+            serve.command.stop();
+            assertThat(serve.exit.get(20, TimeUnit.SECONDS)).as(serve.err.toString()).isEqualTo(Main.OK);
         }
     }
 
