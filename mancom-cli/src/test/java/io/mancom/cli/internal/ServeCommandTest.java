@@ -109,6 +109,47 @@ class ServeCommandTest {
     }
 
     @Test
+    void handlerForwardRelaysATcpClientToASerialLine() throws Exception {
+        if (!PtyPair.available()) {
+            assertThat(System.getenv("CI")).as("socat is not installed (apt-get install socat)").isNotEqualTo("true");
+            assumeTrue(false, "socat is not installed (apt-get install socat)");
+        }
+        try (PtyPair pty = PtyPair.start(dir.resolve("a"), dir.resolve("b"))) {
+            Path conf = Files.writeString(dir.resolve("tty.conf"), String.join("\n",
+                    "mancom.services {",
+                    "  demo = null",
+                    "  tty { endpoint = \"tcp://127.0.0.1:0\", handler = forward, forward = \"serial://" + pty.a()
+                            + "?baud=115200\" }",
+                    "}", ""));
+            Serve serve = new Serve("serve", "--config", conf.toString());
+            assertThat(serve.command.awaitServing(20, TimeUnit.SECONDS)).as(serve.err.toString()).isTrue();
+
+            // The line opens for the connection: the device end sees the client's bytes, and the
+            // client the device's.
+            try (Socket s = new Socket("127.0.0.1", port(serve.out.toString(), "tty"));
+                 java.io.RandomAccessFile device = new java.io.RandomAccessFile(pty.b().toFile(), "rw")) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("to-device\n".getBytes(StandardCharsets.US_ASCII));
+                CompletableFuture<String> atDevice = CompletableFuture.supplyAsync(() -> {
+                    byte[] b = new byte[10];
+                    try {
+                        device.readFully(b);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return new String(b, StandardCharsets.US_ASCII);
+                });
+                assertThat(atDevice.get(10, TimeUnit.SECONDS)).isEqualTo("to-device\n");
+                device.write("from-device\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
+                        .isEqualTo("from-device\n");
+            }
+            serve.command.stop();
+            assertThat(serve.exit.get(20, TimeUnit.SECONDS)).as(serve.err.toString()).isEqualTo(Main.OK);
+        }
+    }
+
+    @Test
     void noServiceConfiguredIsAConfigError() throws Exception {
         Path conf = Files.writeString(dir.resolve("none.conf"), "mancom.services.demo = null\n");
         StringWriter out = new StringWriter();
