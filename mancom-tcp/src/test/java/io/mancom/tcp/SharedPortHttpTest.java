@@ -83,7 +83,7 @@ class SharedPortHttpTest {
         ManComRuntime m = twoHttpServices(
                 "  tlsweb { endpoint = \"tcp://127.0.0.1:0\", match { tls { sni = [x.example] } }, sniff.timeout = 3s }");
         TcpAddress a = (TcpAddress) m.boundEndPoint("json").orElseThrow().address();
-        byte[] hello = io.mancom.tcp.ClientHellos.clientHello("x.example");
+        byte[] hello = io.mancom.testkit.ClientHellos.clientHello("x.example");
         byte[] endless = new byte[16 * 1024 + 100];
         Arrays.fill(endless, (byte) 'a');
         System.arraycopy("GET /".getBytes(StandardCharsets.US_ASCII), 0, endless, 0, 5);

@@ -7,6 +7,7 @@ import io.mancom.cli.internal.Stats;
 import io.mancom.cli.internal.Table;
 import io.mancom.core.internal.ManComRuntime;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -61,16 +62,14 @@ public final class SniffBenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
-            description = "Measured seconds per path per run (default ${DEFAULT-VALUE}).")
-    private double seconds;
+    @Mixin
+    private final BenchOptions.Timing timing = new BenchOptions.Timing(2, 1);
 
-    @Option(names = "--warmup", defaultValue = "1", paramLabel = "S",
-            description = "Seconds of load before each throughput measurement (default ${DEFAULT-VALUE}).")
-    private double warmup;
+    @Mixin
+    private final BenchOptions.Runs runs = new BenchOptions.Runs(3);
 
-    @Option(names = "--runs", defaultValue = "3", paramLabel = "R", description = "Runs (default ${DEFAULT-VALUE}).")
-    private int runs;
+    @Mixin
+    private final BenchOptions.Threads threads = new BenchOptions.Threads();
 
     @Option(names = "--connections", defaultValue = "4", paramLabel = "C",
             description = "Connections of the throughput load (default ${DEFAULT-VALUE}).")
@@ -79,10 +78,6 @@ public final class SniffBenchCommand implements Callable<Integer> {
     @Option(names = "--setup-threads", defaultValue = "4", paramLabel = "N",
             description = "Client threads opening connections for the setup rate (default ${DEFAULT-VALUE}).")
     private int setupThreads;
-
-    @Option(names = "--io-threads", paramLabel = "N",
-            description = "Event-loop threads of the runtime, the backend and the load (default: half the CPUs).")
-    private Integer ioThreads;
 
     @Option(names = "--sslh", defaultValue = "/usr/sbin/sslh", paramLabel = "PATH",
             description = "The sslh binary; sslh-select is looked for beside it (default ${DEFAULT-VALUE}).")
@@ -93,11 +88,18 @@ public final class SniffBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (runs < 1 || seconds <= 0 || warmup < 0 || connections < 1 || setupThreads < 1) {
-            throw new ParameterException(spec.commandLine(), "--runs, --seconds, --connections and --setup-threads must be"
-                    + " positive, --warmup not negative");
+        List<String> problems = new ArrayList<>();
+        timing.validate(problems);
+        runs.validate(problems);
+        threads.validate(problems);
+        if (connections < 1 || setupThreads < 1) {
+            problems.add("--connections and --setup-threads must be at least 1");
         }
-        int threads = ioThreads != null ? ioThreads : BenchKit.defaultThreads();
+        if (!problems.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+        }
+        int threads = this.threads.threads();
+        double seconds = timing.seconds();
         PrintWriter out = spec.commandLine().getOut();
         List<Process> children = new ArrayList<>();
         try (NettyEchoServer backend = new NettyEchoServer(threads, io.netty.channel.epoll.Epoll.isAvailable());
@@ -131,9 +133,9 @@ public final class SniffBenchCommand implements Callable<Integer> {
                 setupRate(e.getValue(), 1, 0.2); // checks the path echoes, and warms it
             }
             out.printf(Locale.ROOT, "bench sniff: %d run(s), %s s each, %d connections x %s in flight, %d setup threads,"
-                            + " %d io threads; %s%n", runs, BenchKit.plain(seconds), connections, Stats.bytes(WINDOW),
+                            + " %d io threads; %s%n", runs.runs(), BenchKit.plain(seconds), connections, Stats.bytes(WINDOW),
                     setupThreads, threads, BenchKit.javaAndCpus());
-            measure(out, paths, threads);
+            measure(out, paths, threads, runs.runs(), seconds);
         } finally {
             for (Process p : children) {
                 p.destroy();
@@ -143,7 +145,8 @@ public final class SniffBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void measure(PrintWriter out, Map<String, InetSocketAddress> paths, int threads) throws Exception {
+    private void measure(PrintWriter out, Map<String, InetSocketAddress> paths, int threads, int runs, double seconds)
+            throws Exception {
         List<String> names = new ArrayList<>(paths.keySet());
         List<double[]> mbs = new ArrayList<>();
         List<double[]> rates = new ArrayList<>();
@@ -158,7 +161,7 @@ public final class SniffBenchCommand implements Callable<Integer> {
                     // Alternate the order between runs so that no path always goes first.
                     int i = r % 2 == 1 ? k : names.size() - 1 - k;
                     InetSocketAddress a = paths.get(names.get(i));
-                    mb[i] = load.measure(names.get(i), a, (long) (warmup * 1e9), (long) (seconds * 1e9)).mbPerSecond();
+                    mb[i] = load.measure(names.get(i), a, timing.warmupNanos(), timing.measureNanos()).mbPerSecond();
                     rate[i] = setupRate(a, setupThreads, seconds);
                 }
                 mbs.add(mb);

@@ -104,6 +104,11 @@ public final class PortPlan {
                         + s.endpoint() + " but ports are shared by their first bytes on tcp:// endpoints only"));
                 continue;
             }
+            if (ServicePlan.isSystem(s)) {
+                problems.add(Origins.error(rule.origin(), settings.key(MatchRule.KEY), "'" + s.name() + "' has scope ="
+                        + " system and a match; the daemon does not share ports by match yet: use scope = process"));
+                continue;
+            }
             if (settings.getBoolean("mux.enabled")) {
                 problems.add(Origins.error(rule.origin(), settings.key(MatchRule.KEY), "'" + s.name() + "' has mux = on"
                         + " and a match; a port shared by match carries each connection to one service as it is: set"

@@ -118,7 +118,7 @@ public final class ServicePlan {
     }
 
     /** Whether the daemon owns the service's endpoint (an invalid scope counts as process: reported elsewhere). */
-    private static boolean isSystem(ServiceSettings s) {
+    static boolean isSystem(ServiceSettings s) {
         try {
             return ScopeSettings.of(s).isSystem();
         } catch (ConfigException e) {

@@ -17,9 +17,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.NetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,6 +53,8 @@ public final class Forwarder implements LinkHandler {
     private final Monitor monitor;
     private final WriteBufferWaterMark marks;
     private final Bootstrap tcp;
+    /** A TCP backend given by IP address, resolved once; null for a host name (resolved per connection). */
+    private final InetSocketAddress literal;
     private final IntervalLog failures = new IntervalLog(log, 10, TimeUnit.SECONDS);
 
     /** @throws io.mancom.ConfigException if the service's forward settings are missing or bad */
@@ -84,6 +88,16 @@ public final class Forwarder implements LinkHandler {
         } else {
             this.tcp = null;
         }
+        this.literal = literal(forward.endpoint());
+    }
+
+    /** The backend's socket address when it is given by IP address (no lookup, no resolver per connection). */
+    private static InetSocketAddress literal(EndPoint backend) {
+        if (backend.address() instanceof TcpAddress a
+                && (NetUtil.isValidIpV4Address(a.host()) || NetUtil.isValidIpV6Address(a.host()))) {
+            return new InetSocketAddress(a.host(), a.port());
+        }
+        return null;
     }
 
     @Override
@@ -96,7 +110,8 @@ public final class Forwarder implements LinkHandler {
         client.pipeline().addLast("mancom-forward", front);
         if (tcp != null) {
             TcpAddress a = (TcpAddress) forward.endpoint().address();
-            tcp.clone(client.eventLoop()).connect(a.host(), a.port()).addListener((ChannelFutureListener) f -> {
+            Bootstrap b = tcp.clone(client.eventLoop());
+            (literal != null ? b.connect(literal) : b.connect(a.host(), a.port())).addListener((ChannelFutureListener) f -> {
                 if (f.isSuccess()) {
                     connected(client, front, f.channel());
                 } else {

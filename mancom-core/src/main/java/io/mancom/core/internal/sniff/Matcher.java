@@ -58,18 +58,15 @@ interface Matcher {
         return b.getByte(b.readerIndex() + 7) == 1 ? Verdict.MATCH : Verdict.NEXT;
     }
 
-    List<String> METHODS = List.of("GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ",
-            "TRACE ");
-
     /** An HTTP/1.x request line: METHOD SP target SP HTTP/1.x, up to its line end. */
     private static Verdict requestLine(FirstBytes first) {
         ByteBuf b = first.bytes();
         int start = b.readerIndex();
         int n = b.readableBytes();
-        String method = null;
+        byte[] method = null;
         boolean partial = false;
-        for (String m : METHODS) {
-            Verdict v = startsWith(m.getBytes(StandardCharsets.US_ASCII)).test(first);
+        for (byte[] m : Http1.METHODS) {
+            Verdict v = startsWith(m).test(first);
             if (v == Verdict.MATCH) {
                 method = m;
                 break;
@@ -79,11 +76,11 @@ interface Matcher {
         if (method == null) {
             return partial ? Verdict.AGAIN : Verdict.NEXT;
         }
-        for (int i = method.length(); i < n; i++) {
+        for (int i = method.length; i < n; i++) {
             byte c = b.getByte(start + i);
             if (c == '\n') {
                 int end = i > 0 && b.getByte(start + i - 1) == '\r' ? i - 1 : i;
-                String tail = end - 9 >= method.length()
+                String tail = end - 9 >= method.length
                         ? b.toString(start + end - 9, 9, StandardCharsets.US_ASCII) : "";
                 return tail.equals(" HTTP/1.1") || tail.equals(" HTTP/1.0") ? Verdict.MATCH : Verdict.NEXT;
             }
@@ -116,5 +113,14 @@ interface Matcher {
             return name.endsWith(pattern.substring(1)) && name.length() > pattern.length() - 1;
         }
         return pattern.equals(name);
+    }
+
+    /** The request methods an HTTP/1 request line may start with, each with its space. */
+    final class Http1 {
+        static final List<byte[]> METHODS = java.util.stream.Stream.of("GET ", "POST ", "PUT ", "HEAD ", "DELETE ",
+                "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ").map(m -> m.getBytes(StandardCharsets.US_ASCII)).toList();
+
+        private Http1() {
+        }
     }
 }

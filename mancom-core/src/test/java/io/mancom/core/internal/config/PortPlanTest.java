@@ -99,6 +99,7 @@ class PortPlanTest {
                 "  d { endpoint = \"tcp://127.0.0.1:8445\", mux = on, match = http1 }",
                 "  e { endpoint = \"tcp://127.0.0.1:8446\", match { prefix = \"\" } }",
                 "  g { endpoint = \"tcp://127.0.0.1:8447\", match { tls { sni = [\"a.*.example\"] } } }",
+                "  h { endpoint = \"tcp://127.0.0.1:8448\", match = http1, scope = system }",
                 "}");
 
         List<String> m = messages(f.fails());
@@ -114,6 +115,8 @@ class PortPlanTest {
                 etc + ":8: mancom.services.e.match.prefix: found an empty prefix but expected at least one byte (use"
                         + " match = any for every connection)");
         assertThat(m).anyMatch(s -> s.startsWith(etc + ":9: mancom.services.g.match.tls.sni: found server name \"a.*.example\""));
+        assertThat(m).contains(etc + ":10: mancom.services.h.match: 'h' has scope = system and a match; the daemon does"
+                + " not share ports by match yet: use scope = process");
     }
 
     @Test

@@ -4,35 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** SNI and ALPN from real ClientHellos (the JDK's TLS client), whole, cut into records, and byte by byte. */
 class ClientHelloTest {
-    /** The first flight of a JDK TLS client asking for {@code sni} and offering {@code alpn}. */
     static byte[] clientHello(String sni, String... alpn) throws Exception {
-        SSLEngine engine = SSLContext.getDefault().createSSLEngine(sni, 443);
-        engine.setUseClientMode(true);
-        SSLParameters p = engine.getSSLParameters();
-        if (sni != null) {
-            p.setServerNames(List.of(new SNIHostName(sni)));
-        }
-        p.setApplicationProtocols(alpn);
-        engine.setSSLParameters(p);
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        engine.beginHandshake();
-        engine.wrap(ByteBuffer.allocate(0), out);
-        out.flip();
-        byte[] b = new byte[out.remaining()];
-        out.get(b);
-        return b;
+        return io.mancom.testkit.ClientHellos.clientHello(sni, alpn);
     }
 
     /** The same handshake message cut into TLS records of at most {@code size} bytes of fragment. */
