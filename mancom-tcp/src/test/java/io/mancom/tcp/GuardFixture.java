@@ -75,7 +75,7 @@ final class GuardFixture implements AutoCloseable {
     void assertSynDropped(String from) throws IOException {
         try (Socket bad = new Socket()) {
             bad.bind(new InetSocketAddress(from, 0));
-            bad.connect(new InetSocketAddress("127.0.0.1", port), 1500);
+            bad.connect(new InetSocketAddress(from.contains(":") ? "::1" : "127.0.0.1", port), 1500);
             throw new AssertionError("a connection from " + from + " was completed");
         } catch (java.net.SocketTimeoutException expected) {
             // no SYN-ACK within 1.5 s
@@ -105,9 +105,14 @@ final class GuardFixture implements AutoCloseable {
 
     /** A client bound to {@code from} (127.0.0.2 is loopback too), connected. */
     Socket connect(String from) throws IOException {
+        return connect(from, from.contains(":") ? "::1" : "127.0.0.1");
+    }
+
+    /** A client bound to {@code from}, connected to the service at {@code to}. */
+    Socket connect(String from, String to) throws IOException {
         Socket s = new Socket();
         s.bind(new InetSocketAddress(from, 0));
-        s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        s.connect(new InetSocketAddress(to, port), 10_000);
         return s;
     }
 

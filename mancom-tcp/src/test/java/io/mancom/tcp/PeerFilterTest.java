@@ -63,6 +63,16 @@ class PeerFilterTest {
                 (c, d) -> c.write(d))) {
             assertThat(f.served("127.0.0.1")).isTrue();
             f.assertSynDropped("127.0.0.2");
+            // IPv6 peers on the same socket: ::1 is let in, and the filter reads their IPv6 source.
+            assertThat(f.served("::1")).isTrue();
+        }
+    }
+
+    @Test
+    void anIpv6PeerOutsideTheBlocksIsDroppedByTheKernel() throws IOException {
+        try (GuardFixture f = GuardFixture.echo(tmp, "tcp://[::]:0", "allow = [\"127.0.0.1/32\"]", (c, d) -> c.write(d))) {
+            assertThat(f.served("127.0.0.1")).isTrue();
+            f.assertSynDropped("::1"); // the program's IPv6 part: no block holds ::1
         }
     }
 }

@@ -56,4 +56,34 @@ class TcpTimeoutsTest {
                     .containsEntry(ManComException.Reason.IDLE_TIMEOUT, 1L);
         }
     }
+
+    @Test
+    void anIdleMuxLinkEndsItsStreamsWithTheIdleTimeoutAsTheirCause() throws Exception {
+        try (io.mancom.testkit.TestRuntimes runtimes = new io.mancom.testkit.TestRuntimes()) {
+            GuardFixture.Echo served = new GuardFixture.Echo();
+            io.mancom.ManCom server = runtimes.start("mancom.services.echo { endpoint = \"tcp://127.0.0.1:0\", mux = on }\n"
+                    + "mancom.services.echo.tcp.idle-timeout = 1s\n");
+            server.registerDataReceiver("echo", served);
+            server.awaitReady(java.time.Duration.ofSeconds(10));
+            io.mancom.ManCom client = runtimes.start("mancom.services.echo { endpoint = \""
+                    + server.boundEndPoint("echo").orElseThrow() + "\", mux = on }\n");
+            java.util.concurrent.CompletableFuture<Throwable> clientClosed = new java.util.concurrent.CompletableFuture<>();
+            io.mancom.Connection c = client.connectAsync("echo", new io.mancom.DataReceiver() {
+                @Override
+                public void onData(io.mancom.Connection conn, java.nio.ByteBuffer data) {
+                    // the echo comes back once; then both sides are silent
+                }
+
+                @Override
+                public void onClose(io.mancom.Connection conn, Throwable cause) {
+                    clientClosed.complete(cause);
+                }
+            }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            c.write(new byte[] {1});
+            // The stream's onClose on the server gets the link's cause, with its reason.
+            Throwable cause = served.nextClose();
+            assertThat(((ManComException) cause).reason()).isEqualTo(ManComException.Reason.IDLE_TIMEOUT);
+            clientClosed.get(30, java.util.concurrent.TimeUnit.SECONDS); // and the client's stream ends with its link
+        }
+    }
 }

@@ -46,10 +46,12 @@ import java.util.concurrent.atomic.LongAdder;
 @Command(name = "flood", mixinStandardHelpOptions = true,
         description = {"A connection flood from a refused address: kernel filter (classic BPF) vs a check after accept.",
                 "",
-                "Per mode and round: the server's idle CPU, good clients' echo throughput unflooded, the server's CPU"
-                        + " under the flood alone, and the good clients' throughput under the flood."})
+                "Per mode and round: the server's idle CPU, its CPU under the flood alone, then the good clients'"
+                        + " echo throughput in slices with the flood off and on, alternating (medians)."})
 public final class FloodBenchCommand implements Callable<Integer> {
     private static final String SERVICE = "echo";
+    /** Slices of the throughput phase with the flood off, and as many with it on, alternating. */
+    private static final int SLICES = 6;
 
     @Spec
     private CommandSpec spec;
@@ -126,11 +128,6 @@ public final class FloodBenchCommand implements Callable<Integer> {
             BenchKit.sleepNanos(phase / 2);
             double idle = (serverCpu() - c0) / (double) (System.nanoTime() - t0);
 
-            double good;
-            try (Good g = new Good(port, clients)) {
-                good = g.bytesPerSecond(phase);
-            }
-
             double flood;
             long attempts;
             long completed;
@@ -143,11 +140,23 @@ public final class FloodBenchCommand implements Callable<Integer> {
                 completed = f.completed.sum();
             }
 
-            double flooded;
-            try (Flood f = new Flood(port, rate); Good g = new Good(port, clients)) {
-                flooded = g.bytesPerSecond(phase);
+            // The good clients stream throughout; the flood is on in every other slice, so that
+            // both kinds of slice see the same machine (others' load comes and goes).
+            double[] plain = new double[SLICES];
+            double[] flooded = new double[SLICES];
+            try (Good g = new Good(port, clients)) {
+                BenchKit.sleepNanos(phase / 4);
+                long slice = phase / SLICES;
+                for (int i = 0; i < SLICES; i++) {
+                    plain[i] = g.bytesPerSecond(slice);
+                    try (Flood f = new Flood(port, rate)) {
+                        flooded[i] = g.bytesPerSecond(slice);
+                    }
+                }
             }
-            return new Result(idle, flood, attempts, completed, good, flooded);
+            double good = median(plain);
+            double underFlood = median(flooded);
+            return new Result(idle, flood, attempts, completed, good, underFlood);
         } finally {
             System.clearProperty("io.mancom.tcp.kernelFilter");
         }
@@ -207,9 +216,8 @@ public final class FloodBenchCommand implements Callable<Integer> {
             }
         }
 
-        /** Bytes echoed per second over {@code nanos}, after a warm-up of a quarter of it. */
+        /** Bytes echoed per second over the next {@code nanos}. */
         double bytesPerSecond(long nanos) throws InterruptedException {
-            BenchKit.sleepNanos(nanos / 4);
             long b0 = received.sum();
             long t0 = System.nanoTime();
             BenchKit.sleepNanos(nanos);

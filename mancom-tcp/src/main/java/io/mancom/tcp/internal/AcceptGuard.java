@@ -61,7 +61,7 @@ final class AcceptGuard extends ChannelInboundHandlerAdapter {
     private final TcpSettings tcp;
     private final boolean kernelFilterWanted = Boolean.parseBoolean(System.getProperty(KERNEL_FILTER_PROPERTY, "true"));
     private final AtomicInteger open = new AtomicInteger();
-    private final ConcurrentHashMap<InetAddress, AtomicInteger> perPeer = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetAddress, Integer> perPeer = new ConcurrentHashMap<>();
     private final OncePerInterval[] logs = new OncePerInterval[Refusal.values().length];
     private final OncePerInterval otherFailures = new OncePerInterval(TimeUnit.SECONDS.toNanos(LOG_INTERVAL_SECONDS));
     private volatile boolean kernelFiltered;
@@ -131,34 +131,34 @@ final class AcceptGuard extends ChannelInboundHandlerAdapter {
             refuse(child, peer, Refusal.MAX_CONNECTIONS, "tcp.max-connections = " + max + " reached");
             return;
         }
-        AtomicInteger fromPeer = null;
+        boolean perPeerCounted = false;
         int maxPerPeer = tcp.maxConnectionsPerPeer();
         if (maxPerPeer > 0 && peer != null) {
-            fromPeer = perPeer.computeIfAbsent(peer, p -> new AtomicInteger());
-            if (fromPeer.incrementAndGet() > maxPerPeer) {
-                release(peer, fromPeer);
+            // merge/computeIfPresent are atomic per key: a count never goes astray between the
+            // listener's loop (up) and the closing connections' loops (down).
+            if (perPeer.merge(peer, 1, Integer::sum) > maxPerPeer) {
+                release(peer);
                 refuse(child, peer, Refusal.MAX_CONNECTIONS_PER_PEER, "tcp.max-connections-per-peer = " + maxPerPeer
                         + " reached for " + peer.getHostAddress());
                 return;
             }
+            perPeerCounted = true;
         }
-        if (max > 0 || fromPeer != null) {
+        if (max > 0 || perPeerCounted) {
             open.incrementAndGet();
-            AtomicInteger counted = fromPeer;
+            boolean countedForPeer = perPeerCounted;
             child.closeFuture().addListener(f -> {
                 open.decrementAndGet();
-                if (counted != null) {
-                    release(peer, counted);
+                if (countedForPeer) {
+                    release(peer);
                 }
             });
         }
         ctx.fireChannelRead(child);
     }
 
-    private void release(InetAddress peer, AtomicInteger count) {
-        if (count.decrementAndGet() == 0) {
-            perPeer.remove(peer, count); // a later connection from the peer makes a new counter
-        }
+    private void release(InetAddress peer) {
+        perPeer.computeIfPresent(peer, (p, n) -> n == 1 ? null : n - 1); // gone at zero: the map holds live peers only
     }
 
     /** Closes a socket that never reached the runtime, with a reset, and counts it. */
