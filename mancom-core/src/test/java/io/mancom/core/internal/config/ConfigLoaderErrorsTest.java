@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every way a configuration can be wrong, and exactly what the user is told. */
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
-            "allow, blocking, connect-timeout, endpoint, framing, handler, hold, listen, mux, reconnect, scope, tcp, write-buffer";
+            "allow, blocking, connect-timeout, endpoint, framing, handler, hold, link, listen, mux, reconnect, scope, tcp, write-buffer";
 
     @TempDir
     Path tmp;
@@ -274,7 +274,7 @@ class ConfigLoaderErrorsTest {
 
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
-                "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, framing, handler, hold,"
+                "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, framing, handler, hold, link,"
                         + " listen, mux, reconnect, scope, tcp, write-buffer (did you mean \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }
