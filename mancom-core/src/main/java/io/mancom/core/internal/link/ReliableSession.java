@@ -90,6 +90,22 @@ final class ReliableSession {
         this.sender = new ArqSender(window, rtt, counters);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
+        loop.terminationFuture().addListener(onLoopEnd);
+    }
+
+    /**
+     * The loop ended (the runtime closed) before the session did: its timers will never run, so
+     * nothing else would release what the session holds. The loop is gone, so nothing races this.
+     */
+    private final io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<Object>> onLoopEnd =
+            f -> loopEnded();
+
+    private void loopEnded() {
+        if (state != State.CLOSED) {
+            state = State.CLOSED;
+            sender.releaseAll();
+            receiver.releaseAll();
+        }
     }
 
     void channel(LinkChannel channel) {
@@ -500,6 +516,7 @@ final class ReliableSession {
         }
         sender.releaseAll();
         receiver.releaseAll();
+        loop.terminationFuture().removeListener(onLoopEnd);
         if (cause != null) {
             log.info("{}: {}", name, cause.getMessage());
             channel.fail(cause);
