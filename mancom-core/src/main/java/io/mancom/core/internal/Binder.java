@@ -3,6 +3,7 @@ package io.mancom.core.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.link.ReliableLinkSink;
 import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.Transport;
@@ -107,7 +108,8 @@ final class Binder {
         try {
             // A service's own endpoint may be the daemon's (scope = system); a shared link is this runtime's.
             Transport transport = owner != null ? transports.forService(owner) : transports.forEndPoint(endpoint, service);
-            Listener listener = transport.listen(endpoint, sink);
+            // link = reliable: the session layer goes between the transport and the sink.
+            Listener listener = transport.listen(endpoint, ReliableLinkSink.wrap(sink, false, null, null));
             CompletableFuture<EndPoint> ready = listener.ready().toCompletableFuture();
             ready.whenComplete((bound, err) -> {
                 if (err != null) {

@@ -9,7 +9,9 @@ import io.mancom.TransportType;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.internal.config.ScopeSettings;
+import io.mancom.core.internal.link.ReliableLinkSink;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.spi.Transport;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -145,7 +147,13 @@ final class Dialler {
             return;
         }
         try {
-            transports.forEndPoint(target, s.name()).connect(target, links.withTls(sink, result), timeout).whenComplete((v, err) -> {
+            Transport transport = transports.forEndPoint(target, s.name());
+            EndPoint dialTarget = target;
+            // link = reliable: the session layer goes between the transport and the sink (TLS, when
+            // configured, runs on top of it); it dials again to resume.
+            ChannelSink link = ReliableLinkSink.wrap(links.withTls(sink, result), true, result::completeExceptionally,
+                    again -> transport.connect(dialTarget, again, timeout));
+            transport.connect(target, link, timeout).whenComplete((v, err) -> {
                 if (err != null) {
                     result.completeExceptionally(Futures.unwrap(err));
                 }

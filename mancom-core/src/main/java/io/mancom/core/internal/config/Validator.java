@@ -179,6 +179,7 @@ final class Validator {
         ServiceSettings.Blocking blocking = block(s, "blocking", this::blocking);
         ServiceSettings.Reconnect reconnect = block(s, "reconnect", this::reconnect);
         attempt(() -> Framing.from(s));
+        attempt(() -> io.mancom.core.internal.link.LinkSettings.from(s));
         block(s, "allow", b -> b);
         block(s, "hold", b -> b);
         attempt(() -> ScopeSettings.from(s));

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every way a configuration can be wrong, and exactly what the user is told. */
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
-            "allow, blocking, connect-timeout, endpoint, forward, framing, handler, hold, listen, match, mux, reconnect, scope,"
+            "allow, blocking, connect-timeout, endpoint, forward, framing, handler, hold, link, listen, match, mux, reconnect, scope,"
                     + " sniff, tcp, tls, write-buffer";
 
     @TempDir
@@ -287,7 +287,7 @@ class ConfigLoaderErrorsTest {
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
                 "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, forward, framing,"
-                        + " handler, hold, listen, match, mux, reconnect, scope, sniff, tcp, tls, write-buffer (did you mean"
+                        + " handler, hold, link, listen, match, mux, reconnect, scope, sniff, tcp, tls, write-buffer (did you mean"
                         + " \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }
