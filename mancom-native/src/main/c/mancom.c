@@ -54,7 +54,8 @@ struct mancom_table {
     void (*set_error)(const char *message);
     int (*ping)(void *fn, int n);
     int (*shutdown_output)(int64_t conn);
-    int (*status_json)(char *buf, int64_t len); /* last: the table only grows at its end (ABI) */
+    int (*status_json)(char *buf, int64_t len);
+    int (*set_certificates)(void *cb, void *user); /* last: the table only grows at its end (ABI) */
 };
 
 enum { ST_NEW, ST_RUNNING, ST_DONE };
@@ -432,6 +433,11 @@ int mancom_status_json(char *buf, size_t len) {
     return T.status_json(buf, (int64_t) len);
 }
 
+int mancom_set_certificate_callback(mancom_certificate_cb cb, void *user) {
+    REQUIRE_RUNNING("mancom_set_certificate_callback");
+    return T.set_certificates((void *) cb, user);
+}
+
 /* Not in mancom.h, for the benchmark: with fn NULL one round trip into the runtime that does
  * nothing; else the runtime calls fn(1, fn, 0, NULL) n times, as it calls a data callback. */
 int mancom__ping(void *fn, int n) {
@@ -473,6 +479,8 @@ const char *mancom_strerror(int code) {
     case MANCOM_EPROTOCOL: return "MANCOM_EPROTOCOL: the peer broke the protocol";
     case MANCOM_ENOTREADY: return "MANCOM_ENOTREADY: not ready";
     case MANCOM_EIO: return "MANCOM_EIO: I/O error";
+    case MANCOM_EIDLETIMEOUT: return "MANCOM_EIDLETIMEOUT: closed after tcp.idle-timeout with no byte either way";
+    case MANCOM_EREADTIMEOUT: return "MANCOM_EREADTIMEOUT: closed after tcp.read-timeout with no byte received";
     default: return "MANCOM_E?: unknown error code";
     }
 }

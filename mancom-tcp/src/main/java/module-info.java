@@ -6,6 +6,10 @@
 module io.mancom.tcp {
     requires transitive io.mancom.api; // the provider's signatures
     requires io.mancom.core;
+    requires com.sun.jna; // SO_ATTACH_FILTER on the listening socket
+    requires io.netty.handler; // IdleStateHandler: tcp.idle-timeout, tcp.read-timeout
+    requires org.slf4j;
+    requires io.netty.transport.classes.epoll; // PeerFilters: whether listeners are native sockets
 
     exports io.mancom.tcp;
 

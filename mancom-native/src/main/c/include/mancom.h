@@ -82,6 +82,8 @@ extern "C" {
 #define MANCOM_EPROTOCOL          (-23)  /* PROTOCOL: the peer broke the protocol */
 #define MANCOM_ENOTREADY          (-24)  /* NOT_READY: a service is not bound yet */
 #define MANCOM_EIO                (-25)  /* IO: any other I/O failure */
+#define MANCOM_EIDLETIMEOUT       (-26)  /* IDLE_TIMEOUT: no byte either way (tcp.idle-timeout) */
+#define MANCOM_EREADTIMEOUT       (-27)  /* READ_TIMEOUT: no byte received (tcp.read-timeout) */
 
 /* ---- init options ---- */
 typedef struct mancom_options {
@@ -224,6 +226,26 @@ int mancom_poll(mancom_pollitem *items, int n, int timeout_ms);
  * plus one. A negative code on failure. Any thread; inside a callback it holds up that
  * connection's loop while the JSON is built. The figures are a snapshot, read racily. */
 int mancom_status_json(char *buf, size_t len);
+
+/* ---- TLS certificates (docs/tls.md) ---- */
+/* The certificate a TLS service presents for one handshake: PEM text (cert_pem + key_pem) or
+ * PEM files (cert_file + key_file), the service's certificate first in the chain, the key in
+ * unencrypted PKCS#8. The strings are copied when the callback returns; they need to live only
+ * until then. */
+typedef struct mancom_certificate {
+    const char *cert_pem;
+    const char *key_pem;
+    const char *cert_file;
+    const char *key_file;
+} mancom_certificate;
+/* Picks the certificate for a handshake by the server name the client asked for (SNI; NULL
+ * when it sent none). Return 1 with *out filled, 0 for the service's configured tls.cert, or a
+ * negative value to refuse the handshake. Runs on a runtime thread that is not an event loop
+ * (it may read files), possibly on several at once; the handshake waits for it. */
+typedef int (*mancom_certificate_cb)(const char *server_name, mancom_certificate *out, void *user);
+/* Sets the callback for every TLS service of this process (NULL: back to tls.cert). Takes
+ * effect for the next handshake. 0 or a negative code. */
+int mancom_set_certificate_callback(mancom_certificate_cb cb, void *user);
 
 /* ---- errors ---- */
 /* A short name for a code ("MANCOM_ETIMEOUT: timed out"); never NULL. */

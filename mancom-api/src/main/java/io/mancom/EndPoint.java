@@ -81,6 +81,11 @@ public record EndPoint(TransportType type, Address address) {
             }
             host = hostPort.substring(1, close);
             port = hostPort.substring(close + 2);
+            // Only an IPv6 literal needs brackets, and only one prints in them again.
+            if (host.indexOf(':') < 0 || host.indexOf('[') >= 0) {
+                throw new IllegalArgumentException("bad IPv6 endpoint '" + uri + "': only an IPv6 address goes in "
+                        + "brackets: tcp://[ADDR]:PORT");
+            }
         } else {
             int colon = hostPort.lastIndexOf(':');
             if (colon <= 0 || hostPort.indexOf(':') != colon) {
@@ -88,6 +93,10 @@ public record EndPoint(TransportType type, Address address) {
             }
             host = hostPort.substring(0, colon);
             port = hostPort.substring(colon + 1);
+        }
+        if (host.indexOf('[') >= 0 || host.indexOf(']') >= 0) {
+            throw new IllegalArgumentException("tcp endpoint '" + uri + "': a host name has no brackets; an IPv6 "
+                    + "address is written tcp://[ADDR]:PORT");
         }
         int p;
         try {

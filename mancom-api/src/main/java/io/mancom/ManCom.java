@@ -274,6 +274,16 @@ public interface ManCom extends AutoCloseable {
         }
 
         /**
+         * Picks the certificate of every TLS service per handshake, by the server name the client
+         * asked for (SNI); a null answer means the service's configured {@code tls.cert}. See
+         * {@link CertificateSelector} for when and where it is called.
+         */
+        public Builder certificates(CertificateSelector selector) {
+            options = options.withCertificates(selector);
+            return this;
+        }
+
+        /**
          * Loads the configuration and starts the runtime.
          *
          * @throws ConfigException       if the configuration is invalid

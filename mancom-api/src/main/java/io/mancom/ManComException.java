@@ -66,7 +66,17 @@ public class ManComException extends IOException {
         /** Not ready: the service is not bound or opened yet. */
         NOT_READY,
         /** Any other I/O failure. */
-        IO
+        IO,
+        /**
+         * No byte went either way for the service's {@code tcp.idle-timeout}: the runtime closed
+         * the connection (the cause {@link DataReceiver#onClose} gets).
+         */
+        IDLE_TIMEOUT,
+        /**
+         * No byte arrived for the service's {@code tcp.read-timeout}: the runtime closed the
+         * connection (the cause {@link DataReceiver#onClose} gets).
+         */
+        READ_TIMEOUT
     }
 
     private final Reason reason;

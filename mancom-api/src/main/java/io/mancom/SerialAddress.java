@@ -71,7 +71,7 @@ public record SerialAddress(String device, int baud, int dataBits, Parity parity
 
     @Override
     public String toUri() {
-        return "serial://" + (device.startsWith("/") ? "" : "/") + device
+        return "serial://" + (device.startsWith("/") ? "" : "/") + UriOptions.encodePath(device)
                 + "?baud=" + baud + "&databits=" + dataBits + "&parity=" + parity.uriValue()
                 + "&stopbits=" + stopBits.uriValue() + "&flow=" + flow.uriValue()
                 + "&timeout=" + UriOptions.formatDuration(readTimeout);

@@ -108,11 +108,19 @@ final class UriOptions {
         }
         long n = Long.parseLong(s.substring(0, i));
         String unit = s.substring(i).trim();
+        long scale;
         switch (unit) {
-            case "": case "ms": return Duration.ofMillis(n);
-            case "s": return Duration.ofSeconds(n);
-            case "m": case "min": return Duration.ofMinutes(n);
+            case "": case "ms": scale = 1; break;
+            case "s": scale = 1000; break;
+            case "m": case "min": scale = 60_000; break;
             default: throw new IllegalArgumentException(v);
+        }
+        // In whole milliseconds, as formatDuration prints it: a duration too long for that
+        // (hundreds of millions of years) is refused here rather than failing when printed.
+        try {
+            return Duration.ofMillis(Math.multiplyExact(n, scale));
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(v, e);
         }
     }
 
@@ -127,5 +135,23 @@ final class UriOptions {
 
     static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A device path as a URI prints it: readable (slashes, colons and the like stay), with only the
+     * characters that {@link #decode} or the parser would read differently escaped.
+     */
+    static String encodePath(String path) {
+        StringBuilder sb = new StringBuilder(path.length());
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            switch (c) {
+                case '%': sb.append("%25"); break;
+                case '+': sb.append("%2B"); break;
+                case '?': sb.append("%3F"); break;
+                default: sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 }

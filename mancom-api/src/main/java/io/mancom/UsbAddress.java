@@ -94,8 +94,9 @@ public record UsbAddress(int vendorId, int productId, Optional<String> serial, O
         if (!timeout.isZero()) {
             sb.append("&timeout=").append(UriOptions.formatDuration(timeout));
         }
-        profile.ifPresent(p -> sb.append("&profile=").append(p));
-        new TreeMap<>(options).forEach((k, v) -> sb.append('&').append(k).append('=').append(UriOptions.encode(v)));
+        profile.ifPresent(p -> sb.append("&profile=").append(UriOptions.encode(p)));
+        new TreeMap<>(options).forEach((k, v) -> sb.append('&').append(UriOptions.encode(k)).append('=')
+                .append(UriOptions.encode(v)));
         return sb.toString();
     }
 

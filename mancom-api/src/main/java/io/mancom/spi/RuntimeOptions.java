@@ -1,5 +1,6 @@
 package io.mancom.spi;
 
+import io.mancom.CertificateSelector;
 import io.mancom.EventListener;
 
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ import java.util.Properties;
  */
 public final class RuntimeOptions {
     private static final RuntimeOptions DEFAULTS =
-            new RuntimeOptions(null, Path.of("/etc/mancom"), null, null, null, null, 0, EventListener.NONE);
+            new RuntimeOptions(null, Path.of("/etc/mancom"), null, null, null, null, 0, EventListener.NONE, null);
 
     private final Path configFile;
     private final Path systemConfigDir;
@@ -38,9 +39,11 @@ public final class RuntimeOptions {
     private final String overrides;
     private final int ioThreads;
     private final EventListener eventListener;
+    private final CertificateSelector certificates;
 
     private RuntimeOptions(Path configFile, Path systemConfigDir, Path userConfigDir, Map<String, String> environment,
-            Properties systemProperties, String overrides, int ioThreads, EventListener eventListener) {
+            Properties systemProperties, String overrides, int ioThreads, EventListener eventListener,
+            CertificateSelector certificates) {
         this.configFile = configFile;
         this.systemConfigDir = systemConfigDir;
         this.userConfigDir = userConfigDir;
@@ -49,6 +52,7 @@ public final class RuntimeOptions {
         this.overrides = overrides;
         this.ioThreads = ioThreads;
         this.eventListener = eventListener;
+        this.certificates = certificates;
     }
 
     /**
@@ -66,25 +70,25 @@ public final class RuntimeOptions {
      */
     public RuntimeOptions withConfigFile(Path file) {
         Objects.requireNonNull(file, "file");
-        return new RuntimeOptions(file, systemConfigDir, userConfigDir, environment, systemProperties, overrides, ioThreads, eventListener);
+        return new RuntimeOptions(file, systemConfigDir, userConfigDir, environment, systemProperties, overrides, ioThreads, eventListener, certificates);
     }
 
     /** The system config folder (default {@code /etc/mancom}). */
     public RuntimeOptions withSystemConfigDir(Path dir) {
         Objects.requireNonNull(dir, "dir");
-        return new RuntimeOptions(configFile, dir, userConfigDir, environment, systemProperties, overrides, ioThreads, eventListener);
+        return new RuntimeOptions(configFile, dir, userConfigDir, environment, systemProperties, overrides, ioThreads, eventListener, certificates);
     }
 
     /** The user config folder (default {@code $XDG_CONFIG_HOME/mancom}, or {@code ~/.config/mancom}). */
     public RuntimeOptions withUserConfigDir(Path dir) {
         Objects.requireNonNull(dir, "dir");
-        return new RuntimeOptions(configFile, systemConfigDir, dir, environment, systemProperties, overrides, ioThreads, eventListener);
+        return new RuntimeOptions(configFile, systemConfigDir, dir, environment, systemProperties, overrides, ioThreads, eventListener, certificates);
     }
 
     /** The environment variables to consult, copied (default {@link System#getenv()}). */
     public RuntimeOptions withEnvironment(Map<String, String> env) {
         Map<String, String> copy = Map.copyOf(Objects.requireNonNull(env, "env"));
-        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, copy, systemProperties, overrides, ioThreads, eventListener);
+        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, copy, systemProperties, overrides, ioThreads, eventListener, certificates);
     }
 
     /** The system properties to consult for {@code mancom.*}, copied (default the JVM's). */
@@ -92,13 +96,13 @@ public final class RuntimeOptions {
         Objects.requireNonNull(props, "props");
         Properties copy = new Properties();
         copy.putAll(props);
-        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, copy, overrides, ioThreads, eventListener);
+        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, copy, overrides, ioThreads, eventListener, certificates);
     }
 
     /** HOCON text applied on top of every other layer. */
     public RuntimeOptions withOverrides(String hocon) {
         Objects.requireNonNull(hocon, "hocon");
-        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, hocon, ioThreads, eventListener);
+        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, hocon, ioThreads, eventListener, certificates);
     }
 
     /** The number of event-loop threads; 0 takes {@code mancom.io-threads} from the config. */
@@ -106,14 +110,29 @@ public final class RuntimeOptions {
         if (n < 0) {
             throw new IllegalArgumentException("ioThreads < 0: " + n);
         }
-        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, overrides, n, eventListener);
+        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, overrides, n, eventListener, certificates);
     }
 
     /** The listener told of every channel's open, close, failures and reconnects (default {@link EventListener#NONE}). */
     public RuntimeOptions withEventListener(EventListener listener) {
         Objects.requireNonNull(listener, "listener");
         return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, overrides,
-                ioThreads, listener);
+                ioThreads, listener, certificates);
+    }
+
+    /**
+     * The selector that picks a TLS service's certificate per handshake by the requested server
+     * name (default none: every service presents its configured {@code tls.cert}).
+     */
+    public RuntimeOptions withCertificates(CertificateSelector selector) {
+        Objects.requireNonNull(selector, "selector");
+        return new RuntimeOptions(configFile, systemConfigDir, userConfigDir, environment, systemProperties, overrides,
+                ioThreads, eventListener, selector);
+    }
+
+    /** The certificate selector, if one was given. */
+    public Optional<CertificateSelector> certificates() {
+        return Optional.ofNullable(certificates);
     }
 
     /** The listener told of every channel's events. */

@@ -44,7 +44,11 @@ public enum ErrorCode {
     EBUSY(-22, ManComException.Reason.BUSY),
     EPROTOCOL(-23, ManComException.Reason.PROTOCOL),
     ENOTREADY(-24, ManComException.Reason.NOT_READY),
-    EIO(-25, ManComException.Reason.IO);
+    EIO(-25, ManComException.Reason.IO),
+    /** IDLE_TIMEOUT: no byte either way for {@code tcp.idle-timeout}; the connection was closed. */
+    EIDLETIMEOUT(-26, ManComException.Reason.IDLE_TIMEOUT),
+    /** READ_TIMEOUT: no byte received for {@code tcp.read-timeout}; the connection was closed. */
+    EREADTIMEOUT(-27, ManComException.Reason.READ_TIMEOUT);
 
     private static final Map<ManComException.Reason, ErrorCode> BY_REASON = new EnumMap<>(ManComException.Reason.class);
 

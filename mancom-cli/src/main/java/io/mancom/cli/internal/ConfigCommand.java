@@ -54,6 +54,7 @@ final class ConfigCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             out.print(ConfigTools.report(settings));
             out.println();
+            PeerFilterReport.print(settings, out); // tcp.allow / tcp.deny: in the kernel or after accept
             int n = settings.services().size();
             out.println("OK: " + n + (n == 1 ? " service" : " services")
                     + (n == 0 ? "" : " (" + String.join(", ", settings.services().keySet()) + ")"));

@@ -5,6 +5,7 @@ import io.mancom.DataReceiver;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
+import io.mancom.core.internal.ManComRuntime;
 import io.mancom.core.internal.Signals;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.RuntimeSettings;
@@ -52,7 +53,8 @@ import java.util.concurrent.TimeUnit;
         description = {"Run every configured service with its built-in handler until interrupted.",
                 "",
                 "Serves each service of the effective configuration with the handler its config block names:"
-                        + " handler = echo (send every byte back, the default) or discard (read and drop). The built-in"
+                        + " handler = echo (send every byte back, the default), discard (read and drop) or forward"
+                        + " (relay to the service's forward endpoint, docs/port-sharing.md). The built-in"
                         + " 'demo' service is served only when no other service is configured. Prints where each service"
                         + " is served, then runs until Ctrl-C (SIGINT) or SIGTERM, closes every connection and port, and"
                         + " exits 0.",
@@ -95,7 +97,12 @@ final class ServeCommand implements Callable<Integer> {
         List<ServiceSettings> services = served(settings);
         try (ManCom mancom = config.builder().start()) {
             for (ServiceSettings s : services) {
-                mancom.registerDataReceiver(s.name(), handler(s));
+                if (s.handler().equals("forward") && mancom instanceof ManComRuntime runtime) {
+                    // A relay takes the service's links itself (docs/port-sharing.md).
+                    runtime.handleLinks(s.name(), runtime.forwarder(s.name()));
+                } else {
+                    mancom.registerDataReceiver(s.name(), handler(s));
+                }
             }
             awaitReady(mancom, services, err);
             printListing(out, mancom, services);

@@ -76,6 +76,80 @@ class ServeCommandTest {
     }
 
     @Test
+    void handlerForwardRelaysEachConnectionOfAPortSharedByMatch() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path conf = Files.writeString(dir.resolve("forward.conf"), String.join("\n",
+                    "mancom.services {",
+                    "  demo = null",
+                    "  echo { endpoint = \"tcp://127.0.0.1:0\", match = http1 }",
+                    "  relay { endpoint = \"tcp://127.0.0.1:0\", match { prefix = \"SSH-\" }, handler = forward,",
+                    "          forward = \"tcp://127.0.0.1:" + backend.getLocalPort() + "\" }",
+                    "}", ""));
+            Serve serve = new Serve("serve", "--config", conf.toString());
+            assertThat(serve.command.awaitServing(20, TimeUnit.SECONDS)).as(serve.err.toString()).isTrue();
+            int port = port(serve.out.toString(), "relay");
+            assertThat(port(serve.out.toString(), "echo")).isEqualTo(port);
+
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("SSH-2.0-test\r\n".getBytes(StandardCharsets.US_ASCII));
+                try (Socket b = backend.accept()) {
+                    b.setSoTimeout(10_000);
+                    assertThat(new String(b.getInputStream().readNBytes(14), StandardCharsets.US_ASCII))
+                            .isEqualTo("SSH-2.0-test\r\n");
+                    b.getOutputStream().write("SSH-2.0-backend\r\n".getBytes(StandardCharsets.US_ASCII));
+                    assertThat(new String(s.getInputStream().readNBytes(17), StandardCharsets.US_ASCII))
+                            .isEqualTo("SSH-2.0-backend\r\n");
+                }
+            }
+            assertThat(serve.out.toString()).containsPattern("relay\\s+forward");
+            serve.command.stop();
+            assertThat(serve.exit.get(20, TimeUnit.SECONDS)).as(serve.err.toString()).isEqualTo(Main.OK);
+        }
+    }
+
+    @Test
+    void handlerForwardRelaysATcpClientToASerialLine() throws Exception {
+        if (!PtyPair.available()) {
+            assertThat(System.getenv("CI")).as("socat is not installed (apt-get install socat)").isNotEqualTo("true");
+            assumeTrue(false, "socat is not installed (apt-get install socat)");
+        }
+        try (PtyPair pty = PtyPair.start(dir.resolve("a"), dir.resolve("b"))) {
+            Path conf = Files.writeString(dir.resolve("tty.conf"), String.join("\n",
+                    "mancom.services {",
+                    "  demo = null",
+                    "  tty { endpoint = \"tcp://127.0.0.1:0\", handler = forward, forward = \"serial://" + pty.a()
+                            + "?baud=115200\" }",
+                    "}", ""));
+            Serve serve = new Serve("serve", "--config", conf.toString());
+            assertThat(serve.command.awaitServing(20, TimeUnit.SECONDS)).as(serve.err.toString()).isTrue();
+
+            // The line opens for the connection: the device end sees the client's bytes, and the
+            // client the device's.
+            try (Socket s = new Socket("127.0.0.1", port(serve.out.toString(), "tty"));
+                 java.io.RandomAccessFile device = new java.io.RandomAccessFile(pty.b().toFile(), "rw")) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("to-device\n".getBytes(StandardCharsets.US_ASCII));
+                CompletableFuture<String> atDevice = CompletableFuture.supplyAsync(() -> {
+                    byte[] b = new byte[10];
+                    try {
+                        device.readFully(b);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return new String(b, StandardCharsets.US_ASCII);
+                });
+                assertThat(atDevice.get(10, TimeUnit.SECONDS)).isEqualTo("to-device\n");
+                device.write("from-device\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
+                        .isEqualTo("from-device\n");
+            }
+            serve.command.stop();
+            assertThat(serve.exit.get(20, TimeUnit.SECONDS)).as(serve.err.toString()).isEqualTo(Main.OK);
+        }
+    }
+
+    @Test
     void noServiceConfiguredIsAConfigError() throws Exception {
         Path conf = Files.writeString(dir.resolve("none.conf"), "mancom.services.demo = null\n");
         StringWriter out = new StringWriter();

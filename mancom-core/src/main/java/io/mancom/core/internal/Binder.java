@@ -3,6 +3,7 @@ package io.mancom.core.internal;
 import io.mancom.EndPoint;
 import io.mancom.ManComException;
 import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.link.ReliableLinkSink;
 import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.Transport;
@@ -45,6 +46,7 @@ final class Binder {
     private final TransportRegistry transports;
     private final Function<Service, ChannelSink> serviceSink;
     private final Function<LinkGroup, ChannelSink> linkSink;
+    private final Function<PortGroup, ChannelSink> portSink;
     /** Told of each service a listener failed to serve (monitoring: its errors count it). */
     private final BiConsumer<String, Throwable> failed;
 
@@ -55,11 +57,13 @@ final class Binder {
      * @param failed      told of each service whose listener failed to start (name, failure); any thread
      */
     Binder(Object lock, TransportRegistry transports, Function<Service, ChannelSink> serviceSink,
-           Function<LinkGroup, ChannelSink> linkSink, BiConsumer<String, Throwable> failed) {
+           Function<LinkGroup, ChannelSink> linkSink, Function<PortGroup, ChannelSink> portSink,
+           BiConsumer<String, Throwable> failed) {
         this.lock = lock;
         this.transports = transports;
         this.serviceSink = serviceSink;
         this.linkSink = linkSink;
+        this.portSink = portSink;
         this.failed = failed;
     }
 
@@ -73,6 +77,10 @@ final class Binder {
         }
         if (s.group != null) {
             s.ready = bindGroup(s.group);
+            return;
+        }
+        if (s.port != null) {
+            s.ready = bindPort(s.port);
             return;
         }
         if (s.ready != null && !s.ready.isCompletedExceptionally()) {
@@ -100,7 +108,8 @@ final class Binder {
         try {
             // A service's own endpoint may be the daemon's (scope = system); a shared link is this runtime's.
             Transport transport = owner != null ? transports.forService(owner) : transports.forEndPoint(endpoint, service);
-            Listener listener = transport.listen(endpoint, sink);
+            // link = reliable: the session layer goes between the transport and the sink.
+            Listener listener = transport.listen(endpoint, ReliableLinkSink.wrap(sink, false, null, null));
             CompletableFuture<EndPoint> ready = listener.ready().toCompletableFuture();
             ready.whenComplete((bound, err) -> {
                 if (err != null) {
@@ -125,7 +134,7 @@ final class Binder {
      */
     void unbindIfUnused(Service s) {
         assert Thread.holdsLock(lock);
-        if (!s.acceptors.isEmpty() || s.receiver != null || s.mode == Service.Mode.BLOCKING) {
+        if (!s.acceptors.isEmpty() || s.receiver != null || s.links != null || s.mode == Service.Mode.BLOCKING) {
             return;
         }
         s.mode = Service.Mode.NONE;
@@ -136,6 +145,17 @@ final class Binder {
             }
             if (!s.group.inUse()) {
                 unbindGroup(s.group);
+            }
+            return;
+        }
+        if (s.port != null) {
+            for (ChannelConnection c : s.connections) {
+                c.close();
+            }
+            if (!s.port.inUse() && s.port.listener != null) {
+                s.port.listener.close();
+                s.port.listener = null;
+                s.port.ready = null;
             }
             return;
         }
@@ -160,6 +180,19 @@ final class Binder {
         return g.ready;
     }
 
+    /** Serves a port shared by match for every member of {@code p}. Under the lock. */
+    private CompletableFuture<EndPoint> bindPort(PortGroup p) {
+        if (p.ready != null && !p.ready.isCompletedExceptionally()) {
+            return p.ready;
+        }
+        Service first = p.members.get(0);
+        Serving serving = listen(p.listener, first.settings, p.endpoint(), first.name(), p.plan.members(),
+                "shared port " + p.endpoint() + " (" + p.names() + ")", portSink.apply(p));
+        p.listener = serving.listener();
+        p.ready = serving.ready();
+        return p.ready;
+    }
+
     private void unbindGroup(LinkGroup g) {
         if (g.listener != null) {
             g.listener.close();
@@ -178,6 +211,10 @@ final class Binder {
             if (s.group != null && s.group.listener != null) {
                 s.group.listener.close();
                 s.group.listener = null;
+            }
+            if (s.port != null && s.port.listener != null) {
+                s.port.listener.close();
+                s.port.listener = null;
             }
             if (s.listener != null) {
                 s.listener.close();
@@ -236,7 +273,7 @@ final class Binder {
 
     /** Why {@code s}'s listener does not serve yet, when it can say (device listeners retrying). */
     static String listenerStatus(Service s) {
-        Listener l = s.group != null ? s.group.listener : s.listener;
+        Listener l = s.group != null ? s.group.listener : s.port != null ? s.port.listener : s.listener;
         return l instanceof StatusReporting r && r.status() != null ? " (" + r.status() + ")" : "";
     }
 

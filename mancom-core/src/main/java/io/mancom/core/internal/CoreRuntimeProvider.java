@@ -10,6 +10,7 @@ public final class CoreRuntimeProvider implements RuntimeProvider {
 
     @Override
     public ManCom start(RuntimeOptions options) {
-        return new ManComRuntime(ConfigLoader.load(options), options.ioThreads(), null, options.eventListener());
+        return new ManComRuntime(ConfigLoader.load(options), options.ioThreads(), null, options.eventListener(),
+                options.certificates().orElse(null));
     }
 }

@@ -10,9 +10,11 @@ import io.mancom.Registration;
 import io.mancom.core.internal.config.Framing;
 import io.mancom.core.internal.config.ServicePlan;
 import io.mancom.core.internal.mux.MuxSessionHandler;
+import io.mancom.core.internal.mux.MuxStreamAcceptor;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.internal.daemon.SystemTransport;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.Refusal;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
@@ -69,17 +71,25 @@ final class DeMuxer implements AutoCloseable {
 
     /** Counts every channel (monitoring seam); set by the runtime before any service is used. */
     io.mancom.core.internal.monitor.Monitor monitor;
+    /** TLS on the links of the services that configure it; set by the runtime before any service is used. */
+    io.mancom.core.internal.tls.TlsLayer tls = io.mancom.core.internal.tls.TlsLayer.NONE;
 
     DeMuxer(RuntimeSettings settings, TransportRegistry transports) {
         Map<String, Service> m = new TreeMap<>();
         settings.services().forEach((name, s) -> m.put(name, new Service(s)));
         this.services = Collections.unmodifiableMap(m);
-        for (ServicePlan.SharedLink link : ServicePlan.of(settings).sharedLinks()) {
+        ServicePlan plan = ServicePlan.of(settings);
+        for (ServicePlan.SharedLink link : plan.sharedLinks()) {
             LinkGroup g = new LinkGroup(link.endpoint(), link.members().stream().map(m::get).toList());
             g.members.values().forEach(member -> member.group = g);
         }
-        this.binder = new Binder(lock, transports, ServiceSink::new, g -> new MuxLinkSink(lock, g, false, null,
-                (stream, name) -> acceptStream(g, stream, name), link -> trackSession(g, link)),
+        for (var shared : plan.sharedPorts()) {
+            PortGroup p = new PortGroup(shared, shared.members().stream().map(m::get).toList());
+            p.members.forEach(member -> member.port = p);
+        }
+        this.binder = new Binder(lock, transports, ServiceSink::new, g -> tls.server(new MuxLinkSink(lock, g, false, null,
+                router(g), link -> trackSession(g, link))),
+                p -> new PortSink(p, (s, ch) -> new ServiceSink(s).channelOpened(ch), () -> monitor),
                 (service, failure) -> monitor.error(service, null, failure));
         this.dialler = new Dialler(lock, transports, new Dialler.Links() {
             @Override
@@ -93,9 +103,13 @@ final class DeMuxer implements AutoCloseable {
             }
 
             @Override
+            public ChannelSink withTls(ChannelSink sink, CompletableFuture<?> result) {
+                return tls.client(sink, result::completeExceptionally);
+            }
+
+            @Override
             public ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session) {
-                return new MuxLinkSink(lock, g, true, session, (stream, name) -> acceptStream(g, stream, name),
-                        link -> trackSession(g, link));
+                return new MuxLinkSink(lock, g, true, session, router(g), link -> trackSession(g, link));
             }
         });
     }
@@ -160,6 +174,32 @@ final class DeMuxer implements AutoCloseable {
             synchronized (lock) {
                 if (s.receiver == r) {
                     s.receiver = null;
+                    binder.unbindIfUnused(s);
+                }
+            }
+        });
+    }
+
+    /**
+     * Hands every link of {@code name} to {@code handler} instead of the callbacks (a relay, a
+     * tunnel, a proxy; see {@link io.mancom.core.spi.LinkHandler}), and serves the service.
+     */
+    Registration handleLinks(String name, io.mancom.core.spi.LinkHandler handler) {
+        Service s = service(name);
+        Objects.requireNonNull(handler, "handler");
+        synchronized (lock) {
+            checkOpen();
+            if (s.links != null || s.receiver != null || !s.acceptors.isEmpty()) {
+                throw new IllegalStateException("service '" + name + "' is served already; close its Registration first");
+            }
+            useMode(s, Service.Mode.CALLBACK);
+            s.links = handler;
+            binder.bind(s);
+        }
+        return new ServiceRegistration(name, () -> {
+            synchronized (lock) {
+                if (s.links == handler) {
+                    s.links = null;
                     binder.unbindIfUnused(s);
                 }
             }
@@ -367,7 +407,23 @@ final class DeMuxer implements AutoCloseable {
 
         @Override
         public void channelOpened(Channel ch) {
-            open(s, ch, serverInbound(s), s.connections);
+            // TLS (when configured) goes in front; the connection opens, or the service's link
+            // handler takes the channel, once its handshake succeeded.
+            io.mancom.core.spi.LinkHandler links = s.links;
+            tls.serve(s.settings, ch, links == null ? () -> open(s, ch, serverInbound(s), s.connections) : () -> {
+                ch.config().setAutoRead(false);
+                try {
+                    links.channelOpened(ch);
+                } catch (RuntimeException e) {
+                    log.warn("service '{}': its link handler failed on {}: {}", s.name(), ch.remoteAddress(), e.toString());
+                    ch.close();
+                }
+            });
+        }
+
+        @Override
+        public void refused(Refusal why) {
+            monitor.refused(s.name(), why);
         }
     }
 
@@ -386,6 +442,21 @@ final class DeMuxer implements AutoCloseable {
             });
         }
         return new CallbackInbound(s, s.settings.blocking().readBuffer());
+    }
+
+    /** Routes the streams a peer opens on a link of {@code g}, and counts those turned away. */
+    private MuxStreamAcceptor router(LinkGroup g) {
+        return new MuxStreamAcceptor() {
+            @Override
+            public boolean accept(MuxStreamChannel stream, String service) {
+                return acceptStream(g, stream, service);
+            }
+
+            @Override
+            public void refused(Refusal why) {
+                monitor.refused(g.first.name(), why);
+            }
+        };
     }
 
     /** A stream the peer opened: route it by its preamble to a member served here, or refuse it. */

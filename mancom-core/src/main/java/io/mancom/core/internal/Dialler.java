@@ -9,7 +9,9 @@ import io.mancom.TransportType;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 import io.mancom.core.internal.config.ScopeSettings;
+import io.mancom.core.internal.link.ReliableLinkSink;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.spi.Transport;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -40,6 +42,11 @@ final class Dialler {
 
         /** Makes {@code ch} a client connection of {@code s} with {@code inbound}. On its event loop. */
         void openClient(Service s, Channel ch, Inbound inbound);
+
+        /** {@code sink} behind client TLS when its service has it; a failed handshake completes {@code result}. */
+        default ChannelSink withTls(ChannelSink sink, CompletableFuture<?> result) {
+            return sink;
+        }
 
         /** A sink that puts a mux session on a link this runtime dialled for {@code g}. */
         ChannelSink dialedLinkSink(LinkGroup g, CompletableFuture<MuxSessionHandler> session);
@@ -140,7 +147,13 @@ final class Dialler {
             return;
         }
         try {
-            transports.forEndPoint(target, s.name()).connect(target, sink, timeout).whenComplete((v, err) -> {
+            Transport transport = transports.forEndPoint(target, s.name());
+            EndPoint dialTarget = target;
+            // link = reliable: the session layer goes between the transport and the sink (TLS, when
+            // configured, runs on top of it); it dials again to resume.
+            ChannelSink link = ReliableLinkSink.wrap(links.withTls(sink, result), true, result::completeExceptionally,
+                    again -> transport.connect(dialTarget, again, timeout));
+            transport.connect(target, link, timeout).whenComplete((v, err) -> {
                 if (err != null) {
                     result.completeExceptionally(Futures.unwrap(err));
                 }

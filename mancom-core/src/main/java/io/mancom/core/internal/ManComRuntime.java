@@ -61,10 +61,19 @@ public final class ManComRuntime implements ManCom, TransportContext {
     /** Starts a runtime that tells {@code events} of every channel's open, close and failure. */
     public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers,
                          EventListener events) {
+        this(settings, ioThreads, providers, events, null);
+    }
+
+    /** As above, with the application's TLS certificate selector (null for none). */
+    public ManComRuntime(RuntimeSettings settings, int ioThreads, List<TransportProvider> providers,
+                         EventListener events, io.mancom.CertificateSelector certificates) {
         this.settings = settings;
         this.transports = providers == null ? new TransportRegistry(this) : new TransportRegistry(this, providers);
         // Before the event loops: settings the DeMuxer rejects must leave no threads behind.
         this.demuxer = new DeMuxer(settings, transports);
+        // Reads the TLS key pairs: also before the event loops. Both seams are used only later.
+        demuxer.tls = new io.mancom.core.internal.tls.TlsLayer(settings.services(), certificates,
+                this::runBlocking, this::countFailedHandshake);
         this.loops = new EventLoops(ioThreads > 0 ? ioThreads : settings.ioThreads());
         Map<String, EndPoint> endpoints = new TreeMap<>();
         settings.services().forEach((name, s) -> endpoints.put(name, s.endpoint()));
@@ -72,6 +81,14 @@ public final class ManComRuntime implements ManCom, TransportContext {
         demuxer.monitor = monitor;
         this.control = ControlServer.start(ControlSettings.of(settings), loops, monitor);
         this.metricsListener = MetricsListener.start(MetricsSettings.of(settings), loops, monitor);
+    }
+
+    private void runBlocking(Runnable task) {
+        loops.blockingExecutor().execute(task);
+    }
+
+    private void countFailedHandshake(String service) {
+        monitor.count(service, io.mancom.ManComException.Reason.PROTOCOL);
     }
 
     /** The effective configuration this runtime runs on. */
@@ -152,6 +169,28 @@ public final class ManComRuntime implements ManCom, TransportContext {
     public BlockingConnection connect(String service, Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
         return demuxer.connect(service, timeout);
+    }
+
+    /**
+     * Hands every link of {@code service} to {@code handler} instead of callbacks, and serves the
+     * service ({@link io.mancom.core.spi.LinkHandler} has the contract). Internal: for
+     * {@code mancom serve}'s built-in handlers (forward) and the runtime's own tunnels and proxies.
+     *
+     * @throws IllegalStateException if the service is served already
+     */
+    public Registration handleLinks(String service, io.mancom.core.spi.LinkHandler handler) {
+        return demuxer.handleLinks(service, handler);
+    }
+
+    /**
+     * The relay {@code handler = forward} runs for {@code service}: each link to the service's
+     * {@code forward} endpoint (docs/port-sharing.md), for {@link #handleLinks}.
+     *
+     * @throws io.mancom.ConfigException if the service has no valid forward settings
+     */
+    public io.mancom.core.spi.LinkHandler forwarder(String service) {
+        return new io.mancom.core.internal.forward.Forwarder(demuxer.service(service).settings, loops,
+                transports::forEndPoint, monitor);
     }
 
     /** The DeMuxer, for the blocking API's hooks ({@link BlockingHooks}). */

@@ -3,6 +3,7 @@ package io.mancom.core.internal;
 import io.mancom.core.internal.mux.MuxSessionHandler;
 import io.mancom.core.internal.mux.MuxStreamAcceptor;
 import io.mancom.core.spi.ChannelSink;
+import io.mancom.core.spi.Refusal;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
 
@@ -47,6 +48,11 @@ final class MuxLinkSink implements ChannelSink {
     @Override
     public ServiceSettings settings() {
         return g.linkSettings();
+    }
+
+    @Override
+    public void refused(Refusal why) {
+        router.refused(why);
     }
 
     @Override

@@ -28,6 +28,10 @@ final class Service implements Callbacks {
 
     /** The multiplexed link this service shares, or null when it has links of its own. */
     LinkGroup group;
+    /** The TCP port this service shares by its first bytes ({@code match}), or null. */
+    PortGroup port;
+    /** Takes the service's channels instead of callbacks ({@code handleLinks}), or null. */
+    volatile io.mancom.core.spi.LinkHandler links;
 
     // Guarded by the runtime's lock.
     Mode mode = Mode.NONE;

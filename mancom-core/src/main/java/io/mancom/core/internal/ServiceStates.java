@@ -37,7 +37,7 @@ final class ServiceStates implements ServiceSource {
         synchronized (demuxer) {
             mode = s.mode;
             ready = s.ready;
-            listener = s.group != null ? s.group.listener : s.listener;
+            listener = s.group != null ? s.group.listener : s.port != null ? s.port.listener : s.listener;
         }
         ServiceStatus.Style style = switch (mode) {
             case NONE -> ServiceStatus.Style.NONE;

@@ -33,4 +33,12 @@ public interface ChannelSink extends LinkSink {
      * channel's event loop.
      */
     void channelOpened(Channel channel);
+
+    /**
+     * The transport turned a connection away before handing it over (a limit, an allow-list, a
+     * failed accept); the runtime counts it for the service. Any thread; must be cheap. The
+     * default counts nothing.
+     */
+    default void refused(Refusal why) {
+    }
 }

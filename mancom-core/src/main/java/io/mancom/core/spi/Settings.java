@@ -112,7 +112,10 @@ public final class Settings {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(fallback, "fallback");
         Objects.requireNonNull(fallbackKey, "fallbackKey");
-        ConfigOrigin origin = block.isEmpty() && !fallback.isEmpty() ? fallback.origin() : block.origin();
+        // An empty block written in a file is reported there (an optional substitution may have
+        // emptied it); one with no place of its own (made by the loader), at its fallback.
+        ConfigOrigin origin = block.isEmpty() && !fallback.isEmpty() && Origins.file(block.origin()) == null
+                ? fallback.origin() : block.origin();
         return new Settings(block, key, fallback, fallbackKey, origin);
     }
 

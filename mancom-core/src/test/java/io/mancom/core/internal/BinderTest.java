@@ -34,7 +34,7 @@ class BinderTest {
             g.members.values().forEach(m -> m.group = g);
         }
         return new Binder(lock, transport.registry(), s -> null,
-                g -> new MuxLinkSink(lock, g, false, null, MuxStreamAcceptor.REFUSE_ALL, link -> { }),
+                g -> new MuxLinkSink(lock, g, false, null, MuxStreamAcceptor.REFUSE_ALL, link -> { }), p -> null,
                 (service, failure) -> { });
     }
 

@@ -28,7 +28,9 @@ public final class Bootstrap {
      */
     public static synchronized long start(String configPath) {
         try {
-            ManCom mancom = configPath == null ? ManCom.start() : ManCom.start(Path.of(configPath));
+            // The selector asks the C callback, once mancom_set_certificate_callback set one.
+            ManCom.Builder builder = ManCom.builder().certificates(NativeCertificates::select);
+            ManCom mancom = (configPath == null ? builder : builder.configFile(Path.of(configPath))).start();
             Bridge b = new Bridge(mancom);
             if (table == null) {
                 table = Table.of(b);

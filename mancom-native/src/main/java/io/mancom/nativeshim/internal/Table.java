@@ -19,7 +19,7 @@ import com.sun.jna.Structure;
  */
 @Structure.FieldOrder({"shutdown", "await_ready", "register_acceptor", "register_data_receiver",
         "connect_async", "unregister", "listen", "accept", "connect", "read", "write", "close", "poll",
-        "endpoint", "last_error", "set_error", "ping", "shutdown_output", "status_json"})
+        "endpoint", "last_error", "set_error", "ping", "shutdown_output", "status_json", "set_certificates"})
 public final class Table extends Structure {
     public interface IntFn extends Callback { int invoke(); }
     public interface IntIntFn extends Callback { int invoke(int a); }
@@ -36,6 +36,7 @@ public final class Table extends Structure {
     public interface SetErrorFn extends Callback { void invoke(String message); }
     public interface PingFn extends Callback { int invoke(Pointer fn, int n); }
     public interface StatusJsonFn extends Callback { int invoke(Pointer buf, long len); }
+    public interface SetCertificatesFn extends Callback { int invoke(Pointer cb, Pointer user); }
 
     public IntFn shutdown;
     public IntIntFn await_ready;
@@ -55,7 +56,8 @@ public final class Table extends Structure {
     public SetErrorFn set_error;
     public PingFn ping;
     public CloseFn shutdown_output; // added after the others: older layouts stay a prefix
-    public StatusJsonFn status_json; // last, for the same reason (StatusJson, outside the Bridge)
+    public StatusJsonFn status_json; // after the others, for the same reason (StatusJson, outside the Bridge)
+    public SetCertificatesFn set_certificates; // last, for the same reason (NativeCertificates)
 
     /** A table whose every entry calls {@code b}, written to native memory. */
     static Table of(Bridge b) {
@@ -79,10 +81,11 @@ public final class Table extends Structure {
         t.ping = Bridge::ping;
         t.shutdown_output = b::shutdownOutput;
         t.status_json = StatusJson::call;
+        t.set_certificates = NativeCertificates::set;
         CallbackThreadInitializer attachOnce = new CallbackThreadInitializer(true, false, "mancom-c-caller");
         for (Callback cb : new Callback[] {t.shutdown, t.await_ready, t.register_acceptor, t.register_data_receiver,
                 t.connect_async, t.unregister, t.listen, t.accept, t.connect, t.read, t.write, t.close, t.poll,
-                t.endpoint, t.last_error, t.set_error, t.ping, t.shutdown_output, t.status_json}) {
+                t.endpoint, t.last_error, t.set_error, t.ping, t.shutdown_output, t.status_json, t.set_certificates}) {
             Native.setCallbackThreadInitializer(cb, attachOnce);
         }
         t.write();

@@ -6,7 +6,7 @@ import io.mancom.ManComException.Reason;
 import io.mancom.TcpAddress;
 import io.mancom.core.spi.ChannelSink;
 import io.mancom.core.spi.NettyRuntime;
-import io.mancom.core.spi.Settings;
+import io.mancom.core.spi.TcpSettings;
 import io.mancom.spi.LinkSink;
 import io.mancom.spi.Listener;
 import io.mancom.spi.Transport;
@@ -48,7 +48,7 @@ public final class TcpTransport implements Transport {
     public Listener listen(EndPoint endpoint, LinkSink sink) {
         ChannelSink channels = channelSink(sink);
         TcpAddress address = tcpAddress(endpoint);
-        TcpOptions tcp = TcpOptions.of(channels);
+        TcpSettings tcp = TcpSettings.of(channels.settings());
         ServerBootstrap b = new ServerBootstrap()
                 .group(runtime.group())
                 .channel(runtime.serverSocketChannelType())
@@ -57,9 +57,12 @@ public final class TcpTransport implements Transport {
                 .childOption(ChannelOption.TCP_NODELAY, tcp.noDelay())
                 .childOption(ChannelOption.SO_KEEPALIVE, tcp.keepAlive())
                 .childOption(ChannelOption.ALLOCATOR, runtime.alloc())
+                // Limits, allow/deny and accept failures, before a socket reaches the runtime.
+                .handler(new AcceptGuard(channels, tcp))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        addTimeouts(ch, tcp);
                         channels.channelOpened(ch);
                     }
                 });
@@ -92,7 +95,7 @@ public final class TcpTransport implements Transport {
     public CompletionStage<Void> connect(EndPoint endpoint, LinkSink sink, Duration timeout) {
         ChannelSink channels = channelSink(sink);
         TcpAddress address = tcpAddress(endpoint);
-        TcpOptions tcp = TcpOptions.of(channels);
+        TcpSettings tcp = TcpSettings.of(channels.settings());
         CompletableFuture<Void> done = new CompletableFuture<>();
         Bootstrap b = new Bootstrap()
                 .group(runtime.group())
@@ -110,6 +113,7 @@ public final class TcpTransport implements Transport {
                 });
         b.connect(address.host(), address.port()).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
+                addTimeouts(f.channel(), tcp);
                 channels.channelOpened(f.channel());
                 done.complete(null);
             } else {
@@ -124,12 +128,11 @@ public final class TcpTransport implements Transport {
         servers.close().awaitUninterruptibly();
     }
 
-    /** The service's {@code tcp} block, validated (errors name the file, line and key). */
-    private record TcpOptions(int backlog, boolean noDelay, boolean keepAlive) {
-        static TcpOptions of(ChannelSink sink) {
-            Settings tcp = Settings.of(sink.settings()).block("tcp");
-            tcp.requireKnownKeys(java.util.List.of("backlog", "no-delay", "keep-alive"));
-            return new TcpOptions(tcp.getInt("backlog", 1, 65535), tcp.getBoolean("no-delay"), tcp.getBoolean("keep-alive"));
+    /** tcp.idle-timeout / tcp.read-timeout, in front of the runtime's handlers. */
+    private static void addTimeouts(Channel ch, TcpSettings tcp) {
+        TcpTimeouts timeouts = TcpTimeouts.of(tcp);
+        if (timeouts != null) {
+            ch.pipeline().addLast("mancom-tcp-timeouts", timeouts);
         }
     }
 

@@ -4,11 +4,13 @@ import io.mancom.ConfigException;
 import io.mancom.EndPoint;
 import io.mancom.TcpAddress;
 import io.mancom.core.internal.mux.MuxSettings;
+import io.mancom.core.spi.ConfigLayer;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.Settings;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -29,7 +31,8 @@ import java.util.TreeMap;
  *       the endpoint on its own and fight over it); plain binds to TCP port 0 never share;</li>
  *   <li>a shared link routes by service: {@code routing = none} carries one service only;</li>
  *   <li>with {@code mux} on and {@code routing = service}, the service name fits the stream
- *       preamble (one length byte: at most 255 bytes of UTF-8).</li>
+ *       preamble (one length byte: at most 255 bytes of UTF-8);</li>
+ *   <li>services with a {@code match} share a TCP port by their first bytes: {@link PortPlan}'s rules.</li>
  * </ul>
  *
  * <p>An immutable value; thread-safe. {@link #of} throws the first problem found as a
@@ -55,10 +58,12 @@ public final class ServicePlan {
 
     private final Map<String, SharedLink> byService;
     private final List<SharedLink> links;
+    private final List<PortPlan.SharedPort> ports;
 
-    private ServicePlan(Map<String, SharedLink> byService, List<SharedLink> links) {
+    private ServicePlan(Map<String, SharedLink> byService, List<SharedLink> links, List<PortPlan.SharedPort> ports) {
         this.byService = Collections.unmodifiableMap(byService);
         this.links = List.copyOf(links);
+        this.ports = List.copyOf(ports);
     }
 
     /**
@@ -67,13 +72,17 @@ public final class ServicePlan {
      * @throws ConfigException if a cross-service rule is broken (the others found are suppressed)
      */
     public static ServicePlan of(RuntimeSettings settings) {
-        return of(settings.services());
+        return of(settings.services(), files(settings.layers()));
     }
 
     /** As {@link #of(RuntimeSettings)}, for services by name. */
     public static ServicePlan of(Map<String, ServiceSettings> services) {
+        return of(services, List.of());
+    }
+
+    private static ServicePlan of(Map<String, ServiceSettings> services, List<Path> files) {
         List<ConfigException> problems = new ArrayList<>();
-        ServicePlan plan = build(services, problems);
+        ServicePlan plan = build(services, files, problems);
         if (!problems.isEmpty()) {
             ConfigException first = problems.get(0);
             problems.subList(1, problems.size()).forEach(first::addSuppressed);
@@ -83,10 +92,19 @@ public final class ServicePlan {
     }
 
     /** Every problem with {@code services}, none if the plan is sound. */
-    static List<ConfigException> problems(Map<String, ServiceSettings> services) {
+    static List<ConfigException> problems(Map<String, ServiceSettings> services, List<ConfigLayer> layers) {
         List<ConfigException> problems = new ArrayList<>();
-        build(services, problems);
+        build(services, files(layers), problems);
         return problems;
+    }
+
+    private static List<Path> files(List<ConfigLayer> layers) {
+        return layers.stream().flatMap(l -> l.file().stream()).toList();
+    }
+
+    /** Every TCP port that services share by their first bytes ({@code match}; {@link PortPlan}). */
+    public List<PortPlan.SharedPort> sharedPorts() {
+        return ports;
     }
 
     /** The link {@code service} shares (mux on), if it has one; empty for a service with links of its own. */
@@ -100,7 +118,7 @@ public final class ServicePlan {
     }
 
     /** Whether the daemon owns the service's endpoint (an invalid scope counts as process: reported elsewhere). */
-    private static boolean isSystem(ServiceSettings s) {
+    static boolean isSystem(ServiceSettings s) {
         try {
             return ScopeSettings.of(s).isSystem();
         } catch (ConfigException e) {
@@ -108,7 +126,8 @@ public final class ServicePlan {
         }
     }
 
-    private static ServicePlan build(Map<String, ServiceSettings> services, List<ConfigException> problems) {
+    private static ServicePlan build(Map<String, ServiceSettings> services, List<Path> files,
+                                     List<ConfigException> problems) {
         Map<String, MuxSettings> mux = new TreeMap<>();
         for (ServiceSettings s : new TreeMap<>(services).values()) {
             try {
@@ -134,15 +153,24 @@ public final class ServicePlan {
                 continue; // reported above
             }
             boolean ephemeral = s.endpoint().address() instanceof TcpAddress tcp && tcp.port() == 0;
-            if (ephemeral && !m.enabled()) {
+            if (ephemeral && !m.enabled() && !PortPlan.hasMatch(s)) {
                 continue;
             }
             byEndpoint.computeIfAbsent(s.endpoint().toString(), k -> new ArrayList<>()).add(s);
         }
         Map<String, SharedLink> byService = new TreeMap<>();
         List<SharedLink> links = new ArrayList<>();
+        List<PortPlan.SharedPort> ports = new ArrayList<>();
         for (List<ServiceSettings> sharing : byEndpoint.values()) {
             List<String> names = sharing.stream().map(ServiceSettings::name).toList();
+            if (sharing.stream().anyMatch(PortPlan::hasMatch)) {
+                // Shared by first bytes (match): PortPlan has the rules of such ports.
+                PortPlan.SharedPort port = PortPlan.plan(sharing, files, problems);
+                if (port != null) {
+                    ports.add(port);
+                }
+                continue;
+            }
             List<ServiceSettings> owned = sharing.stream().filter(s -> !isSystem(s)).toList();
             if (!owned.isEmpty() && owned.size() < sharing.size()) {
                 ServiceSettings system = sharing.stream().filter(ServicePlan::isSystem).findFirst().orElseThrow();
@@ -184,7 +212,7 @@ public final class ServicePlan {
             links.add(link);
             names.forEach(n -> byService.put(n, link));
         }
-        return new ServicePlan(byService, links);
+        return new ServicePlan(byService, links, ports);
     }
 
     private static String abbreviate(String name) {

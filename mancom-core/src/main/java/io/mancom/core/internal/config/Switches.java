@@ -61,7 +61,8 @@ public final class Switches {
     static final Map<String, Map<String, Map<String, Object>>> WORDS = Map.of("framing", Map.of(
             "lines", Map.of("lines", true, "length-field", 0),
             "none", Map.of("lines", false, "length-field", 0),
-            "off", Map.of("lines", false, "length-field", 0)));
+            "off", Map.of("lines", false, "length-field", 0)),
+            "link", Map.of("reliable", Map.of("mode", "reliable"), "plain", Map.of("mode", "plain")));
 
     /** The block a word stands for, located where the word is written; null if it is not one. */
     private static ConfigObject word(String key, ConfigValue v) {

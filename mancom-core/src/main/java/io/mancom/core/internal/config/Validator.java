@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  * the types and bounds of the values mancom-core itself uses.
  */
 final class Validator {
-    static final List<String> HANDLERS = List.of("echo", "discard");
+    static final List<String> HANDLERS = List.of("echo", "discard", "forward");
     static final int MAX_IO_THREADS = 1024;
     static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
@@ -90,7 +90,7 @@ final class Validator {
             services(mancom, defaults.config(), serviceKeys, services);
             // The rules across services, by the code the runtime plans its links with, so that a
             // file this accepts also starts.
-            collect(() -> ServicePlan.problems(services));
+            collect(() -> ServicePlan.problems(services, layers));
         }
         if (!errors.isEmpty()) {
             List<ConfigException> all = new ArrayList<>(errors.values());
@@ -144,6 +144,8 @@ final class Validator {
         collect(() -> s.unknownKeys(serviceKeys, false));
         EndPoint endpoint = attempt(() -> endpoint(s));
         Common c = common(s);
+        attempt(() -> io.mancom.core.internal.tls.TlsSettings.from(s, endpoint)); // files read, key checked
+        attempt(() -> ForwardSettings.read(s)); // handler = forward: forward's endpoint
         if (failures != before || endpoint == null || c == null) {
             return null;
         }
@@ -177,9 +179,14 @@ final class Validator {
         ServiceSettings.Blocking blocking = block(s, "blocking", this::blocking);
         ServiceSettings.Reconnect reconnect = block(s, "reconnect", this::reconnect);
         attempt(() -> Framing.from(s));
+        attempt(() -> io.mancom.core.internal.link.LinkSettings.from(s));
         block(s, "allow", b -> b);
         block(s, "hold", b -> b);
         attempt(() -> ScopeSettings.from(s));
+        attempt(() -> {
+            io.mancom.core.spi.TcpSettings.checkAtLoad(s); // tcp: limits, timeouts, allow/deny
+            return null;
+        });
         if (failures != before) {
             return null;
         }
@@ -196,9 +203,9 @@ final class Validator {
     }
 
     private ServiceSettings.WriteBuffer writeBuffer(Settings b) {
-        Integer low = attempt(() -> b.getIntBytes("low-water", 0, Integer.MAX_VALUE));
-        Integer high = attempt(() -> b.getIntBytes("high-water", 1, Integer.MAX_VALUE));
-        Long max = attempt(() -> b.getBytes("max-pending", 1, Long.MAX_VALUE));
+        Integer low = attempt(() -> b.getIntBytes("low-water", 0, SizeLimits.MAX_WRITE_BUFFER));
+        Integer high = attempt(() -> b.getIntBytes("high-water", 1, SizeLimits.MAX_WRITE_BUFFER));
+        Long max = attempt(() -> b.getBytes("max-pending", 1, SizeLimits.MAX_WRITE_BUFFER));
         if (low == null || high == null || max == null) {
             return null;
         }
@@ -208,7 +215,7 @@ final class Validator {
     }
 
     private ServiceSettings.Blocking blocking(Settings b) {
-        Integer readBuffer = attempt(() -> b.getIntBytes("read-buffer", 1, Integer.MAX_VALUE));
+        Integer readBuffer = attempt(() -> b.getIntBytes("read-buffer", 1, SizeLimits.MAX_BLOCKING_READ_BUFFER));
         Integer backlog = attempt(() -> b.getInt("accept-backlog", 1, 65535));
         return readBuffer == null || backlog == null ? null : new ServiceSettings.Blocking(readBuffer, backlog);
     }

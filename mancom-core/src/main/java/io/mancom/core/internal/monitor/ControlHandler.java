@@ -80,7 +80,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         String path = new QueryStringDecoder(req.uri()).path();
         switch (path) {
-            case "/status" -> offLoop(ctx, keepAlive, "application/json", () -> Json.status(monitor.status()) + "\n");
+            case "/status" -> offLoop(ctx, keepAlive, "application/json", () -> Json.status(monitor.status(), monitor.refusals()) + "\n");
             case "/metrics" -> offLoop(ctx, keepAlive, Metrics.CONTENT_TYPE, metrics::scrape);
             case "/events" -> events(ctx);
             case "/", "/index.html" -> send(ctx, keepAlive,

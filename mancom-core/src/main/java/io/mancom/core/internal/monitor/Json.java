@@ -36,6 +36,20 @@ public final class Json {
     }
 
     /**
+     * {@code status} as one JSON object, each service with a {@code refused} object: the
+     * connections turned away before they became connections, by cause
+     * ({@code {"max-connections":1900}}; empty when none was).
+     */
+    public static String status(ManComStatus status, Map<String, Map<String, Long>> refused) {
+        com.fasterxml.jackson.databind.node.ObjectNode tree = MAPPER.valueToTree(status);
+        for (com.fasterxml.jackson.databind.JsonNode s : tree.path("services")) {
+            Map<String, Long> r = refused.getOrDefault(s.path("name").asText(), Map.of());
+            ((com.fasterxml.jackson.databind.node.ObjectNode) s).set("refused", MAPPER.valueToTree(r));
+        }
+        return write(tree);
+    }
+
+    /**
      * One event as a JSON object: {@code {"event":"close","time":...,"service":...,"channel":{...},
      * "cause":...}}; {@code channel} and {@code cause} may be null.
      */

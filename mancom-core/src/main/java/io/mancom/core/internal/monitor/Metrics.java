@@ -33,9 +33,11 @@ import java.util.function.ToDoubleFunction;
  * mancom_received_bytes_total{service,transport}        counter, bytes
  * mancom_sent_bytes_total{service,transport}            counter, bytes
  * mancom_errors_total{service,reason}                   counter
+ * mancom_refused_total{service,cause}                   counter (connections turned away: limits, allow-lists)
  * mancom_reconnects_total{service,transport}            counter
  * mancom_mux_streams_open{service,transport}            gauge
  * mancom_write_queue_bytes{service,transport}           gauge, bytes
+ * mancom_sniff_refused_total{endpoint,reason}           counter (ports shared by match)
  * </pre>
  *
  * Thread-safe; a scrape may run on any thread.
@@ -78,12 +80,14 @@ public final class Metrics implements MultiCollector {
                 counter("mancom_sent_bytes", "Bytes sent by the service's connections (writes completed)", Unit.BYTES,
                         totals, transports, t -> t.bytesOut()),
                 errors(totals),
+                refused(monitor.refusals()),
                 counter("mancom_reconnects", "Times the service's device was lost and reopened", null,
                         totals, transports, t -> t.reconnects()),
                 gauge("mancom_mux_streams_open", "Open mux streams of the service", null,
                         totals, transports, t -> t.streams()),
                 gauge("mancom_write_queue_bytes", "Bytes written but not sent yet, over the service's connections",
-                        Unit.BYTES, totals, transports, t -> t.queued()));
+                        Unit.BYTES, totals, transports, t -> t.queued()),
+                monitor.ports().snapshot());
     }
 
     private static Labels labels(String service, TransportType t) {
@@ -111,6 +115,15 @@ public final class Metrics implements MultiCollector {
         }
         totals.forEach((service, t) -> b.dataPoint(GaugeDataPointSnapshot.builder()
                 .labels(labels(service, transports.get(service))).value(value.applyAsDouble(t)).build()));
+        return b.build();
+    }
+
+    private static CounterSnapshot refused(Map<String, Map<String, Long>> refused) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name("mancom_refused")
+                .help("Connections and mux streams turned away before they became connections, by cause "
+                        + "(max-connections, max-connections-per-peer, denied, no-descriptors, open-timeout)");
+        refused.forEach((service, causes) -> causes.forEach((cause, n) -> b.dataPoint(CounterDataPointSnapshot
+                .builder().labels(Labels.of("service", service, "cause", cause)).value(n).build())));
         return b.build();
     }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import io.mancom.core.spi.Refusal;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -57,6 +58,7 @@ public final class Monitor {
      */
     private final boolean counting = Boolean.parseBoolean(System.getProperty("io.mancom.counters", "true"));
     private final LogEvents logEvents = new LogEvents();
+    private final PortCounters ports = new PortCounters();
 
     /**
      * @param services every configured service and its endpoint
@@ -186,6 +188,27 @@ public final class Monitor {
         dispatch(l -> l.error(service, status, e));
     }
 
+    /**
+     * Counts a failure under {@code reason} without an event: for failures a peer can cause at will
+     * (a failed TLS handshake), whose caller logs a summary instead of a line each. Any thread.
+     */
+    public void count(String service, ManComException.Reason reason) {
+        ServiceStats s = services.get(service);
+        if (s != null) {
+            s.error(reason);
+        }
+    }
+
+    /** As {@link #count(String, ManComException.Reason)}, under the reason {@code failure} gives. */
+    public void countError(String service, Throwable failure) {
+        count(service, Reasons.of(failure));
+    }
+
+    /** The counters of ports shared by match. */
+    public PortCounters ports() {
+        return ports;
+    }
+
     private void dispatch(java.util.function.Consumer<EventListener> event) {
         try {
             event.accept(user);
@@ -194,6 +217,24 @@ public final class Monitor {
         }
         event.accept(logEvents);
         event.accept(hub);
+    }
+
+    /**
+     * A connection or stream of {@code service} was turned away before it became a connection
+     * (limits, allow-lists, a failed accept, a stream that never named its service). Any thread.
+     */
+    public void refused(String service, Refusal why) {
+        ServiceStats s = services.get(service);
+        if (s != null) {
+            s.refused(why);
+        }
+    }
+
+    /** Each service's refusals by cause ({@code refused} in /status, {@code mancom_refused_total}). Any thread. */
+    public Map<String, Map<String, Long>> refusals() {
+        Map<String, Map<String, Long>> m = new TreeMap<>();
+        services.forEach((name, s) -> m.put(name, s.refusals()));
+        return m;
     }
 
     // ---- reading ----

@@ -2,6 +2,7 @@ package io.mancom.core.internal.monitor;
 
 import io.mancom.EndPoint;
 import io.mancom.ManComException.Reason;
+import io.mancom.core.spi.Refusal;
 import io.mancom.core.internal.mux.MuxStreamChannel;
 
 import java.util.EnumMap;
@@ -27,6 +28,7 @@ final class ServiceStats {
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
     private final Map<Reason, LongAdder> errors = new ConcurrentHashMap<>();
+    private final Map<Refusal, LongAdder> refused = new ConcurrentHashMap<>();
     // Guarded by this.
     private long closedIn;
     private long closedOut;
@@ -55,6 +57,17 @@ final class ServiceStats {
 
     void error(Reason reason) {
         errors.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    }
+
+    void refused(Refusal why) {
+        refused.computeIfAbsent(why, r -> new LongAdder()).increment();
+    }
+
+    /** Connections turned away before they became connections, by cause; causes that never happened are absent. */
+    Map<String, Long> refusals() {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        refused.forEach((r, n) -> m.put(r.label(), n.sum()));
+        return m;
     }
 
     void reconnected() {

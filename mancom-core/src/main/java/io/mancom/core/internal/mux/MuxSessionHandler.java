@@ -422,8 +422,7 @@ public final class MuxSessionHandler extends ChannelDuplexHandler {
         if (t instanceof MuxProtocolException) {
             shutdown.protocolError(t.getMessage());
         } else if (!shutdown.isClosed()) {
-            shutdown.terminate(new ManComException(Reason.LINK_FAILED, "mux link " + link + " failed: " + t.getMessage(),
-                    t), false, false, false);
+            shutdown.terminate(MuxShutdown.linkFailure(link, t), false, false, false);
         } else {
             log.debug("{}: exception after the session ended", link, t);
         }

@@ -1,6 +1,7 @@
 package io.mancom.core.internal.mux;
 
 import io.mancom.ConfigException;
+import io.mancom.core.internal.config.SizeLimits;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.core.spi.Settings;
 
@@ -25,6 +26,7 @@ import java.util.Objects;
  *   receive-buffer = 16MiB     # windows (so buffered unread bytes) of all streams, above 64KiB each
  *   keepalive-interval = 30s   # send a Keepalive after this long without writing; off = never
  *   idle-timeout = off         # end the session after this long without reading anything
+ *   open-timeout = 10s         # refuse an inbound stream that has not named its service by then
  * }
  * </pre>
  *
@@ -48,9 +50,12 @@ import java.util.Objects;
  *                          writing anything; {@link Duration#ZERO} never sends one
  * @param idleTimeout       {@code idle-timeout}: the session ends with "peer silent for ..." after
  *                          this long without reading anything; {@link Duration#ZERO} is off
+ * @param openTimeout       {@code open-timeout}: an inbound stream that has not named its service
+ *                          after this long ({@code routing = service}) is refused with CloseStream
  */
 public record MuxSettings(boolean enabled, Routing routing, Role role, int maxStreams, int acceptBacklog,
-                          int maxWindow, long receiveBuffer, Duration keepaliveInterval, Duration idleTimeout) {
+                          int maxWindow, long receiveBuffer, Duration keepaliveInterval, Duration idleTimeout,
+                          Duration openTimeout) {
 
     /** How an inbound stream finds its service. */
     public enum Routing {
@@ -77,11 +82,11 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
 
     /** Every key of the {@code mux} block. */
     public static final List<String> KEYS = List.of("enabled", "routing", "role", "max-streams", "accept-backlog",
-            "max-window", "receive-buffer", "keepalive-interval", "idle-timeout");
+            "max-window", "receive-buffer", "keepalive-interval", "idle-timeout", "open-timeout");
 
     /** The defaults, as in {@code reference.conf}; {@code enabled} is false. */
     public static final MuxSettings DEFAULTS = new MuxSettings(false, Routing.SERVICE, Role.AUTO, 256, 64,
-            1 << 20, 16L << 20, Duration.ofSeconds(30), Duration.ZERO);
+            1 << 20, 16L << 20, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(10));
 
     public MuxSettings {
         Objects.requireNonNull(routing, "routing");
@@ -106,6 +111,10 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
         }
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout < 0: " + idleTimeout);
+        }
+        Objects.requireNonNull(openTimeout, "openTimeout");
+        if (openTimeout.isNegative() || openTimeout.isZero()) {
+            throw new IllegalArgumentException("openTimeout <= 0: " + openTimeout);
         }
     }
 
@@ -177,22 +186,25 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             b.role(mux.getEnum("role", Role.class));
         }
         if (mux.hasPath("max-streams")) {
-            b.maxStreams(mux.getInt("max-streams", 1, 1 << 24));
+            b.maxStreams(mux.getInt("max-streams", 1, SizeLimits.MAX_MUX_STREAMS));
         }
         if (mux.hasPath("accept-backlog")) {
-            b.acceptBacklog(mux.getInt("accept-backlog", 1, 1 << 24));
+            b.acceptBacklog(mux.getInt("accept-backlog", 1, SizeLimits.MAX_MUX_STREAMS));
         }
         if (mux.hasPath("max-window")) {
             b.maxWindow(mux.getIntBytes("max-window", INITIAL_WINDOW, MAX_WINDOW_LIMIT));
         }
         if (mux.hasPath("receive-buffer")) {
-            b.receiveBuffer(mux.getBytes("receive-buffer", INITIAL_WINDOW, Long.MAX_VALUE));
+            b.receiveBuffer(mux.getBytes("receive-buffer", INITIAL_WINDOW, SizeLimits.MAX_MUX_RECEIVE_BUFFER));
         }
         if (mux.hasPath("keepalive-interval")) {
             b.keepaliveInterval(durationOrOff(mux, "keepalive-interval"));
         }
         if (mux.hasPath("idle-timeout")) {
             b.idleTimeout(durationOrOff(mux, "idle-timeout"));
+        }
+        if (mux.hasPath("open-timeout")) {
+            b.openTimeout(mux.getDuration("open-timeout", Duration.ofMillis(1), Duration.ofDays(1)));
         }
         return b.build();
     }
@@ -218,6 +230,7 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
         private long receiveBuffer;
         private Duration keepaliveInterval;
         private Duration idleTimeout;
+        private Duration openTimeout;
 
         private Builder(MuxSettings s) {
             enabled = s.enabled;
@@ -229,6 +242,7 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             receiveBuffer = s.receiveBuffer;
             keepaliveInterval = s.keepaliveInterval;
             idleTimeout = s.idleTimeout;
+            openTimeout = s.openTimeout;
         }
 
         public Builder enabled(boolean v) {
@@ -276,10 +290,15 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             return this;
         }
 
+        public Builder openTimeout(Duration v) {
+            openTimeout = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the field and value, if one is invalid */
         public MuxSettings build() {
             return new MuxSettings(enabled, routing, role, maxStreams, acceptBacklog, maxWindow, receiveBuffer,
-                    keepaliveInterval, idleTimeout);
+                    keepaliveInterval, idleTimeout, openTimeout);
         }
     }
 }

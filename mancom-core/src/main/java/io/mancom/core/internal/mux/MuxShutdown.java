@@ -241,4 +241,15 @@ final class MuxShutdown {
         long s = d.getSeconds();
         return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
     }
+
+    /**
+     * What a failure that reached the session ends it with: the link's {@code tcp.idle-timeout} /
+     * {@code read-timeout} keep their reason (the streams close with it), anything else is LINK_FAILED.
+     */
+    static ManComException linkFailure(Channel link, Throwable t) {
+        if (t instanceof ManComException m && (m.reason() == Reason.IDLE_TIMEOUT || m.reason() == Reason.READ_TIMEOUT)) {
+            return m;
+        }
+        return new ManComException(Reason.LINK_FAILED, "mux link " + link + " failed: " + t.getMessage(), t);
+    }
 }

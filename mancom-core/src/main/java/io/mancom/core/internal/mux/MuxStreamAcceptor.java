@@ -37,4 +37,11 @@ public interface MuxStreamAcceptor {
      * @return true if the stream is accepted (handlers installed), false to refuse it
      */
     boolean accept(MuxStreamChannel stream, String service);
+
+    /**
+     * The session turned a stream away before offering it ({@code mux.open-timeout}), for
+     * monitoring. On the link's loop; must be quick. The default counts nothing.
+     */
+    default void refused(io.mancom.core.spi.Refusal why) {
+    }
 }

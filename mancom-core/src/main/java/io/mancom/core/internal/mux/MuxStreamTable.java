@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A session's streams: the table by id, the ids this side opens, the inbound streams waiting for
@@ -42,6 +44,8 @@ final class MuxStreamTable {
     private final ReceiveWindows windows;
     private final IntObjectHashMap<MuxStreamChannel> streams = new IntObjectHashMap<>();
     private final ArrayDeque<MuxStreamChannel> ready = new ArrayDeque<>();
+    /** mux.open-timeout of each stream waiting for its preamble, cancelled once it is routed or gone. */
+    private final IntObjectHashMap<ScheduledFuture<?>> openTimers = new IntObjectHashMap<>();
     private long nextLocalId;
 
     // Written on the loop, readable anywhere.
@@ -176,8 +180,29 @@ final class MuxStreamTable {
         MuxStreamChannel s = newStream(id, false, null, preamble);
         if (preamble) {
             pendingStreams++;
+            openTimers.put(id, link.eventLoop().schedule(() -> openTimedOut(s), settings.openTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS));
         } else {
             handOver(s, null);
+        }
+    }
+
+    /** The peer opened {@code s} and has not named its service within mux.open-timeout: refuse it. */
+    private void openTimedOut(MuxStreamChannel s) {
+        openTimers.remove(s.rawId());
+        if (streams.get(s.rawId()) != s || s.isRegistered() || !s.state().awaitingPreamble() || session.isClosed()) {
+            return;
+        }
+        log.debug("{}: refusing stream {}: no service named within mux.open-timeout ({})", link, s.streamId(),
+                settings.openTimeout());
+        acceptor.refused(io.mancom.core.spi.Refusal.OPEN_TIMEOUT);
+        dropPending(s, true);
+    }
+
+    private void cancelOpenTimer(MuxStreamChannel s) {
+        ScheduledFuture<?> t = openTimers.remove(s.rawId());
+        if (t != null) {
+            t.cancel(false);
         }
     }
 
@@ -206,6 +231,7 @@ final class MuxStreamTable {
             return;
         }
         pendingStreams--;
+        cancelOpenTimer(s);
         if (handOver(s, taken.service())) {
             streamConsumed(s, taken.bytes());
             markReady(s);
@@ -254,6 +280,7 @@ final class MuxStreamTable {
     /** Drops a stream that is still waiting for its preamble (with CloseStream, or counting the peer's). */
     void dropPending(MuxStreamChannel s, boolean sendCloseStream) {
         pendingStreams--;
+        cancelOpenTimer(s);
         forget(s);
         if (sendCloseStream) {
             refuse(s.rawId());
@@ -406,6 +433,7 @@ final class MuxStreamTable {
             if (!s.isRegistered()) {
                 if (s.state().awaitingPreamble()) {
                     pendingStreams--;
+                    cancelOpenTimer(s);
                 }
                 forget(s);
             } else {

@@ -15,7 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every way a configuration can be wrong, and exactly what the user is told. */
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
-            "allow, blocking, connect-timeout, endpoint, framing, handler, hold, listen, mux, reconnect, scope, tcp, write-buffer";
+            "allow, blocking, connect-timeout, endpoint, forward, framing, handler, hold, link, listen, match, mux, reconnect, scope,"
+                    + " sniff, tcp, tls, write-buffer";
 
     @TempDir
     Path tmp;
@@ -77,6 +78,17 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void anEndpointAnOptionalSubstitutionLeftOutIsReportedAtTheService() {
+        // Found by ConfigLoaderFuzzTest: with the block emptied, the error pointed at the merged
+        // defaults, which have no file and line.
+        Path etc = f.etcFile("mancom.defaults.handler = discard", "mancom.services.y.endpoint = ${?NOT_SET}");
+
+        assertError(f.fails(), etc, 2, "mancom.services.y.endpoint",
+                "found no endpoint but expected one, such as endpoint = \"tcp://0.0.0.0:7000\","
+                        + " \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"");
+    }
+
+    @Test
     void badEndpointReusesTheParsersExplanation() {
         Path etc = f.etcFile("mancom.services {", "  echo.endpoint = \"tcp://x:abc\"", "}");
 
@@ -121,7 +133,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom.services.echo {", "  endpoint = \"tcp://h:1\"", "  write-buffer.high-water = lots", "}");
 
         assertError(f.fails(), etc, 3, "mancom.services.echo.write-buffer.high-water",
-                "found \"lots\" but expected a size such as 64KiB or 16MiB, from 1 byte to 2147483647 bytes");
+                "found \"lots\" but expected a size such as 64KiB or 16MiB, from 1 byte to 1GiB");
     }
 
     @Test
@@ -129,7 +141,7 @@ class ConfigLoaderErrorsTest {
         Path etc = f.etcFile("mancom.defaults.blocking.read-buffer = 2GiB");
 
         assertError(f.fails(), etc, 1, "mancom.defaults.blocking.read-buffer",
-                "found \"2GiB\" (2147483648 bytes) but expected a size such as 64KiB or 16MiB, from 1 byte to 2147483647 bytes");
+                "found \"2GiB\" (2147483648 bytes) but expected a size such as 64KiB or 16MiB, from 1 byte to 1GiB");
     }
 
     @Test
@@ -224,7 +236,7 @@ class ConfigLoaderErrorsTest {
     void unknownHandler() {
         Path etc = f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", handler = ecko }");
 
-        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard");
+        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard, forward");
     }
 
     @Test
@@ -274,8 +286,9 @@ class ConfigLoaderErrorsTest {
 
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
-                "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, framing, handler, hold,"
-                        + " listen, mux, reconnect, scope, tcp, write-buffer (did you mean \"connect-timeout\"?)");
+                "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, forward, framing,"
+                        + " handler, hold, link, listen, match, mux, reconnect, scope, sniff, tcp, tls, write-buffer (did you mean"
+                        + " \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }
 
@@ -344,7 +357,7 @@ class ConfigLoaderErrorsTest {
         f.props.setProperty("mancom.services.echo.handler", "reverse");
 
         assertThat(f.fails().getMessage()).isEqualTo("mancom.services.echo.handler: found \"reverse\" but expected"
-                + " one of: echo, discard (from system property -Dmancom.services.echo.handler)");
+                + " one of: echo, discard, forward (from system property -Dmancom.services.echo.handler)");
     }
 
     @Test
@@ -430,7 +443,7 @@ class ConfigLoaderErrorsTest {
                         + " 'tcp://x' needs a host and a port: tcp://HOST:PORT",
                 etc + ":4: mancom.services.b.endpoint: found no endpoint but expected one, such as endpoint ="
                         + " \"tcp://0.0.0.0:7000\", \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"",
-                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard");
+                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard, forward");
     }
 
     @Test

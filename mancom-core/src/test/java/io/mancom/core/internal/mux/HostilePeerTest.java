@@ -240,6 +240,24 @@ class HostilePeerTest {
     }
 
     @Test
+    void streamsThatNeverNameTheirServiceAreRefusedAfterTheOpenTimeout() throws Exception {
+        MuxSettings settings = MuxSettings.builder().openTimeout(java.time.Duration.ofMillis(300)).build();
+        try (RawPeer peer = new RawPeer(start(settings))) {
+            // Stream 0 says nothing, stream 2 half its preamble, stream 4 names its service.
+            peer.hello(MuxFrame.CAP_SERVICE_ROUTING, 0xFFFF).open(0).open(2).data(2, new byte[] {3, 's'})
+                    .open(4).preamble(4, "svc").flush();
+            assertThat(firstAccepted.get(TIMEOUT_SECONDS, TimeUnit.SECONDS).streamId()).isEqualTo(4);
+            // The backlog empties by itself: CloseStream for both silent streams, none for 4.
+            assertThat(readCloseStreams(peer, 2)).containsExactlyInAnyOrder(0L, 2L);
+            MuxSessionStats st = stats();
+            assertThat(st.pendingStreams()).isZero();
+            assertThat(st.streamsRefused()).isEqualTo(2);
+            assertThat(st.openStreams()).isEqualTo(1);
+            assertThat(st.bufferedBytes()).isZero();
+        }
+    }
+
+    @Test
     void openStreamFloodIsRefusedAndMemoryStaysBounded() throws Exception {
         MuxSettings limits = MuxSettings.builder().maxStreams(16).acceptBacklog(8).build();
         try (RawPeer peer = new RawPeer(start(limits))) {

@@ -147,6 +147,44 @@ class MuxSessionHandlerTest {
     }
 
     @Test
+    void aStreamThatDoesNotNameItsServiceWithinTheOpenTimeoutIsRefused() {
+        link = new EmbeddedChannel();
+        List<io.mancom.core.spi.Refusal> refusals = new ArrayList<>();
+        session = MuxSessionHandler.install(link, QUIET.toBuilder().openTimeout(java.time.Duration.ofMillis(500)).build(),
+                MuxSettings.Role.RESPONDER, new MuxStreamAcceptor() {
+                    @Override
+                    public boolean accept(MuxStreamChannel stream, String service) {
+                        stream.pipeline().addLast(new StreamHandlers.Collector());
+                        accepted.add(stream);
+                        return true;
+                    }
+
+                    @Override
+                    public void refused(io.mancom.core.spi.Refusal why) {
+                        refusals.add(why);
+                    }
+                });
+        out();
+        link.freezeTime();
+        // Stream 0 sends half its preamble, stream 2 nothing; stream 4 names its service in time.
+        in(frame(0, MuxFrame.Type.OPEN_STREAM, 0), data(0, new byte[] {4, 'e'}), frame(2, MuxFrame.Type.OPEN_STREAM, 0),
+                frame(4, MuxFrame.Type.OPEN_STREAM, 0), data(4, "\4echo"));
+        assertThat(session.stats().pendingStreams()).isEqualTo(2);
+        link.advanceTimeBy(499, java.util.concurrent.TimeUnit.MILLISECONDS);
+        link.runScheduledPendingTasks();
+        assertThat(out(MuxFrame.Type.CLOSE_STREAM)).isEmpty();
+        link.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        link.runScheduledPendingTasks();
+        assertThat(out(f -> f.type() == MuxFrame.Type.CLOSE_STREAM)).hasSize(2);
+        assertThat(session.stats().pendingStreams()).isZero();
+        assertThat(session.stats().streamsRefused()).isEqualTo(2);
+        assertThat(refusals).containsExactly(io.mancom.core.spi.Refusal.OPEN_TIMEOUT, io.mancom.core.spi.Refusal.OPEN_TIMEOUT);
+        assertThat(accepted).hasSize(1);
+        assertThat(accepted.get(0).isActive()).isTrue(); // the one that named its service is untouched
+        assertThat(session.stats().bufferedBytes()).isZero();
+    }
+
+    @Test
     void refusedAndFailingAcceptsAnswerCloseStream() {
         start(QUIET, true, false);
         out();

@@ -59,7 +59,7 @@ class MuxSettingsTest {
                   idle-timeout = 2s
                 }""");
         assertThat(s).isEqualTo(new MuxSettings(true, MuxSettings.Routing.NONE, MuxSettings.Role.INITIATOR, 10, 3,
-                256 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2)));
+                256 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(10)));
         assertThat(s.idleTimeoutEnabled()).isTrue();
         assertThat(parse("mux { idle-timeout = off, keepalive-interval = off }").idleTimeoutEnabled()).isFalse();
         assertThat(parse("mux { keepalive-interval = 0 }").keepaliveEnabled()).isFalse();
@@ -86,7 +86,7 @@ class MuxSettingsTest {
     void badValuesSayWhatIsAllowed() {
         assertBad("mux { role = boss }", "mux.role", "found \"boss\" but expected one of: auto, initiator, responder");
         assertBad("mux { routing = sideways }", "mux.routing", "found \"sideways\" but expected one of: service, none");
-        assertBad("mux { max-streams = 0 }", "mux.max-streams", "found 0 but expected an integer from 1 to 16777216");
+        assertBad("mux { max-streams = 0 }", "mux.max-streams", "found 0 but expected an integer from 1 to 1048576");
         assertBad("mux { max-streams = many }", "mux.max-streams", "found \"many\" but expected an integer");
         assertBad("mux { max-window = 1KiB }", "mux.max-window", "found \"1KiB\" (1024 bytes) but expected a size");
         assertBad("mux { receive-buffer = lots }", "mux.receive-buffer", "found \"lots\" but expected a size");

@@ -1,0 +1,65 @@
+package io.mancom.core.internal.config;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.mancom.ConfigException;
+import io.mancom.spi.RuntimeOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Fuzzes the config loader with the bytes of a config file ({@code mancom config check FILE}, or
+ * {@code ManCom.Builder.configFile}): the loader either returns settings or throws a
+ * {@link ConfigException} that names the file and the line, in one line of text, and so does
+ * every problem attached to it. Nothing else (no Typesafe exception, no runtime exception of the
+ * validators, no stack overflow) may come out.
+ *
+ * <p>The environment and system properties are empty maps, so nothing of the machine leaks in.
+ * Seeds: {@code ConfigLoaderFuzzTestInputs/load/} (docs/fuzzing.md).
+ */
+class ConfigLoaderFuzzTest {
+
+    private static final Path FILE;
+
+    static {
+        try {
+            FILE = Files.createTempDirectory("mancom-config-fuzz").resolve("mancom.conf");
+            FILE.toFile().deleteOnExit();
+            FILE.getParent().toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @FuzzTest(maxDuration = "60s")
+    void load(byte[] input) throws IOException {
+        Files.write(FILE, input);
+        RuntimeOptions options = RuntimeOptions.defaults().withConfigFile(FILE)
+                .withEnvironment(Map.of()).withSystemProperties(new Properties());
+        try {
+            ConfigLoader.load(options);
+        } catch (ConfigException e) {
+            check(e);
+            for (Throwable t : e.getSuppressed()) {
+                if (!(t instanceof ConfigException c)) {
+                    throw new AssertionError("a problem that is not a ConfigException is attached", t);
+                }
+                check(c);
+            }
+        }
+    }
+
+    private static void check(ConfigException e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank() || m.indexOf('\n') >= 0) {
+            throw new AssertionError("not a one-line message: " + m, e);
+        }
+        if (e.file().isEmpty() || e.line().isEmpty()) {
+            throw new AssertionError("no file and line: " + m, e);
+        }
+    }
+}

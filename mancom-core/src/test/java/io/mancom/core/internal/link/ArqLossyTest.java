@@ -1,0 +1,136 @@
+package io.mancom.core.internal.link;
+
+import io.mancom.ManComException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Selective repeat on a lossy in-test line (EmbeddedChannels, a seed, mock time): byte-exact in
+ * both directions at once through loss, corruption, duplication, reordering and garbage; the
+ * window bounds what is in flight; a pulled cable resumes the same session.
+ */
+class ArqLossyTest {
+    private static final LinkSettings RELIABLE = LinkSettings.DEFAULTS.withReliable(true).withWindow(32);
+
+    private static byte[] random(long seed, int n) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void byteExactBothWaysThroughLossCorruptionDuplicatesReorderingAndGarbage(long seed) {
+        try (LossyPair p = new LossyPair(seed, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).as("handshake").isTrue();
+            p.faults.drop = 0.05;
+            p.faults.flipPerByte = 0.0005;
+            p.faults.duplicate = 0.03;
+            p.faults.reorder = 0.05;
+            p.faults.garbage = 0.02;
+            byte[] ab = random(seed * 31, 40_000);
+            byte[] ba = random(seed * 37, 30_000);
+            for (int i = 0; i < ab.length; i += 7_000) {
+                p.a.write(java.util.Arrays.copyOfRange(ab, i, Math.min(ab.length, i + 7_000)));
+            }
+            p.b.write(ba);
+            boolean done = p.runUntil(() -> p.b.received.size() >= ab.length && p.a.received.size() >= ba.length, 600_000);
+            LinkCounters ca = p.a.sink.counters();
+            LinkCounters cb = p.b.sink.counters();
+            assertThat(done).as("a: %s %s; b: %s %s", ca, ((LinkChannel) p.a.upper).session().debug(), cb,
+                    ((LinkChannel) p.b.upper).session().debug()).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+            assertThat(p.a.received.toByteArray()).isEqualTo(ba);
+            assertThat(ca.retransmits.sum() + cb.retransmits.sum()).isPositive();
+            assertThat(ca.crcErrors.sum() + cb.crcErrors.sum()).isPositive();
+            assertThat(ca.duplicates.sum() + cb.duplicates.sum()).isPositive();
+            assertThat(p.a.closeCause).isNull();
+            assertThat(p.b.closeCause).isNull();
+        }
+    }
+
+    @Test
+    void aFullWindowHoldsTheWriterBackAndNothingBeyondItIsSent() {
+        try (LossyPair p = new LossyPair(9, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            p.faults.cut = true; // nothing gets through: no ACK comes back
+            p.a.write(random(1, 100_000));
+            p.step(1);
+            ReliableSession s = ((LinkChannel) p.a.upper).session();
+            assertThat(s.state()).isEqualTo(ReliableSession.State.OPEN);
+            // 32 frames of 128 bytes went into the window; the rest waits in the channel.
+            p.runUntil(() -> false, 3_000); // retransmission timeouts: the same 32 frames again
+            assertThat(s.inFlight()).isEqualTo(32);
+            assertThat(p.a.sink.counters().framesOut.sum() - p.a.sink.counters().retransmits.sum()).isLessThanOrEqualTo(32 + 5);
+            assertThat(p.a.sink.counters().timeouts.sum()).isPositive();
+            assertThat(p.a.upper.isWritable()).isFalse();
+            p.faults.cut = false;
+            assertThat(p.runUntil(() -> p.b.received.size() == 100_000, 60_000)).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(random(1, 100_000));
+            assertThat(p.a.upper.isWritable()).isTrue();
+        }
+    }
+
+    @Test
+    void aPulledCableResumesTheSameSessionWithNothingLostOrDuplicated() {
+        try (LossyPair p = new LossyPair(11, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            io.netty.channel.Channel upperA = p.a.upper;
+            io.netty.channel.Channel upperB = p.b.upper;
+            byte[] ab = random(5, 120_000);
+            byte[] ba = random(6, 90_000);
+            p.a.write(ab);
+            p.b.write(ba);
+            p.runUntil(() -> p.b.received.size() > 30_000, 60_000);
+            // Pull the cable: both links below close; 2 s later new ones come up.
+            p.a.link.close();
+            p.b.link.close();
+            p.step(2_000);
+            p.a.plug();
+            p.b.plug();
+            assertThat(p.runUntil(() -> p.b.received.size() >= ab.length && p.a.received.size() >= ba.length, 120_000))
+                    .as("a %s", p.a.sink.counters()).isTrue();
+            assertThat(p.a.upper).isSameAs(upperA);
+            assertThat(p.b.upper).isSameAs(upperB);
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+            assertThat(p.a.received.toByteArray()).isEqualTo(ba);
+            assertThat(p.a.sink.counters().resumes.sum()).isEqualTo(1);
+            assertThat(p.b.sink.counters().resumes.sum()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLinkThatDoesNotComeBackEndsWithLinkLost() {
+        LinkSettings s = RELIABLE.withTimers(Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(2));
+        try (LossyPair p = new LossyPair(12, s)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            p.faults.cut = true; // silence: the keepalives stop arriving
+            assertThat(p.runUntil(() -> p.a.closed && p.b.closed, 10_000)).as("%s / %s", ((LinkChannel) p.a.upper).session().debug(),
+                    ((LinkChannel) p.b.upper).session().debug()).isTrue();
+            assertThat(p.a.closeCause).isInstanceOf(ManComException.class)
+                    .hasMessageContaining("lost: no frame from the peer for 3000 ms")
+                    .hasMessageContaining("did not come back within link.resume-timeout = 2000 ms");
+            assertThat(((ManComException) p.a.closeCause).reason()).isEqualTo(ManComException.Reason.LINK_FAILED);
+        }
+    }
+
+    @Test
+    void aPeerWithAnotherFrameSizeIsRefusedOnBothSidesWithTheSameClearError() {
+        LinkSettings other = new LinkSettings(true, 256, 32, RELIABLE.rtoMin(), RELIABLE.rtoMax(), RELIABLE.keepalive(),
+                RELIABLE.timeout(), RELIABLE.resumeTimeout());
+        try (LossyPair p = new LossyPair(13, RELIABLE, other)) {
+            assertThat(p.runUntil(() -> p.a.closeCause != null && p.b.closeCause != null, 2_000)).isTrue();
+            String fix = "the two sides have different link.frame-size (128 and 256): set the same link.frame-size on both sides";
+            assertThat(p.b.closeCause).isInstanceOf(ManComException.class).hasMessageContaining(fix);
+            assertThat(p.a.closeCause).hasMessageContaining("the peer refused the reliable link: " + fix);
+            assertThat(p.a.upper).isNull();
+            assertThat(p.b.upper).isNull();
+        }
+    }
+}
