@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code mancom proxy} as a real process between curl and nginx (HTTP/2 cleartext): requests go
- * through, SIGTERM stops it with exit 0 and its counters; bad options exit 2 naming the key.
+ * {@code mancom proxy}, and {@code mancom serve} with a {@code handler = http-proxy} service, as real
+ * processes between curl and nginx (HTTP/2 cleartext): requests go through, SIGTERM stops them with
+ * exit 0 (the proxy with its counters); bad options exit 2 naming the key.
  */
 @Timeout(120)
 class ProxyProcessTest {
@@ -49,6 +50,36 @@ class ProxyProcessTest {
             List<String> rest = new ArrayList<>(processes.awaitLine(p, "proxy: "));
             assertThat(Processes.exit(p, 30)).isZero();
             assertThat(rest.get(rest.size() - 1)).contains("requests=2 responses=2 502=0");
+        }
+    }
+
+    @Test
+    void serveRunsAnHttpProxyServiceFromTheConfigFile() throws Exception {
+        Nginx.require();
+        String curl = Processes.requireTool("curl");
+        int upstream = Nginx.freePort();
+        int listen = Nginx.freePort();
+        Path conf = dir.resolve("proxy.conf");
+        java.nio.file.Files.writeString(conf, "mancom.services.web {\n"
+                + "  endpoint = \"tcp://127.0.0.1:" + listen + "\"\n"
+                + "  handler = http-proxy\n"
+                + "  upstream = \"h2c://127.0.0.1:" + upstream + "\"\n"
+                + "}\n");
+        try (Nginx n = Nginx.start(dir.resolve("nginx"), 1, "server { listen 127.0.0.1:" + upstream + " http2;"
+                + " location / { return 200 \"$server_protocol $request_uri\\n\"; } }", List.of(upstream));
+             Processes processes = new Processes(dir)) {
+            Process p = processes.mancom("serve", "--config", conf.toString());
+            List<String> listing = processes.awaitLine(p, "Serving until interrupted");
+            assertThat(String.join("\n", listing)).contains("web").contains("http-proxy");
+
+            Process c = new ProcessBuilder(curl, "-sS", "--max-time", "30", "http://127.0.0.1:" + listen + "/x",
+                    "http://127.0.0.1:" + listen + "/y").redirectErrorStream(true).start();
+            String out = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(c.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).isEqualTo("HTTP/2.0 /x\nHTTP/2.0 /y\n");
+
+            Processes.kill("TERM", p.pid());
+            assertThat(Processes.exit(p, 30)).isZero();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.mancom.proxy;
 
+import io.mancom.core.spi.LinkHandler;
 import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.proxy.internal.ProxyCore;

@@ -1,5 +1,6 @@
 package io.mancom.proxy;
 
+import io.mancom.core.spi.LinkHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -27,8 +28,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A listening socket whose accepted links go to an {@link HttpProxyHandler}, on event loops of its
- * own: what {@code mancom proxy}, the benchmark and the tests run until {@code mancom serve} hands
- * a service's links to the handler itself. Each accepted channel is handed over as the
+ * own, without a ManCom runtime or config file: what {@code mancom proxy}, the benchmark and the
+ * tests run ({@code mancom serve} hands a {@code handler = http-proxy} service's links to the
+ * handler itself, through the runtime). Each accepted channel is handed over as the
  * {@link LinkHandler} contract says (on its loop, active, auto-read off, nothing read).
  *
  * <h2>Lifecycle and threading</h2>

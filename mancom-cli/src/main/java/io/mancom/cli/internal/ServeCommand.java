@@ -8,8 +8,11 @@ import io.mancom.ManComException;
 import io.mancom.core.internal.ManComRuntime;
 import io.mancom.core.internal.Signals;
 import io.mancom.core.spi.ConfigTools;
+import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
+import io.mancom.proxy.HttpProxyHandler;
+import io.mancom.proxy.ProxyConfig;
 import io.mancom.spi.TransportProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,8 +56,9 @@ import java.util.concurrent.TimeUnit;
         description = {"Run every configured service with its built-in handler until interrupted.",
                 "",
                 "Serves each service of the effective configuration with the handler its config block names:"
-                        + " handler = echo (send every byte back, the default), discard (read and drop) or forward"
-                        + " (relay to the service's forward endpoint, docs/port-sharing.md). The built-in"
+                        + " handler = echo (send every byte back, the default), discard (read and drop), forward"
+                        + " (relay to the service's forward endpoint, docs/port-sharing.md) or http-proxy (HTTP/1.1"
+                        + " clients onto one upstream connection, docs/proxy.md). The built-in"
                         + " 'demo' service is served only when no other service is configured. Prints where each service"
                         + " is served, then runs until Ctrl-C (SIGINT) or SIGTERM, closes every connection and port, and"
                         + " exits 0.",
@@ -95,11 +99,17 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RuntimeSettings settings = ConfigTools.load(config.options());
         List<ServiceSettings> services = served(settings);
+        List<HttpProxyHandler> proxies = new ArrayList<>();
         try (ManCom mancom = config.builder().start()) {
             for (ServiceSettings s : services) {
                 if (s.handler().equals("forward") && mancom instanceof ManComRuntime runtime) {
                     // A relay takes the service's links itself (docs/port-sharing.md).
                     runtime.handleLinks(s.name(), runtime.forwarder(s.name()));
+                } else if (s.handler().equals(ProxyConfig.HANDLER) && mancom instanceof ManComRuntime runtime) {
+                    // So does the HTTP proxy; its upstream connections live on the runtime's loops (docs/proxy.md).
+                    HttpProxyHandler proxy = HttpProxyHandler.forService(s, runtime.unwrap(NettyRuntime.class));
+                    proxies.add(proxy);
+                    runtime.handleLinks(s.name(), proxy);
                 } else {
                     mancom.registerDataReceiver(s.name(), handler(s));
                 }
@@ -108,6 +118,7 @@ final class ServeCommand implements Callable<Integer> {
             printListing(out, mancom, services);
             serveUntilStopped(out);
         } finally {
+            proxies.forEach(HttpProxyHandler::close); // after the runtime: no client link is left to answer
             stopped.countDown();
         }
         out.println("Stopped.");
@@ -234,7 +245,7 @@ final class ServeCommand implements Callable<Integer> {
             default:
                 // The loader validates handler; this guards against a new value without a handler here.
                 throw new ConfigException(null, -1, "mancom.services." + s.name() + ".handler",
-                        "found \"" + s.handler() + "\" but expected one of: echo, discard");
+                        "found \"" + s.handler() + "\" but expected one of: echo, discard, forward, http-proxy");
         }
     }
 

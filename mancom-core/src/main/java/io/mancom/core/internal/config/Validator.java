@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  * the types and bounds of the values mancom-core itself uses.
  */
 final class Validator {
-    static final List<String> HANDLERS = List.of("echo", "discard", "forward");
+    static final List<String> HANDLERS = List.of("echo", "discard", "forward", "http-proxy");
     static final int MAX_IO_THREADS = 1024;
     static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 

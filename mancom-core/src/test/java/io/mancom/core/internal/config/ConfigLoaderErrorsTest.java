@@ -236,7 +236,7 @@ class ConfigLoaderErrorsTest {
     void unknownHandler() {
         Path etc = f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", handler = ecko }");
 
-        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard, forward");
+        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard, forward, http-proxy");
     }
 
     @Test
@@ -357,7 +357,7 @@ class ConfigLoaderErrorsTest {
         f.props.setProperty("mancom.services.echo.handler", "reverse");
 
         assertThat(f.fails().getMessage()).isEqualTo("mancom.services.echo.handler: found \"reverse\" but expected"
-                + " one of: echo, discard, forward (from system property -Dmancom.services.echo.handler)");
+                + " one of: echo, discard, forward, http-proxy (from system property -Dmancom.services.echo.handler)");
     }
 
     @Test
@@ -443,7 +443,7 @@ class ConfigLoaderErrorsTest {
                         + " 'tcp://x' needs a host and a port: tcp://HOST:PORT",
                 etc + ":4: mancom.services.b.endpoint: found no endpoint but expected one, such as endpoint ="
                         + " \"tcp://0.0.0.0:7000\", \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"",
-                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard, forward");
+                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard, forward, http-proxy");
     }
 
     @Test
