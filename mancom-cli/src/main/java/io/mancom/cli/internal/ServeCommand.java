@@ -100,7 +100,10 @@ final class ServeCommand implements Callable<Integer> {
         RuntimeSettings settings = ConfigTools.load(config.options());
         List<ServiceSettings> services = served(settings);
         List<HttpProxyHandler> proxies = new ArrayList<>();
-        try (ManCom mancom = config.builder().start()) {
+        // Resources close in reverse: the proxies (waiting requests get 502, upstream connections
+        // close) while the runtime's loops still run, then the runtime.
+        try (ManCom mancom = config.builder().start();
+             AutoCloseable closeProxies = () -> proxies.forEach(HttpProxyHandler::close)) {
             for (ServiceSettings s : services) {
                 if (s.handler().equals("forward") && mancom instanceof ManComRuntime runtime) {
                     // A relay takes the service's links itself (docs/port-sharing.md).
@@ -118,7 +121,6 @@ final class ServeCommand implements Callable<Integer> {
             printListing(out, mancom, services);
             serveUntilStopped(out);
         } finally {
-            proxies.forEach(HttpProxyHandler::close); // after the runtime: no client link is left to answer
             stopped.countDown();
         }
         out.println("Stopped.");
