@@ -17,10 +17,17 @@ final class FailureLog {
     private static final Logger log = LoggerFactory.getLogger("io.mancom.tls");
 
     private final long intervalNanos;
+    private final java.util.function.LongSupplier clock;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
 
     FailureLog(long interval, TimeUnit unit) {
+        this(interval, unit, System::nanoTime);
+    }
+
+    /** With the clock given (nanoseconds), for tests. */
+    FailureLog(long interval, TimeUnit unit, java.util.function.LongSupplier clock) {
         this.intervalNanos = unit.toNanos(interval);
+        this.clock = clock;
     }
 
     private static final class Window {
@@ -28,21 +35,24 @@ final class FailureLog {
         long suppressed;
     }
 
-    void failed(String service, Object peer, Throwable cause) {
+    /** Counts a failure; logs it unless a line for the service was logged within the interval. @return the line logged, or null */
+    String failed(String service, Object peer, Throwable cause) {
         Window w = windows.computeIfAbsent(service, k -> new Window());
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long before;
         synchronized (w) {
             if (w.start != Long.MIN_VALUE && now - w.start < intervalNanos) {
                 w.suppressed++;
-                return;
+                return null;
             }
             before = w.suppressed;
             w.start = now;
             w.suppressed = 0;
         }
-        log.warn("service '{}': TLS handshake from {} failed: {}{}", service, peer, reason(cause),
-                before == 0 ? "" : " (and " + before + " more since the last line; counted as PROTOCOL errors)");
+        String line = "service '" + service + "': TLS handshake from " + peer + " failed: " + reason(cause)
+                + (before == 0 ? "" : " (and " + before + " more since the last line; counted as PROTOCOL errors)");
+        log.warn("{}", line);
+        return line;
     }
 
     /** The deepest useful message of {@code t}, one line, bounded. */

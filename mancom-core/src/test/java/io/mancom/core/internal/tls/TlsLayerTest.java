@@ -134,6 +134,27 @@ class TlsLayerTest {
     }
 
     @Test
+    void aClientThatNeverSpeaksIsClosedAtTheHandshakeTimeout() {
+        ServiceSettings s = service("cert = \"" + server.cert() + "\", key = \"" + server.key() + "\","
+                + " handshake-timeout = 200ms");
+        AtomicInteger counted = new AtomicInteger();
+        TlsLayer layer = new TlsLayer(Map.of("sec", s), null, Runnable::run, name -> counted.incrementAndGet());
+        EmbeddedChannel srv = new EmbeddedChannel();
+        srv.freezeTime();
+        layer.serve(s, srv, () -> { throw new AssertionError("opened without a handshake"); });
+        srv.advanceTimeBy(150, java.util.concurrent.TimeUnit.MILLISECONDS);
+        srv.runScheduledPendingTasks();
+        assertThat(srv.isOpen()).as("still within the timeout").isTrue();
+        srv.advanceTimeBy(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        srv.runScheduledPendingTasks();
+        srv.runPendingTasks();
+        assertThat(srv.isOpen()).as("closed at the timeout").isFalse();
+        assertThat(counted).hasValue(1);
+        srv.checkException();
+        srv.finishAndReleaseAll();
+    }
+
+    @Test
     void passthroughAddsNothing() {
         ServiceSettings s = service("passthrough = on");
         TlsLayer layer = new TlsLayer(Map.of("sec", s), null, Runnable::run, name -> { });
