@@ -44,6 +44,20 @@ class CApiTest {
     }
 
     @Test
+    void theTcpTimeoutsReachCAsTheirOwnCloseCodes() throws Exception {
+        String services = "mancom.services {\n"
+                + "  idle { endpoint = \"tcp://127.0.0.1:0\", tcp.idle-timeout = 300ms }\n"
+                + "  read { endpoint = \"tcp://127.0.0.1:0\", tcp.read-timeout = 300ms }\n"
+                + "}\n";
+        try (CProcess p = CPrograms.start(CPrograms.test("timeouts"), CPrograms.config(dir, services), List.of())) {
+            assertThat(p.waitFor(T)).as(p.output()).isZero();
+            assertThat(p.stdout()).anyMatch(l -> l.startsWith("idle: -26 ") && l.contains("tcp.idle-timeout"));
+            assertThat(p.stdout()).anyMatch(l -> l.startsWith("read: -27 ") && l.contains("tcp.read-timeout"));
+            assertThat(p.stdout()).anyMatch(l -> l.contains("MANCOM_EIDLETIMEOUT") && l.contains("MANCOM_EREADTIMEOUT"));
+        }
+    }
+
+    @Test
     void eightThreadsUseTheBlockingApiAtOnce() throws Exception {
         try (CProcess p = CPrograms.start(CPrograms.test("threads"), CPrograms.config(dir, SERVICES), List.of())) {
             assertThat(p.waitFor(T)).as(p.output()).isZero();
