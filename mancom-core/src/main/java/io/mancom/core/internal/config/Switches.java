@@ -109,17 +109,15 @@ public final class Switches {
             }
         }
         ConfigObject services = object(mancom, "services");
-        if (services != null) {
-            for (String name : services.keySet()) {
-                ConfigObject service = object(services, name);
-                if (service == null) {
-                    continue;
-                }
-                for (String k : keys) {
-                    ConfigValue v = service.get(k);
-                    if (isFlag(v)) {
-                        result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), expand(v));
-                    }
+        for (String name : serviceNames(services)) {
+            ConfigObject service = object(services, name);
+            if (service == null) {
+                continue;
+            }
+            for (String k : keys) {
+                ConfigValue v = service.get(k);
+                if (isFlag(v)) {
+                    result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), expand(v));
                 }
             }
         }
@@ -137,13 +135,11 @@ public final class Switches {
                 result = result.withValue(ConfigUtil.joinPath("mancom", "defaults", k),
                         fallback == null ? d : d.withFallback(fallback).withOrigin(d.origin()));
             }
-            if (services != null) {
-                for (String name : services.keySet()) {
-                    ConfigObject service = object(services, name);
-                    ConfigObject w = service == null ? null : word(k, service.get(k));
-                    if (w != null) {
-                        result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), w);
-                    }
+            for (String name : serviceNames(services)) {
+                ConfigObject service = object(services, name);
+                ConfigObject w = service == null ? null : word(k, service.get(k));
+                if (w != null) {
+                    result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), w);
                 }
             }
         }
@@ -156,6 +152,21 @@ public final class Switches {
             return v instanceof ConfigObject && v.valueType() == ConfigValueType.OBJECT ? (ConfigObject) v : null;
         } catch (com.typesafe.config.ConfigException.NotResolved e) {
             return null;
+        }
+    }
+
+    /**
+     * The names in a layer's {@code services} block; none while it is a merge that waits for a
+     * substitution (its keys are known only once resolved: the validator checks them then).
+     */
+    private static Set<String> serviceNames(ConfigObject services) {
+        if (services == null) {
+            return Set.of();
+        }
+        try {
+            return services.keySet();
+        } catch (com.typesafe.config.ConfigException.NotResolved e) {
+            return Set.of();
         }
     }
 
@@ -191,10 +202,8 @@ public final class Switches {
         ConfigObject services = object(mancom, "services");
         for (String k : all) {
             blocks.add(List.of("mancom", "defaults", k));
-            if (services != null) {
-                for (String name : services.keySet()) {
-                    blocks.add(List.of("mancom", "services", name, k));
-                }
+            for (String name : serviceNames(services)) {
+                blocks.add(List.of("mancom", "services", name, k));
             }
         }
         Config result = layer;
@@ -207,11 +216,15 @@ public final class Switches {
                 continue; // not a block here (a service that is a string, say): the validator says so
             }
             if (v instanceof ConfigObject block && v.valueType() == ConfigValueType.OBJECT) {
-                if (replacedAValue(block)) {
-                    ConfigObject kept = keep(block, text, p, path.get(path.size() - 1), problems);
-                    if (kept != null) {
-                        result = result.withValue(p, kept);
+                try {
+                    if (replacedAValue(block)) {
+                        ConfigObject kept = keep(block, text, p, path.get(path.size() - 1), problems);
+                        if (kept != null) {
+                            result = result.withValue(p, kept);
+                        }
                     }
+                } catch (com.typesafe.config.ConfigException.NotResolved e) {
+                    continue; // merged with a substitution: known only once resolved, checked then
                 }
             } else if (isFlag(v)) {
                 String k = path.get(path.size() - 1);

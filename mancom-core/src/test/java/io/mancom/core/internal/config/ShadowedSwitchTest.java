@@ -129,4 +129,18 @@ class ShadowedSwitchTest {
         assertThat(f.load().service("t").reconnect()).isEqualTo(new ServiceSettings.Reconnect(false,
                 Duration.ofMillis(100), Duration.ofSeconds(9)));
     }
+
+    @Test
+    void aServicesBlockThatWaitsForASubstitutionIsLeftToTheValidator() {
+        // Found by ConfigLoaderFuzzTest: the services block is a merge that waits for ${?NOPE},
+        // whose keys Typesafe refuses to list before resolving; its NotResolved escaped the loader.
+        Path etc = f.etcFile("mancom.services.b = null",
+                "mancom.services = null",
+                "mancom.services.x.services.y.endpoint = ${?NOPE}");
+
+        ConfigException e = f.fails();
+
+        assertThat(e.file()).hasValue(etc.toString());
+        assertThat(e.key()).hasValue("mancom.services.x.services");
+    }
 }
