@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ManCom against plain Netty, in one process.",
         subcommands = {TcpBenchCommand.class, SerialBenchCommand.class, MuxBenchCommand.class,
-                MuxIdleBenchCommand.class, StatusBenchCommand.class, DaemonBenchCommand.class})
+                MuxIdleBenchCommand.class, StatusBenchCommand.class, DaemonBenchCommand.class,
+                ReliableLinkBenchCommand.class})
 public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Spec
     private CommandSpec spec;
@@ -25,6 +26,6 @@ public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(),
-                "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status|daemon");
+                "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status|daemon|reliable-link");
     }
 }
