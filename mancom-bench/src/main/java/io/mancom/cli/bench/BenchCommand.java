@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
         description = "Benchmarks: ManCom against plain Netty, in one process.",
         subcommands = {TcpBenchCommand.class, SerialBenchCommand.class, MuxBenchCommand.class,
                 MuxIdleBenchCommand.class, StatusBenchCommand.class, DaemonBenchCommand.class, SniffBenchCommand.class,
-                FloodBenchCommand.class, ProxyBenchCommand.class})
+                FloodBenchCommand.class, ProxyBenchCommand.class,
+                ReliableLinkBenchCommand.class})
 public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Spec
     private CommandSpec spec;
@@ -26,6 +27,6 @@ public final class BenchCommand implements Callable<Integer>, ManComSubcommand {
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(),
-                "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status|daemon|sniff|flood|proxy");
+                "missing benchmark: mancom bench tcp|serial|mux|mux-idle|status|daemon|sniff|flood|proxy|reliable-link");
     }
 }

@@ -32,6 +32,9 @@ final class ArqSender {
     private int limit;   // the peer's first frame without room
     private long transmissions;
     private long highestAckedTx = -1;
+    private long lastProgress;     // when an ACK last acknowledged something new (RFC 6298 5.3)
+    private int timed = -1;        // the frame whose round trip is being timed, or -1
+    private boolean timing;
 
     private static final class Entry {
         ByteBuf payload;
@@ -81,6 +84,13 @@ final class ArqSender {
         e.tx = transmissions++;
         e.retransmitted = false;
         e.sacked = false;
+        if (!timing) {
+            // One sample per round trip, as TCP takes them: a sample per frame would shrink the
+            // variance to nothing while a queue keeps every frame's round trip the same, and the
+            // first slightly longer one would time out.
+            timing = true;
+            timed = next;
+        }
         return next++;
     }
 
@@ -95,6 +105,9 @@ final class ArqSender {
         e.sentAt = now;
         e.tx = transmissions++;
         e.retransmitted = true;
+        if (timing && seq == timed) {
+            timing = false; // Karn: a frame sent twice gives no sample
+        }
         counters.retransmits.increment();
     }
 
@@ -119,7 +132,8 @@ final class ArqSender {
                     Entry e = slots[seq & mask];
                     if (!e.sacked && e.payload != null) {
                         e.sacked = true;
-                        sampleIfFirst(e, now);
+                        lastProgress = now;
+                        sampleIfTimed(seq, e, now);
                         highestAckedTx = Math.max(highestAckedTx, e.tx);
                     }
                 }
@@ -139,10 +153,11 @@ final class ArqSender {
         if (ack - una <= 0 || ack - next > 0) {
             return false; // old, or for frames never sent (a stray or hostile value): ignored
         }
+        lastProgress = now;
         while (una != ack) {
             Entry e = slots[una & mask];
             if (!e.sacked) {
-                sampleIfFirst(e, now);
+                sampleIfTimed(una, e, now);
             }
             highestAckedTx = Math.max(highestAckedTx, e.tx);
             e.payload.release();
@@ -152,33 +167,34 @@ final class ArqSender {
         return true;
     }
 
-    private void sampleIfFirst(Entry e, long now) {
-        if (!e.retransmitted) {
-            rtt.sample(now - e.sentAt);
-        }
-    }
-
-    /** Unacknowledged, unsacked frames sent at least a timeout before {@code now}, oldest first. */
-    void expired(long now, IntConsumer lost) {
-        long rto = rtt.rto();
-        for (int s = una; s - next < 0; s++) {
-            Entry e = slots[s & mask];
-            if (!e.sacked && now - e.sentAt >= rto) {
-                lost.accept(s);
+    private void sampleIfTimed(int seq, Entry e, long now) {
+        if (timing && seq == timed) {
+            timing = false;
+            if (!e.retransmitted) {
+                rtt.sample(now - e.sentAt);
             }
         }
     }
 
-    /** When the oldest outstanding frame times out, or -1 with nothing outstanding. */
-    long nextTimeout() {
-        long earliest = Long.MAX_VALUE;
+    /**
+     * The retransmission timeout: when nothing new was acknowledged for a timeout since the oldest
+     * outstanding frame was sent (RFC 6298: the timer restarts on every ACK that acknowledges
+     * something new), that frame alone goes out again, as a probe; once it is acknowledged, the
+     * frames sent before it that are still missing count as lost (above) and follow. Returns
+     * whether it fired.
+     */
+    boolean expired(long now, IntConsumer lost) {
         for (int s = una; s - next < 0; s++) {
             Entry e = slots[s & mask];
             if (!e.sacked) {
-                earliest = Math.min(earliest, e.sentAt);
+                if (now - Math.max(e.sentAt, lastProgress) >= rtt.rto()) {
+                    lost.accept(s);
+                    return true;
+                }
+                return false;
             }
         }
-        return earliest == Long.MAX_VALUE ? -1 : earliest + rtt.rto();
+        return false;
     }
 
     /**

@@ -210,6 +210,7 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         lossCause = cause;
+        org.slf4j.LoggerFactory.getLogger(LinkHandshake.class).debug("{}: {}", link, cause.toString(), cause);
         ctx.close();
     }
 

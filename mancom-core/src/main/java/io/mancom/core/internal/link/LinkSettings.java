@@ -36,20 +36,22 @@ import java.util.Objects;
  *                      valid frame (and a handshake that takes longer fails)
  * @param resumeTimeout {@code resume-timeout}: how long a session waits for a new link below
  *                      (a reopened device, a redialled socket) before it ends with "link lost"
+ * @param lineRate      {@code line-rate}: bytes per second the sender paces new frames at; 0 = auto
+ *                      (a serial endpoint's baud / 10, else unpaced)
  */
 public record LinkSettings(boolean reliable, int frameSize, int window, Duration rtoMin, Duration rtoMax,
-                           Duration keepalive, Duration timeout, Duration resumeTimeout) {
+                           Duration keepalive, Duration timeout, Duration resumeTimeout, long lineRate) {
 
     /** The keys of a {@code link} block. */
     public static final List<String> KEYS = List.of("mode", "frame-size", "window", "rto-min", "rto-max",
-            "keepalive", "timeout", "resume-timeout");
+            "keepalive", "timeout", "resume-timeout", "line-rate");
     /** The largest window: half the 16-bit sequence space, as selective repeat needs. */
     public static final int MAX_WINDOW = 16384;
     /** The largest frame payload. */
     public static final int MAX_FRAME_SIZE = 16384;
     /** The built-in defaults (plain). */
     public static final LinkSettings DEFAULTS = new LinkSettings(false, 128, 0, Duration.ofMillis(100),
-            Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10));
+            Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), 0);
 
     public LinkSettings {
         if (frameSize < 16 || frameSize > MAX_FRAME_SIZE) {
@@ -73,17 +75,17 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
 
     /** A copy with another mode. */
     public LinkSettings withReliable(boolean on) {
-        return new LinkSettings(on, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resumeTimeout);
+        return new LinkSettings(on, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resumeTimeout, lineRate);
     }
 
     /** A copy with another window (0 = auto). */
     public LinkSettings withWindow(int frames) {
-        return new LinkSettings(reliable, frameSize, frames, rtoMin, rtoMax, keepalive, timeout, resumeTimeout);
+        return new LinkSettings(reliable, frameSize, frames, rtoMin, rtoMax, keepalive, timeout, resumeTimeout, lineRate);
     }
 
     /** A copy with other timers. */
     public LinkSettings withTimers(Duration keepalive, Duration timeout, Duration resumeTimeout) {
-        return new LinkSettings(reliable, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resumeTimeout);
+        return new LinkSettings(reliable, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resumeTimeout, lineRate);
     }
 
     /**
@@ -100,6 +102,19 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
             return (int) Math.max(8, Math.min(1024, bytesPerHalfSecond / frameSize + 1));
         }
         return 256;
+    }
+
+    /**
+     * Bytes per second new frames are paced at on a link to {@code endpoint}, or 0 for no pacing:
+     * the configured rate, else a serial line's baud / 10 (8N1 and its start bit: an upper bound).
+     * Pacing keeps the queues below the session (the driver's, a relay's) short, so a frame sent
+     * again does not wait behind a window of new ones.
+     */
+    public long lineRateFor(EndPoint endpoint) {
+        if (lineRate > 0) {
+            return lineRate;
+        }
+        return endpoint != null && endpoint.address() instanceof SerialAddress serial ? serial.baud() / 10L : 0;
     }
 
     /** The service's {@code link} block. */
@@ -141,7 +156,13 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
             throw link.error("timeout", "timeout (" + timeout.toMillis() + " ms) must be longer than keepalive ("
                     + keepalive.toMillis() + " ms), or a quiet but healthy link would be given up");
         }
-        return new LinkSettings(reliable, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resume);
+        long lineRate = 0;
+        if (link.hasPath("line-rate")) {
+            Object raw = link.config().getValue("line-rate").unwrapped();
+            lineRate = raw instanceof String str && str.trim().equalsIgnoreCase("auto") ? 0
+                    : link.getBytes("line-rate", 1, 1L << 40);
+        }
+        return new LinkSettings(reliable, frameSize, window, rtoMin, rtoMax, keepalive, timeout, resume, lineRate);
     }
 
     private static Duration duration(Settings link, String key, Duration dflt, Duration min) {

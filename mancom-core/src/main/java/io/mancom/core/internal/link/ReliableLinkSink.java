@@ -177,7 +177,8 @@ public final class ReliableLinkSink implements ChannelSink {
     synchronized ReliableSession newSession(Channel link, long myId, long peerId, int peerWindow) {
         hadSession = true;
         int window = window();
-        ReliableSession s = new ReliableSession(describe(link), settings, window, settings.frameSize(), loopFor.apply(link),
+        ReliableSession s = new ReliableSession(describe(link), settings, window, settings.frameSize(),
+                settings.lineRateFor(inner.settings().endpoint()), loopFor.apply(link),
                 myId, peerId, counters, this::ended, this::suspended);
         LinkChannel ch = new LinkChannel(s, link.localAddress(), link.remoteAddress());
         ch.config().setAllocator(link.config().getAllocator());

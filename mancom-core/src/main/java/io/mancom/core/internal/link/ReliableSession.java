@@ -67,6 +67,12 @@ final class ReliableSession {
     private long closingDeadline;
     private String lastLoss;
     private final byte[] sackBits = new byte[LinkFrames.MAX_SACK_BYTES];
+    // Pacing of new DATA frames at the line rate (bytes per second; 0 = none), a token bucket of two frames.
+    private final long lineRate;
+    private final long burst;
+    private double credit;
+    private long creditAt;
+    private ScheduledFuture<?> paceWake;
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -74,8 +80,11 @@ final class ReliableSession {
      * @param onSuspend told each time the link below is lost and the session waits for a new one
      *                  (a dialling side dials again)
      */
-    ReliableSession(String name, LinkSettings settings, int window, int frameSize, EventLoop loop, long myId, long peerId,
-                    LinkCounters counters, Consumer<ReliableSession> onEnd, Consumer<ReliableSession> onSuspend) {
+    ReliableSession(String name, LinkSettings settings, int window, int frameSize, long lineRate, EventLoop loop, long myId,
+                    long peerId, LinkCounters counters, Consumer<ReliableSession> onEnd, Consumer<ReliableSession> onSuspend) {
+        this.lineRate = lineRate;
+        this.burst = 2 * (frameSize + LinkFrames.DATA_HEADER + 6);
+        this.credit = burst;
         this.name = name;
         this.settings = settings;
         this.window = window;
@@ -90,7 +99,20 @@ final class ReliableSession {
         this.sender = new ArqSender(window, rtt, counters);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
-        loop.terminationFuture().addListener(onLoopEnd);
+        watchLoop(true);
+    }
+
+    /** Adds (or removes) the release on the loop's end; a loop that never ends (a test's) has no termination future. */
+    private void watchLoop(boolean on) {
+        try {
+            if (on) {
+                loop.terminationFuture().addListener(onLoopEnd);
+            } else {
+                loop.terminationFuture().removeListener(onLoopEnd);
+            }
+        } catch (UnsupportedOperationException e) {
+            // EmbeddedEventLoop: nothing to watch
+        }
     }
 
     /**
@@ -356,6 +378,9 @@ final class ReliableSession {
                 in.remove();
                 continue;
             }
+            if (!paced(n + LinkFrames.DATA_HEADER + 6, now)) {
+                break;
+            }
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
@@ -366,6 +391,30 @@ final class ReliableSession {
         if (wrote) {
             t.flush();
         }
+    }
+
+    /**
+     * Whether a frame of {@code bytes} on the wire may go now at the line rate; if not, the writes
+     * resume when it may. Only new frames are paced: what is sent again goes at once, ahead of them.
+     */
+    private boolean paced(int bytes, long now) {
+        if (lineRate <= 0) {
+            return true;
+        }
+        credit = Math.min(burst, credit + (now - creditAt) * (double) lineRate / 1e9);
+        creditAt = now;
+        if (credit >= bytes) {
+            credit -= bytes;
+            return true;
+        }
+        if (paceWake == null) {
+            long delay = (long) ((bytes - credit) * 1e9 / lineRate) + 1;
+            paceWake = loop.schedule(() -> {
+                paceWake = null;
+                channel.resumeWrites();
+            }, delay, TimeUnit.NANOSECONDS);
+        }
+        return false;
     }
 
     private void resend(int seq) {
@@ -502,6 +551,9 @@ final class ReliableSession {
         if (resumeDeadline != null) {
             resumeDeadline.cancel(false);
         }
+        if (paceWake != null) {
+            paceWake.cancel(false);
+        }
         Channel t = transport;
         transport = null;
         if (t != null) {
@@ -516,7 +568,7 @@ final class ReliableSession {
         }
         sender.releaseAll();
         receiver.releaseAll();
-        loop.terminationFuture().removeListener(onLoopEnd);
+        watchLoop(false);
         if (cause != null) {
             log.info("{}: {}", name, cause.getMessage());
             channel.fail(cause);

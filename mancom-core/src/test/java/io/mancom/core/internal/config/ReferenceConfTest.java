@@ -42,6 +42,7 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.link.keepalive", "1s"),
                 Map.entry("mancom.defaults.link.timeout", "5s"),
                 Map.entry("mancom.defaults.link.resume-timeout", "10s"),
+                Map.entry("mancom.defaults.link.line-rate", "auto"),
                 Map.entry("mancom.defaults.listen", "on"),
                 Map.entry("mancom.defaults.write-buffer.low-water", "128KiB"),
                 Map.entry("mancom.defaults.write-buffer.high-water", "256KiB"),

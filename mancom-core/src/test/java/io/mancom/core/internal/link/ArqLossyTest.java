@@ -44,7 +44,7 @@ class ArqLossyTest {
             LinkCounters ca = p.a.sink.counters();
             LinkCounters cb = p.b.sink.counters();
             assertThat(done).as("a: %s %s; b: %s %s", ca, ((LinkChannel) p.a.upper).session().debug(), cb,
-                    ((LinkChannel) p.b.upper).session().debug()).isTrue();
+                    ((LinkChannel) p.b.upper).session().describe() + " a.closed=" + p.a.closed + " b.closed=" + p.b.closed).isTrue();
             assertThat(p.b.received.toByteArray()).isEqualTo(ab);
             assertThat(p.a.received.toByteArray()).isEqualTo(ba);
             assertThat(ca.retransmits.sum() + cb.retransmits.sum()).isPositive();
@@ -111,8 +111,8 @@ class ArqLossyTest {
         try (LossyPair p = new LossyPair(12, s)) {
             assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
             p.faults.cut = true; // silence: the keepalives stop arriving
-            assertThat(p.runUntil(() -> p.a.closed && p.b.closed, 10_000)).as("%s / %s", ((LinkChannel) p.a.upper).session().debug(),
-                    ((LinkChannel) p.b.upper).session().debug()).isTrue();
+            assertThat(p.runUntil(() -> p.a.closed && p.b.closed, 10_000)).as("%s %s / %s", ((LinkChannel) p.a.upper).session().describe(), ((LinkChannel) p.a.upper).session().debug(),
+                    ((LinkChannel) p.b.upper).session().describe() + " a.closed=" + p.a.closed + " b.closed=" + p.b.closed).isTrue();
             assertThat(p.a.closeCause).isInstanceOf(ManComException.class)
                     .hasMessageContaining("lost: no frame from the peer for 3000 ms")
                     .hasMessageContaining("did not come back within link.resume-timeout = 2000 ms");
@@ -123,7 +123,7 @@ class ArqLossyTest {
     @Test
     void aPeerWithAnotherFrameSizeIsRefusedOnBothSidesWithTheSameClearError() {
         LinkSettings other = new LinkSettings(true, 256, 32, RELIABLE.rtoMin(), RELIABLE.rtoMax(), RELIABLE.keepalive(),
-                RELIABLE.timeout(), RELIABLE.resumeTimeout());
+                RELIABLE.timeout(), RELIABLE.resumeTimeout(), 0);
         try (LossyPair p = new LossyPair(13, RELIABLE, other)) {
             assertThat(p.runUntil(() -> p.a.closeCause != null && p.b.closeCause != null, 2_000)).isTrue();
             String fix = "the two sides have different link.frame-size (128 and 256): set the same link.frame-size on both sides";

@@ -206,6 +206,10 @@ final class LossyPair implements AutoCloseable {
             }
             ticker.advance(Math.min(advance, end - ticker.nanoTime() + 1), TimeUnit.NANOSECONDS);
         }
+        for (Side s : new Side[]{a, b}) {
+            s.link.checkException(); // a handler's failure, rather than a silent timeout
+            s.home.checkException();
+        }
         return done.getAsBoolean();
     }
 
