@@ -266,22 +266,9 @@ class MuxOverPtyTest {
 
         pty.restart();
         // Both runtimes reopen their ends on their own (reconnect) and meet in a new session; a
-        // connect succeeds once that has happened. Until then a connect fails fast (the line is
-        // being reopened), so this retries, bounded.
+        // connect made while that happens waits for it (no retry: the first connect must work).
         Recorder again = new Recorder();
-        List<String> failures = new ArrayList<>();
-        Await.until("a stream over the rebuilt session; failures: " + failures, T, () -> {
-            try {
-                again.connection = a.connectAsync("echo", again).get(S, TimeUnit.SECONDS);
-                return true;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                failures.add(String.valueOf(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e));
-                return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        });
+        again.connection = a.connectAsync("echo", again).get(S, TimeUnit.SECONDS);
         byte[] hello = "after the line came back".getBytes(StandardCharsets.UTF_8);
         again.expect(hello.length);
         again.connection.write(hello);

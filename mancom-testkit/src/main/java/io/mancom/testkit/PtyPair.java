@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -32,12 +33,14 @@ public final class PtyPair implements AutoCloseable {
     private final Path a;
     private final Path b;
     private final Path log;
+    private final List<String> options;
     private Process socat;
 
-    private PtyPair(Path a, Path b, Path log) {
+    private PtyPair(Path a, Path b, Path log, List<String> options) {
         this.a = a;
         this.b = b;
         this.log = log;
+        this.options = List.copyOf(options);
     }
 
     /** Whether the {@code socat} command can be run. */
@@ -81,8 +84,16 @@ public final class PtyPair implements AutoCloseable {
 
     /** Starts a pair whose ends are the links {@code a} and {@code b}; returns once both exist. */
     public static PtyPair start(Path a, Path b) throws IOException {
+        return start(a, b, List.of());
+    }
+
+    /**
+     * Starts a pair whose ends are the links {@code a} and {@code b}, passing {@code socatOptions}
+     * (for example {@code -b 1024}) to socat before its addresses; returns once both links exist.
+     */
+    public static PtyPair start(Path a, Path b, List<String> socatOptions) throws IOException {
         PtyPair p = new PtyPair(a.toAbsolutePath(), b.toAbsolutePath(),
-                a.toAbsolutePath().resolveSibling(a.getFileName() + "-" + b.getFileName() + ".socat.log"));
+                a.toAbsolutePath().resolveSibling(a.getFileName() + "-" + b.getFileName() + ".socat.log"), socatOptions);
         p.restart();
         return p;
     }
@@ -147,8 +158,11 @@ public final class PtyPair implements AutoCloseable {
         kill();
         Files.createDirectories(a.getParent());
         Files.createDirectories(b.getParent());
-        socat = new ProcessBuilder(List.of("socat", "-d", "-d",
-                "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b))
+        List<String> command = new ArrayList<>(List.of("socat", "-d", "-d"));
+        command.addAll(options);
+        command.add("pty,raw,echo=0,link=" + a);
+        command.add("pty,raw,echo=0,link=" + b);
+        socat = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

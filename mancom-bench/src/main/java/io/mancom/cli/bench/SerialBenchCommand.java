@@ -80,6 +80,21 @@ public final class SerialBenchCommand implements Callable<Integer> {
     @Mixin
     private BenchOptions.Threads threads = new BenchOptions.Threads();
 
+    @Option(names = "--baud", defaultValue = "0", paramLabel = "B",
+            description = "Run over a paced line at B baud (testkit SerialLineRelay between two pty pairs) and compare"
+                    + " goodput with ZMODEM (sz/rz from lrzsz); --size then defaults to 32 KiB. 0 (default): the pty benchmark above.")
+    private long baud;
+
+    @Option(names = "--ber", defaultValue = "0", paramLabel = "X",
+            description = "With --baud: bit error rate of the line, each direction (default ${DEFAULT-VALUE}).")
+    private double ber;
+
+    @Option(names = "--reliable", description = "With --baud: ManCom over its reliable link layer (link = reliable).")
+    private boolean reliable;
+
+    /** What --reliable adds to both ManCom services' config; empty while the link layer is not in this build. */
+    static String reliableLinkConfig = "";
+
     @Option(names = "--timeout", defaultValue = "60", paramLabel = "S",
             description = "Seconds one transfer may take before the benchmark gives up (default ${DEFAULT-VALUE}).")
     private int timeoutSeconds;
@@ -98,6 +113,9 @@ public final class SerialBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (baud > 0) {
+            return line();
+        }
         String socat = PtyPair.socatVersion().orElse(null);
         if (socat == null) {
             throw new IOException("bench serial needs socat, which is not installed or cannot be run: install it"
@@ -165,6 +183,25 @@ public final class SerialBenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --baud}: goodput over the testkit's paced, noisy line, ManCom against ZMODEM. */
+    private int line() throws Exception {
+        if (PtyPair.socatVersion().isEmpty()) {
+            throw new IOException("bench serial --baud needs socat, which is not installed or cannot be run (apt-get install socat)");
+        }
+        if (!SerialLineBench.zmodemAvailable()) {
+            throw new IOException("bench serial --baud needs sz and rz (apt-get install lrzsz) for its ZMODEM reference");
+        }
+        if (reliable && reliableLinkConfig.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--reliable needs the reliable link layer (link = reliable),"
+                    + " which is not in this build");
+        }
+        int bytes = spec.commandLine().getParseResult().hasMatchedOption("--size") ? size : 32 * 1024;
+        byte[] data = new byte[bytes];
+        new Random(42).nextBytes(data);
+        return new SerialLineBench(spec.commandLine().getOut(), baud, ber, data, Math.min(chunk, 4096), runs.runs(),
+                threads.threads(), Duration.ofSeconds(timeoutSeconds), reliable ? reliableLinkConfig : "").run();
+    }
+
     private void validate() {
         List<String> problems = new ArrayList<>();
         if (size < 1 || size > 1 << 30) {
@@ -175,6 +212,15 @@ public final class SerialBenchCommand implements Callable<Integer> {
         }
         runs.validate(problems);
         threads.validate(problems);
+        if (baud < 0 || baud > 100_000_000) {
+            problems.add("--baud must be from 0 to 100000000: " + baud);
+        }
+        if (!(ber >= 0 && ber <= 0.1)) {
+            problems.add("--ber must be from 0 to 0.1: " + ber);
+        }
+        if (baud == 0 && (ber > 0 || reliable)) {
+            problems.add("--ber and --reliable need --baud");
+        }
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
             problems.add("--timeout must be from 1 to 3600: " + timeoutSeconds);
         }
@@ -183,7 +229,7 @@ public final class SerialBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (var walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
