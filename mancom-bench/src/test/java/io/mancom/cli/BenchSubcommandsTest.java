@@ -93,6 +93,32 @@ class BenchSubcommandsTest {
     }
 
     @Test
+    void benchSerialOverAPacedLineComparesManComWithZmodem() {
+        boolean zmodem = new java.io.File("/usr/bin/sz").canExecute() && new java.io.File("/usr/bin/rz").canExecute();
+        if (!PtyPair.available() || !zmodem) {
+            // CI installs socat and lrzsz (.ci/run): there, a missing tool is a broken machine, not a skip.
+            assertThat(System.getenv("CI")).as("socat or lrzsz is not installed").isNotEqualTo("true");
+            assumeTrue(false, "socat or lrzsz is not installed (apt-get install socat lrzsz)");
+        }
+        Cli.Result r = Cli.run("bench", "serial", "--baud", "460800", "--runs", "1", "--size", "8192");
+
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.OK);
+        List<String> lines = r.out().lines().toList();
+        int header = indexOf(lines, "run");
+        assertThat(lines.get(header).trim().split("\\s{3,}"))
+                .containsExactly("run", "ManCom s", "ManCom goodput", "ZMODEM s", "ZMODEM goodput", "notes");
+        String[] run = lines.get(header + 1).trim().split("\\s+");
+        assertThat(run).hasSize(5);
+        for (int i = 1; i < run.length; i++) {
+            assertThat(run[i]).matches(NUMBER);
+        }
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: at 460800 baud, BER 0\\.0: ManCom \\(no link layer\\) "
+                + NUMBER + " of line rate, ZMODEM " + NUMBER + " .*"));
+        assertThat(Cli.run("bench", "serial", "--baud", "9600", "--reliable").err())
+                .contains("--reliable needs the reliable link layer");
+    }
+
+    @Test
     void benchDaemonComparesTcpAndAPtyThroughTheDaemonWithDirect() {
         if (!PtyPair.available()) {
             assertThat(System.getenv("CI")).as("socat is not installed (apt-get install socat)").isNotEqualTo("true");

@@ -96,7 +96,10 @@ public record ConfigReport(List<ConfigLayer> layers, List<Entry> globals, List<S
             String prefix = Settings.serviceKey(s.name()) + ".";
             List<Entry> entries = new ArrayList<>();
             for (Map.Entry<String, ConfigValue> e : sorted(s.config())) {
-                entries.add(entry(e.getKey(), e.getValue(), !root.hasPathOrNull(prefix + e.getKey())));
+                boolean inherited = !root.hasPathOrNull(prefix + e.getKey());
+                String[] derived = LineRateBuffers.reportSource(s, e.getKey(), e.getValue().origin());
+                entries.add(derived != null ? new Entry(e.getKey(), derived[0], derived[1], inherited)
+                        : entry(e.getKey(), e.getValue(), inherited));
             }
             services.add(new Service(s.name(), s.endpoint(), entries));
         }

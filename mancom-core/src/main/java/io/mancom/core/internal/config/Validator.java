@@ -143,7 +143,7 @@ final class Validator {
         int before = failures;
         collect(() -> s.unknownKeys(serviceKeys, false));
         EndPoint endpoint = attempt(() -> endpoint(s));
-        Common c = common(s);
+        Common c = common(s, endpoint);
         attempt(() -> io.mancom.core.internal.tls.TlsSettings.from(s, endpoint)); // files read, key checked
         attempt(() -> ForwardSettings.read(s)); // handler = forward: forward's endpoint
         if (failures != before || endpoint == null || c == null) {
@@ -172,11 +172,16 @@ final class Validator {
 
     /** The values every service shares with the defaults; null if any is invalid (recorded). */
     private Common common(Settings s) {
+        return common(s, null);
+    }
+
+    /** As {@link #common(Settings)}; a serial {@code endpoint}'s unset buffers follow its line rate ({@link LineRateBuffers}). */
+    private Common common(Settings s, EndPoint endpoint) {
         int before = failures;
         String handler = attempt(() -> s.getEnum("handler", HANDLERS));
         Duration connectTimeout = attempt(() -> s.getDuration("connect-timeout", MIN_DELAY, MAX_TIMEOUT));
-        ServiceSettings.WriteBuffer writeBuffer = block(s, "write-buffer", this::writeBuffer);
-        ServiceSettings.Blocking blocking = block(s, "blocking", this::blocking);
+        ServiceSettings.WriteBuffer writeBuffer = block(s, "write-buffer", b -> writeBuffer(b, endpoint));
+        ServiceSettings.Blocking blocking = block(s, "blocking", b -> LineRateBuffers.blocking(endpoint, b, blocking(b)));
         ServiceSettings.Reconnect reconnect = block(s, "reconnect", this::reconnect);
         attempt(() -> Framing.from(s));
         attempt(() -> io.mancom.core.internal.link.LinkSettings.from(s));
@@ -202,9 +207,9 @@ final class Validator {
         return reader.apply(b);
     }
 
-    private ServiceSettings.WriteBuffer writeBuffer(Settings b) {
-        Integer low = attempt(() -> b.getIntBytes("low-water", 0, SizeLimits.MAX_WRITE_BUFFER));
-        Integer high = attempt(() -> b.getIntBytes("high-water", 1, SizeLimits.MAX_WRITE_BUFFER));
+    private ServiceSettings.WriteBuffer writeBuffer(Settings b, EndPoint endpoint) {
+        Integer low = attempt(() -> LineRateBuffers.lowWater(endpoint, b, b.getIntBytes("low-water", 0, SizeLimits.MAX_WRITE_BUFFER)));
+        Integer high = attempt(() -> LineRateBuffers.highWater(endpoint, b, b.getIntBytes("high-water", 1, SizeLimits.MAX_WRITE_BUFFER)));
         Long max = attempt(() -> b.getBytes("max-pending", 1, SizeLimits.MAX_WRITE_BUFFER));
         if (low == null || high == null || max == null) {
             return null;
