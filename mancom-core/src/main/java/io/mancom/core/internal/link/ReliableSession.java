@@ -152,7 +152,24 @@ final class ReliableSession {
         if (loop.inEventLoop()) {
             r.run();
         } else {
-            loop.execute(r);
+            try {
+                loop.execute(r);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("{}: the session's loop has ended; dropping an event of its link", name);
+            }
+        }
+    }
+
+    /** A frame from a link on any loop: handled on the session's loop, released if that loop has ended. */
+    void frameFrom(Channel link, ByteBuf body) {
+        if (loop.inEventLoop()) {
+            frame(link, body);
+            return;
+        }
+        try {
+            loop.execute(() -> frame(link, body));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            body.release();
         }
     }
 
