@@ -440,6 +440,10 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
+        if (lineRate > 0) {
+            // It goes at once, but it takes its time on the line: new frames wait for it.
+            credit -= payload.readableBytes() + LinkFrames.DATA_HEADER + 6;
+        }
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
     }
 
