@@ -181,14 +181,10 @@ final class ReliableSession {
         return sender.inFlight();
     }
 
-    String debug() {
-        return "inFlight " + sender.inFlight() + " canSend " + sender.canSend() + " una " + sender.una() + " next " + sender.next()
-                + " rcvNext " + receiver.next() + " held " + receiver.held() + " transport " + transport;
-    }
-
     String describe() {
         return name + ", session " + Long.toHexString(myId) + "/" + Long.toHexString(peerId) + ", " + state
-                + (transport != null ? " over " + transport : "");
+                + (transport != null ? " over " + transport : "") + ", frames " + sender.una() + ".." + sender.next()
+                + " in flight, " + receiver.next() + " expected, " + receiver.held() + " held";
     }
 
     // ---- the link below ----
