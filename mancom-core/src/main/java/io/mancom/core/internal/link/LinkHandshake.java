@@ -126,8 +126,7 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
             return;
         }
         peerSawUs = true;
-        ReliableSession s = session;
-        s.run(() -> s.frame(link, body));
+        session.frameFrom(link, body);
     }
 
     private void hello(LinkFrames.Hello h) {
@@ -155,8 +154,8 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
         if (session != null) {
             if (h.myId() == session.peerId) { // the same peer session: it lost our HELLO, or it resumes
                 ReliableSession s = session;
-                ByteBuf reply = ownHello(true).encode(link.alloc());
-                s.run(() -> s.peerHello(link, h, reply));
+                LinkFrames.Hello mine = ownHello(true);
+                s.run(() -> s.peerHello(link, h, mine.encode(link.alloc())));
                 return;
             }
             // The peer started over (it restarted, or gave this session up): this one is lost.

@@ -152,7 +152,24 @@ final class ReliableSession {
         if (loop.inEventLoop()) {
             r.run();
         } else {
-            loop.execute(r);
+            try {
+                loop.execute(r);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("{}: the session's loop has ended; dropping an event of its link", name);
+            }
+        }
+    }
+
+    /** A frame from a link on any loop: handled on the session's loop, released if that loop has ended. */
+    void frameFrom(Channel link, ByteBuf body) {
+        if (loop.inEventLoop()) {
+            frame(link, body);
+            return;
+        }
+        try {
+            loop.execute(() -> frame(link, body));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            body.release();
         }
     }
 
@@ -164,14 +181,10 @@ final class ReliableSession {
         return sender.inFlight();
     }
 
-    String debug() {
-        return "inFlight " + sender.inFlight() + " canSend " + sender.canSend() + " una " + sender.una() + " next " + sender.next()
-                + " rcvNext " + receiver.next() + " held " + receiver.held() + " transport " + transport;
-    }
-
     String describe() {
         return name + ", session " + Long.toHexString(myId) + "/" + Long.toHexString(peerId) + ", " + state
-                + (transport != null ? " over " + transport : "");
+                + (transport != null ? " over " + transport : "") + ", frames " + sender.una() + ".." + sender.next()
+                + " in flight, " + receiver.next() + " expected, " + receiver.held() + " held";
     }
 
     // ---- the link below ----
@@ -423,6 +436,10 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
+        if (lineRate > 0) {
+            // It goes at once, but it takes its time on the line: new frames wait for it.
+            credit -= payload.readableBytes() + LinkFrames.DATA_HEADER + 6;
+        }
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
     }
 

@@ -43,7 +43,7 @@ class ArqLossyTest {
             boolean done = p.runUntil(() -> p.b.received.size() >= ab.length && p.a.received.size() >= ba.length, 600_000);
             LinkCounters ca = p.a.sink.counters();
             LinkCounters cb = p.b.sink.counters();
-            assertThat(done).as("a: %s %s; b: %s %s", ca, ((LinkChannel) p.a.upper).session().debug(), cb,
+            assertThat(done).as("a: %s %s; b: %s %s", ca, ((LinkChannel) p.a.upper).session().describe(), cb,
                     ((LinkChannel) p.b.upper).session().describe() + " a.closed=" + p.a.closed + " b.closed=" + p.b.closed).isTrue();
             assertThat(p.b.received.toByteArray()).isEqualTo(ab);
             assertThat(p.a.received.toByteArray()).isEqualTo(ba);
@@ -111,7 +111,7 @@ class ArqLossyTest {
         try (LossyPair p = new LossyPair(12, s)) {
             assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
             p.faults.cut = true; // silence: the keepalives stop arriving
-            assertThat(p.runUntil(() -> p.a.closed && p.b.closed, 10_000)).as("%s %s / %s", ((LinkChannel) p.a.upper).session().describe(), ((LinkChannel) p.a.upper).session().debug(),
+            assertThat(p.runUntil(() -> p.a.closed && p.b.closed, 10_000)).as("%s %s / %s", ((LinkChannel) p.a.upper).session().describe(), ((LinkChannel) p.a.upper).session().describe(),
                     ((LinkChannel) p.b.upper).session().describe() + " a.closed=" + p.a.closed + " b.closed=" + p.b.closed).isTrue();
             assertThat(p.a.closeCause).isInstanceOf(ManComException.class)
                     .hasMessageContaining("lost: no frame from the peer for 3000 ms")
