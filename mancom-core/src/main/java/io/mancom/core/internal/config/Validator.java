@@ -3,6 +3,7 @@ package io.mancom.core.internal.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.mancom.ConfigException;
@@ -122,8 +123,9 @@ final class Validator {
                 continue;
             }
             if (!SERVICE_NAME.matcher(name).matches()) {
-                add(Origins.error(entry.origin(), key, "found service name \"" + name
-                        + "\" but expected a name of letters, digits, '_', '.' and '-' only"));
+                // Quoted with escapes: a name may hold a newline ("a\nb"), and the message is one line.
+                add(Origins.error(entry.origin(), key, "found service name " + ConfigUtil.quoteString(name)
+                        + " but expected a name of letters, digits, '_', '.' and '-' only"));
                 continue;
             }
             if (entry.valueType() != ConfigValueType.OBJECT) {

@@ -333,6 +333,15 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void aServiceNameWithANewlineIsShownEscapedOnOneLine() {
+        // Found by ConfigLoaderFuzzTest: the raw name made the message two lines.
+        Path etc = f.etcFile("mancom.services { \"a\\nb\" { endpoint = \"tcp://h:1\" } }");
+
+        assertError(f.fails(), etc, 1, "mancom.services.\"a\\nb\"",
+                "found service name \"a\\nb\" but expected a name of letters, digits, '_', '.' and '-' only");
+    }
+
+    @Test
     void mancomThatIsNotABlock() {
         Path etc = f.etcFile("mancom = 1");
 
