@@ -114,8 +114,12 @@ class BenchSubcommandsTest {
         }
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: at 460800 baud, BER 0\\.0: ManCom \\(no link layer\\) "
                 + NUMBER + " of line rate, ZMODEM " + NUMBER + " .*"));
-        assertThat(Cli.run("bench", "serial", "--baud", "9600", "--reliable").err())
-                .contains("--reliable needs the reliable link layer");
+        // --reliable: both ManCom ends over the reliable link layer, every transfer byte-exact at BER 1e-4.
+        Cli.Result reliable = Cli.run("bench", "serial", "--baud", "460800", "--runs", "1", "--size", "8192",
+                "--ber", "1e-4", "--reliable");
+        assertThat(reliable.exitCode()).as(reliable.err()).isEqualTo(Main.OK);
+        assertThat(reliable.out().lines()).anySatisfy(l -> assertThat(l).matches("summary: at 460800 baud, BER 1\\.0E-4:"
+                + " ManCom \\(link = reliable\\) " + NUMBER + " of line rate, ZMODEM .*"));
     }
 
     @Test

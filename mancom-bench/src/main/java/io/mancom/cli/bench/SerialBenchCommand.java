@@ -92,8 +92,8 @@ public final class SerialBenchCommand implements Callable<Integer> {
     @Option(names = "--reliable", description = "With --baud: ManCom over its reliable link layer (link = reliable).")
     private boolean reliable;
 
-    /** What --reliable adds to both ManCom services' config; empty while the link layer is not in this build. */
-    static String reliableLinkConfig = "";
+    /** What --reliable adds to both ManCom services' config (docs/reliable-link.md). */
+    static final String RELIABLE_LINK_CONFIG = "link = reliable";
 
     @Option(names = "--timeout", defaultValue = "60", paramLabel = "S",
             description = "Seconds one transfer may take before the benchmark gives up (default ${DEFAULT-VALUE}).")
@@ -191,15 +191,11 @@ public final class SerialBenchCommand implements Callable<Integer> {
         if (!SerialLineBench.zmodemAvailable()) {
             throw new IOException("bench serial --baud needs sz and rz (apt-get install lrzsz) for its ZMODEM reference");
         }
-        if (reliable && reliableLinkConfig.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--reliable needs the reliable link layer (link = reliable),"
-                    + " which is not in this build");
-        }
         int bytes = spec.commandLine().getParseResult().hasMatchedOption("--size") ? size : 32 * 1024;
         byte[] data = new byte[bytes];
         new Random(42).nextBytes(data);
         return new SerialLineBench(spec.commandLine().getOut(), baud, ber, data, Math.min(chunk, 4096), runs.runs(),
-                threads.threads(), Duration.ofSeconds(timeoutSeconds), reliable ? reliableLinkConfig : "").run();
+                threads.threads(), Duration.ofSeconds(timeoutSeconds), reliable ? RELIABLE_LINK_CONFIG : "").run();
     }
 
     private void validate() {
