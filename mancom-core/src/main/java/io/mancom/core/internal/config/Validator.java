@@ -164,7 +164,11 @@ final class Validator {
         try {
             return EndPoint.parse(uri);
         } catch (IllegalArgumentException e) {
-            throw s.error("endpoint", "found \"" + uri + "\" but expected an endpoint URI: " + e.getMessage());
+            // The parser quotes the URI as written; line breaks in it (a "\n" in the
+            // HOCON string) are escaped so that the message stays one line.
+            String why = ("found \"" + uri + "\" but expected an endpoint URI: " + e.getMessage())
+                    .replace("\r", "\\r").replace("\n", "\\n");
+            throw s.error("endpoint", why);
         }
     }
 
