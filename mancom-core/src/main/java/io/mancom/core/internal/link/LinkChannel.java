@@ -146,6 +146,22 @@ final class LinkChannel extends AbstractChannel {
         session.write(in);
     }
 
+    /**
+     * Releases what the channel queued, for a session whose event loop has ended (the channel cannot
+     * close there); called after the loop's end, when nothing else touches the buffer.
+     */
+    void dropQueuedWrites() {
+        ChannelOutboundBuffer in = unsafe().outboundBuffer();
+        if (in == null) {
+            return;
+        }
+        in.addFlush();
+        java.nio.channels.ClosedChannelException closed = new java.nio.channels.ClosedChannelException();
+        while (in.remove(closed)) {
+            // each released and failed in turn
+        }
+    }
+
     @Override
     public String toString() {
         return "ReliableLink(" + session.describe() + ")";

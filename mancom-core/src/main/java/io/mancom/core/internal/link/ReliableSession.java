@@ -56,12 +56,9 @@ final class ReliableSession {
     private Channel transport;
     private long lastSent;
     private long lastReceived;
-    private boolean ackPending;
+    private boolean ackPending, readPending, delivering, peerClosed;
     private int lastAckSent = -1;
     private int advertisedLimit;
-    private boolean readPending;
-    private boolean delivering;
-    private boolean peerClosed;
     private ScheduledFuture<?> tick;
     private ScheduledFuture<?> resumeDeadline;
     private long closingDeadline;
@@ -116,8 +113,8 @@ final class ReliableSession {
     }
 
     /**
-     * The loop ended (the runtime closed) before the session did: its timers will never run, so
-     * nothing else would release what the session holds. The loop is gone, so nothing races this.
+     * The loop ended (the runtime closed) before the session did: its timers will never run and the
+     * LinkChannel cannot close, so this releases what both hold. The loop is gone: nothing races it.
      */
     private final io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<Object>> onLoopEnd =
             f -> loopEnded();
@@ -127,6 +124,9 @@ final class ReliableSession {
             state = State.CLOSED;
             sender.releaseAll();
             receiver.releaseAll();
+        }
+        if (channel != null) {
+            channel.dropQueuedWrites();
         }
     }
 
