@@ -1,12 +1,10 @@
 package io.mancom.core.internal.config;
 
-import io.mancom.ConfigException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,13 +18,6 @@ class TunnelSettingsTest {
     @BeforeEach
     void setUp() {
         f = new ConfigFixture(tmp);
-    }
-
-    private static List<String> messages(ConfigException e) {
-        List<String> all = new java.util.ArrayList<>();
-        all.add(e.getMessage());
-        Arrays.stream(e.getSuppressed()).forEach(t -> all.add(t.getMessage()));
-        return all;
     }
 
     @Test
@@ -53,7 +44,7 @@ class TunnelSettingsTest {
                 "  d { endpoint = \"tcp://127.0.0.1:8083\", handler = tunnel, via = d }",
                 "}");
 
-        List<String> m = messages(f.fails());
+        List<String> m = PortPlanTest.messages(f.fails());
 
         assertThat(m).anyMatch(s -> s.startsWith(etc + ":3: mancom.services.a.via: found no uplink but handler = tunnel"
                 + " needs one"));
