@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Method</h2>
  * One plain Netty echo server is the backend. In front of it, in the same run: a ManCom runtime
  * with a shared port (rule {@code http1} to a tiny HTTP service, rule {@code any} forwarding to the
- * backend) and a plain port (no match, forwarding to the backend), and sslh ({@code sslh-select}
+ * backend), a plain port (no match, forwarding to the backend) and a tunnel ({@code handler = tunnel}:
+ * each connection a stream on one mux TCP link to a mux service of the same runtime that forwards it
+ * to the backend), and sslh ({@code sslh-select}
  * and the forking {@code sslh} of the Debian package, when installed) as child processes with
  * {@code --http} and {@code --anyprot} pointing the same way. Each run measures, in turn:
  * <ul>
@@ -56,7 +58,8 @@ import java.util.concurrent.atomic.LongAdder;
                 "",
                 "Throughput (MB/s, echoed each way) and connection setup rate (connect, 16 bytes there and back,"
                         + " close) through: the backend directly, a ManCom forward on a plain port, a ManCom forward"
-                        + " on a port shared by match (http1 + any), and sslh-select / sslh with --http and --anyprot"
+                        + " on a port shared by match (http1 + any), a ManCom tunnel (handler = tunnel: each connection"
+                        + " a stream of one mux TCP link, forwarded at its far end), and sslh-select / sslh with --http and --anyprot"
                         + " on the same routing (when installed). Same run, alternating."})
 public final class SniffBenchCommand implements Callable<Integer> {
     @Spec
@@ -103,16 +106,19 @@ public final class SniffBenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<Process> children = new ArrayList<>();
         try (NettyEchoServer backend = new NettyEchoServer(threads, io.netty.channel.epoll.Epoll.isAvailable());
-             ManCom mancom = BenchKit.runtime(config(backend.address().getPort()), threads)) {
+             ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), freePort()), threads)) {
             ManComRuntime runtime = (ManComRuntime) mancom;
             runtime.registerDataReceiver("web", http());
             runtime.handleLinks("shared", runtime.forwarder("shared"));
             runtime.handleLinks("plain", runtime.forwarder("plain"));
+            runtime.handleLinks("far", runtime.forwarder("far"));
+            runtime.handleLinks("tunnel", runtime.tunneller("tunnel"));
             mancom.awaitReady(Duration.ofSeconds(10));
             Map<String, InetSocketAddress> paths = new LinkedHashMap<>();
             paths.put("direct", backend.address());
             paths.put("mancom-plain", address(mancom, "plain"));
             paths.put("mancom-shared", address(mancom, "shared"));
+            paths.put("mancom-tunnel", address(mancom, "tunnel"));
             int web = address(mancom, "web").getPort();
             for (String variant : List.of("sslh-select", "sslh")) {
                 Path bin = sslh.resolveSibling(variant);
@@ -186,6 +192,10 @@ public final class SniffBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "forwarded throughput: shared port %s of direct, plain-port forward %s of direct"
                         + " (median of per-run ratios; target >= 0.95)%n",
                 ratio(mbs, shared, direct), ratio(mbs, plain, direct));
+        int tunnel = names.indexOf("mancom-tunnel");
+        out.printf(Locale.ROOT, "tunnel throughput: %s of direct, %s of the plain-port forward (every connection a stream"
+                + " of one mux TCP link, then forwarded; target >= 0.9 of direct)%n", ratio(mbs, tunnel, direct),
+                ratio(mbs, tunnel, plain));
         out.printf(Locale.ROOT, "setup rate: shared port %s of the plain-port forward, %s of direct"
                 + " (target >= 0.90 of plain)%n", ratio(rates, shared, plain), ratio(rates, shared, direct));
         for (String n : names) {
@@ -228,12 +238,21 @@ public final class SniffBenchCommand implements Callable<Integer> {
         return r.toArray(String[]::new);
     }
 
-    private static String config(int backend) {
+    /**
+     * The routes. The tunnel's two ends are in this one runtime: {@code tunnel} opens its streams on
+     * the link {@code uplink} dials to {@code far} (same endpoint, mux on: one link group, which
+     * dials the port it serves), and {@code far} forwards each stream to the backend.
+     */
+    private static String config(int backend, int muxPort) {
         String to = "\"tcp://127.0.0.1:" + backend + "\"";
+        String mux = "\"tcp://127.0.0.1:" + muxPort + "\"";
         return "mancom.services {\n"
                 + "  web { endpoint = \"tcp://127.0.0.1:0\", match = http1 }\n"
                 + "  shared { endpoint = \"tcp://127.0.0.1:0\", match = any, handler = forward, forward = " + to + " }\n"
                 + "  plain { endpoint = \"tcp://127.0.0.1:0\", handler = forward, forward = " + to + " }\n"
+                + "  far { endpoint = " + mux + ", mux = on, handler = forward, forward = " + to + " }\n"
+                + "  uplink { endpoint = " + mux + ", mux = on }\n"
+                + "  tunnel { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = uplink, tunnel.service = far }\n"
                 + "}\n";
     }
 

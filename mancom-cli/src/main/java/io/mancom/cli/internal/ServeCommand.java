@@ -57,8 +57,9 @@ import java.util.concurrent.TimeUnit;
                 "",
                 "Serves each service of the effective configuration with the handler its config block names:"
                         + " handler = echo (send every byte back, the default), discard (read and drop), forward"
-                        + " (relay to the service's forward endpoint, docs/port-sharing.md) or http-proxy (HTTP/1.1"
-                        + " clients onto one upstream connection, docs/proxy.md). The built-in"
+                        + " (relay to the service's forward endpoint, docs/port-sharing.md), http-proxy (HTTP/1.1"
+                        + " clients onto one upstream connection, docs/proxy.md) or tunnel (each connection a stream"
+                        + " on the mux link of the service named by via, docs/proxy.md). The built-in"
                         + " 'demo' service is served only when no other service is configured. Prints where each service"
                         + " is served, then runs until Ctrl-C (SIGINT) or SIGTERM, closes every connection and port, and"
                         + " exits 0.",
@@ -108,6 +109,9 @@ final class ServeCommand implements Callable<Integer> {
                 if (s.handler().equals("forward") && mancom instanceof ManComRuntime runtime) {
                     // A relay takes the service's links itself (docs/port-sharing.md).
                     runtime.handleLinks(s.name(), runtime.forwarder(s.name()));
+                } else if (s.handler().equals("tunnel") && mancom instanceof ManComRuntime runtime) {
+                    // A tunnel too: each link becomes a stream on its uplink's mux link (docs/proxy.md).
+                    runtime.handleLinks(s.name(), runtime.tunneller(s.name()));
                 } else if (s.handler().equals(ProxyConfig.HANDLER) && mancom instanceof ManComRuntime runtime) {
                     // So does the HTTP proxy; its upstream connections live on the runtime's loops (docs/proxy.md).
                     HttpProxyHandler proxy = HttpProxyHandler.forService(s, runtime.unwrap(NettyRuntime.class));
@@ -247,7 +251,7 @@ final class ServeCommand implements Callable<Integer> {
             default:
                 // The loader validates handler; this guards against a new value without a handler here.
                 throw new ConfigException(null, -1, "mancom.services." + s.name() + ".handler",
-                        "found \"" + s.handler() + "\" but expected one of: echo, discard, forward, http-proxy");
+                        "found \"" + s.handler() + "\" but expected one of: echo, discard, forward, http-proxy, tunnel");
         }
     }
 

@@ -335,6 +335,16 @@ final class DeMuxer implements AutoCloseable {
         return dialler.connectAsync(service(name), receiver, via);
     }
 
+    /** The mux session of the shared link of {@code name} (mux on), dialled when there is none. */
+    CompletableFuture<MuxSessionHandler> uplink(String name) {
+        Service s = service(name);
+        if (s.group == null) {
+            return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.UNREACHABLE,
+                    "service '" + name + "' has mux = off: it has no shared link to open streams on"));
+        }
+        return dialler.session(s, s.settings.connectTimeout());
+    }
+
     BlockingAdapter connect(String name, Duration timeout) throws ManComException {
         Service s = service(name);
         CompletableFuture<BlockingAdapter> result = dialler.connectBlocking(s, timeout);
@@ -467,10 +477,22 @@ final class DeMuxer implements AutoCloseable {
                     s == null ? "no such service on this link (" + g.names() + ")" : "not served here");
             return false;
         }
+        io.mancom.core.spi.LinkHandler links = s.links;
         stream.pipeline().addLast(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                open(s, ch, serverInbound(s), s.connections);
+                if (links == null) {
+                    open(s, ch, serverInbound(s), s.connections);
+                    return;
+                }
+                // The service's link handler (handler = forward, a tunnel's far end) takes the stream.
+                ch.config().setAutoRead(false);
+                try {
+                    links.channelOpened(ch);
+                } catch (RuntimeException e) {
+                    log.warn("service '{}': its link handler failed on stream {}: {}", s.name(), ch, e.toString());
+                    ch.close();
+                }
             }
         });
         return true;

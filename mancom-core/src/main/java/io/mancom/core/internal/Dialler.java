@@ -182,9 +182,27 @@ final class Dialler {
 
     /** Opens a stream of {@code s} on its group's link, dialling the link first if needed. */
     private void dialStream(Service s, Duration timeout, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {
+        session(s, timeout).whenComplete((mux, err) -> {
+            if (err != null) {
+                result.completeExceptionally(Futures.unwrap(err));
+            } else {
+                openStream(mux, s, inbound, result);
+            }
+        });
+    }
+
+    /**
+     * The mux session of {@code s}'s shared link: the live one, the one being dialled, or a new
+     * dial (a tunnel's uplink, {@code handler = tunnel}, opens its streams on it).
+     */
+    CompletableFuture<MuxSessionHandler> session(Service s, Duration timeout) {
         LinkGroup g = s.group;
         CompletableFuture<MuxSessionHandler> session;
         synchronized (lock) {
+            if (links.closed()) {
+                return CompletableFuture.failedFuture(new ManComException(ManComException.Reason.CLOSED,
+                        "this ManCom is closed"));
+            }
             MuxSessionHandler live = g.liveSession();
             if (live != null) {
                 session = CompletableFuture.completedFuture(live);
@@ -209,13 +227,7 @@ final class Dialler {
                 connectLink(s, g.endpoint, g.ready, links.dialedLinkSink(g, session), timeout, session);
             }
         }
-        session.whenComplete((mux, err) -> {
-            if (err != null) {
-                result.completeExceptionally(Futures.unwrap(err));
-            } else {
-                openStream(mux, s, inbound, result);
-            }
-        });
+        return session;
     }
 
     private void openStream(MuxSessionHandler mux, Service s, Function<Channel, Inbound> inbound, CompletableFuture<?> result) {

@@ -193,6 +193,22 @@ public final class ManComRuntime implements ManCom, TransportContext {
                 transports::forEndPoint, monitor);
     }
 
+    /**
+     * The handler {@code handler = tunnel} runs for {@code service}: each link becomes one stream
+     * on the mux link of the service's {@code via} (docs/proxy.md, Tunnels), for {@link #handleLinks}.
+     *
+     * @throws io.mancom.ConfigException if the service has no valid tunnel settings
+     */
+    public io.mancom.core.spi.LinkHandler tunneller(String service) {
+        io.mancom.core.spi.ServiceSettings s = demuxer.service(service).settings;
+        io.mancom.core.internal.config.TunnelSettings t = io.mancom.core.internal.config.TunnelSettings.of(s);
+        String via = t == null ? null : t.via();
+        if (via != null) {
+            demuxer.service(via); // an unknown uplink fails now, not at the first client
+        }
+        return new io.mancom.core.internal.forward.Tunneller(s, () -> demuxer.uplink(via), monitor);
+    }
+
     /** The DeMuxer, for the blocking API's hooks ({@link BlockingHooks}). */
     DeMuxer demuxer() {
         return demuxer;

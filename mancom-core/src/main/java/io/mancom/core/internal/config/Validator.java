@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * the types and bounds of the values mancom-core itself uses.
  */
 final class Validator {
-    static final List<String> HANDLERS = List.of("echo", "discard", "forward", "http-proxy");
+    static final List<String> HANDLERS = List.of("echo", "discard", "forward", "http-proxy", "tunnel");
     static final int MAX_IO_THREADS = 1024;
     static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
@@ -92,6 +92,7 @@ final class Validator {
             // The rules across services, by the code the runtime plans its links with, so that a
             // file this accepts also starts.
             collect(() -> ServicePlan.problems(services, layers));
+            collect(() -> TunnelSettings.problems(services));
         }
         if (!errors.isEmpty()) {
             List<ConfigException> all = new ArrayList<>(errors.values());
@@ -148,6 +149,7 @@ final class Validator {
         Common c = common(s, endpoint);
         attempt(() -> io.mancom.core.internal.tls.TlsSettings.from(s, endpoint)); // files read, key checked
         attempt(() -> ForwardSettings.read(s)); // handler = forward: forward's endpoint
+        attempt(() -> TunnelSettings.read(s, name)); // handler = tunnel: via
         if (failures != before || endpoint == null || c == null) {
             return null;
         }

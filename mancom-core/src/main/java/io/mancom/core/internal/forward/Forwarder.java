@@ -102,12 +102,7 @@ public final class Forwarder implements LinkHandler {
 
     @Override
     public void channelOpened(Channel client) {
-        assert client.eventLoop().inEventLoop();
-        client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        client.config().setWriteBufferWaterMark(marks);
-        client.config().setAutoRead(false);
-        RelaySide front = new RelaySide();
-        client.pipeline().addLast("mancom-forward", front);
+        RelaySide front = takeOver(client, marks);
         if (tcp != null) {
             TcpAddress a = (TcpAddress) forward.endpoint().address();
             Bootstrap b = tcp.clone(client.eventLoop());
@@ -147,8 +142,29 @@ public final class Forwarder implements LinkHandler {
         }
     }
 
-    /** Both ends are there: join them. On the client's loop. */
+    /**
+     * Makes {@code client} the front of a relay: half-closure, the service's marks, not reading
+     * until its peer is there. On the client's loop.
+     */
+    static RelaySide takeOver(Channel client, WriteBufferWaterMark marks) {
+        assert client.eventLoop().inEventLoop();
+        client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        client.config().setWriteBufferWaterMark(marks);
+        client.config().setAutoRead(false);
+        RelaySide front = new RelaySide();
+        client.pipeline().addLast("mancom-forward", front);
+        return front;
+    }
+
     private void connected(Channel client, RelaySide front, Channel backend) {
+        join(client, front, backend, forward.proxyProtocol());
+    }
+
+    /**
+     * Both ends are there: join them ({@code backend} arrives with auto-read off). On the client's
+     * loop; the backend's side is set up on its own loop.
+     */
+    static void join(Channel client, RelaySide front, Channel backend, boolean proxyProtocol) {
         if (!client.isActive()) {
             backend.close();
             front.peerReady(backend); // releases what it queued
@@ -157,7 +173,7 @@ public final class Forwarder implements LinkHandler {
         RelaySide back = new RelaySide();
         Runnable backSide = () -> {
             backend.pipeline().addLast("mancom-forward", back);
-            if (forward.proxyProtocol()) {
+            if (proxyProtocol) {
                 // First on the wire, ahead of the bytes the front side queued.
                 backend.write(ProxyV2.header(backend.alloc(), client.remoteAddress(), client.localAddress()),
                         backend.voidPromise());

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ConfigLoaderErrorsTest {
     private static final String SERVICE_KEYS =
             "allow, blocking, connect-timeout, endpoint, forward, framing, handler, hold, link, listen, match, mux, reconnect, scope,"
-                    + " sniff, tcp, tls, write-buffer";
+                    + " sniff, tcp, tls, tunnel, via, write-buffer";
 
     @TempDir
     Path tmp;
@@ -236,7 +236,7 @@ class ConfigLoaderErrorsTest {
     void unknownHandler() {
         Path etc = f.etcFile("mancom.services.echo { endpoint = \"tcp://h:1\", handler = ecko }");
 
-        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard, forward, http-proxy");
+        assertError(f.fails(), etc, 1, "mancom.services.echo.handler", "found \"ecko\" but expected one of: echo, discard, forward, http-proxy, tunnel");
     }
 
     @Test
@@ -287,7 +287,7 @@ class ConfigLoaderErrorsTest {
         ConfigException e = f.fails();
         assertError(e, etc, 1, "mancom.defaults.conect-timeout",
                 "found unknown key \"conect-timeout\" but expected one of: allow, blocking, connect-timeout, forward, framing,"
-                        + " handler, hold, link, listen, match, mux, reconnect, scope, sniff, tcp, tls, write-buffer (did you mean"
+                        + " handler, hold, link, listen, match, mux, reconnect, scope, sniff, tcp, tls, tunnel, via, write-buffer (did you mean"
                         + " \"connect-timeout\"?)");
         assertThat(e.getSuppressed()).isEmpty();
     }
@@ -366,7 +366,7 @@ class ConfigLoaderErrorsTest {
         f.props.setProperty("mancom.services.echo.handler", "reverse");
 
         assertThat(f.fails().getMessage()).isEqualTo("mancom.services.echo.handler: found \"reverse\" but expected"
-                + " one of: echo, discard, forward, http-proxy (from system property -Dmancom.services.echo.handler)");
+                + " one of: echo, discard, forward, http-proxy, tunnel (from system property -Dmancom.services.echo.handler)");
     }
 
     @Test
@@ -452,7 +452,7 @@ class ConfigLoaderErrorsTest {
                         + " 'tcp://x' needs a host and a port: tcp://HOST:PORT",
                 etc + ":4: mancom.services.b.endpoint: found no endpoint but expected one, such as endpoint ="
                         + " \"tcp://0.0.0.0:7000\", \"serial:///dev/ttyUSB0?baud=115200\" or \"usb://16c0:05dc\"",
-                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard, forward, http-proxy");
+                etc + ":4: mancom.services.b.handler: found \"ecko\" but expected one of: echo, discard, forward, http-proxy, tunnel");
     }
 
     @Test

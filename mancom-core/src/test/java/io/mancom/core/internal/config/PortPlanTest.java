@@ -24,7 +24,8 @@ class PortPlanTest {
         f = new ConfigFixture(tmp);
     }
 
-    private static List<String> messages(ConfigException e) {
+    /** The message of {@code e} and of each problem suppressed in it (config check reports them all). */
+    static List<String> messages(ConfigException e) {
         List<String> all = new java.util.ArrayList<>();
         all.add(e.getMessage());
         Arrays.stream(e.getSuppressed()).forEach(t -> all.add(t.getMessage()));

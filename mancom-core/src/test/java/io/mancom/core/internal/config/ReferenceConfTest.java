@@ -74,6 +74,8 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.tls.protocols", java.util.List.of()),
                 Map.entry("mancom.defaults.tls.passthrough", "off"),
                 Map.entry("mancom.defaults.tls.verify", "on"),
+                Map.entry("mancom.defaults.tunnel.service", ""),
+                Map.entry("mancom.defaults.via", ""),
                 Map.entry("mancom.defaults.tls.server-name", ""),
                 Map.entry("mancom.defaults.tls.handshake-timeout", "10s"),
                 Map.entry("mancom.defaults.match", ""),
