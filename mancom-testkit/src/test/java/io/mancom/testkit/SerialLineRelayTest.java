@@ -142,6 +142,12 @@ class SerialLineRelayTest {
         CompletableFuture<byte[]> got2 = readAsync(in(again.b()), expected);
         write(out(again.a()), data);
         assertThat(got2.get(60, TimeUnit.SECONDS)).isEqualTo(got);
+        // The relay counts bytes as delivered when its write returns, which can be after the reader
+        // has them: wait for the count to settle, then compare.
+        Await.until("the second line's counts settle", () -> {
+            LineCounters now = again.counters(Direction.A_TO_B);
+            return now.bytesDelivered() + now.bytesDropped() == data.length;
+        });
         assertThat(again.counters(Direction.A_TO_B)).isEqualTo(c);
     }
 
