@@ -420,15 +420,7 @@ final class DeMuxer implements AutoCloseable {
             // TLS (when configured) goes in front; the connection opens, or the service's link
             // handler takes the channel, once its handshake succeeded.
             io.mancom.core.spi.LinkHandler links = s.links;
-            tls.serve(s.settings, ch, links == null ? () -> open(s, ch, serverInbound(s), s.connections) : () -> {
-                ch.config().setAutoRead(false);
-                try {
-                    links.channelOpened(ch);
-                } catch (RuntimeException e) {
-                    log.warn("service '{}': its link handler failed on {}: {}", s.name(), ch.remoteAddress(), e.toString());
-                    ch.close();
-                }
-            });
+            tls.serve(s.settings, ch, () -> serve(s, links, ch));
         }
 
         @Override
@@ -481,21 +473,28 @@ final class DeMuxer implements AutoCloseable {
         stream.pipeline().addLast(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (links == null) {
-                    open(s, ch, serverInbound(s), s.connections);
-                    return;
-                }
-                // The service's link handler (handler = forward, a tunnel's far end) takes the stream.
-                ch.config().setAutoRead(false);
-                try {
-                    links.channelOpened(ch);
-                } catch (RuntimeException e) {
-                    log.warn("service '{}': its link handler failed on stream {}: {}", s.name(), ch, e.toString());
-                    ch.close();
-                }
+                serve(s, links, ch); // a link handler: handler = forward, a tunnel's far end
             }
         });
         return true;
+    }
+
+    /**
+     * A link or stream a peer opened to {@code s}: a connection of the service's, or, when the
+     * service has a link handler (registered before the link came), the handler's channel.
+     */
+    private void serve(Service s, io.mancom.core.spi.LinkHandler links, Channel ch) {
+        if (links == null) {
+            open(s, ch, serverInbound(s), s.connections);
+            return;
+        }
+        ch.config().setAutoRead(false);
+        try {
+            links.channelOpened(ch);
+        } catch (RuntimeException e) {
+            log.warn("service '{}': its link handler failed on {}: {}", s.name(), ch, e.toString());
+            ch.close();
+        }
     }
 
     // ---- shutdown ----
