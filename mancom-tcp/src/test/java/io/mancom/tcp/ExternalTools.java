@@ -1,9 +1,7 @@
 package io.mancom.tcp;
 
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -16,36 +14,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The outside programs the port-sharing tests run (curl, openssl, ssh, sshd): found on the PATH, or
- * the test is skipped with a message that names the missing program, except under CI=true, where a
- * missing program fails the test. Processes it starts are children of the test and are destroyed
- * by {@link #close()}.
+ * The outside programs the port-sharing tests run (curl, openssl, ssh, sshd), found with
+ * {@link io.mancom.testkit.Tools#require}: servers it starts are children of the test and are
+ * destroyed by {@link #close()}.
  */
 final class ExternalTools implements AutoCloseable {
     private final List<Process> started = new ArrayList<>();
-
-    /** The program's path; skips (fails under CI=true) when it is not installed. */
-    static String require(String program, String debianPackage) {
-        Path p = program.startsWith("/") ? Path.of(program) : find(program);
-        if (p == null || !Files.isExecutable(p)) {
-            String msg = program + " is not installed (Debian package " + debianPackage + "); the test needs it";
-            if ("true".equals(System.getenv("CI"))) {
-                Assertions.fail(msg + " and CI=true: .ci/run installs it");
-            }
-            Assumptions.abort(msg + ": skipped");
-        }
-        return p.toString();
-    }
-
-    private static Path find(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path p = Path.of(dir, program);
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
-    }
 
     /** A TCP port that was free a moment ago, for a server a test starts. */
     static int freePort() throws IOException {

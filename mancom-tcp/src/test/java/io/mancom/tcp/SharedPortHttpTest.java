@@ -1,5 +1,6 @@
 package io.mancom.tcp;
 
+import io.mancom.testkit.Tools;
 import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.TcpAddress;
@@ -62,7 +63,7 @@ class SharedPortHttpTest {
 
     @Test
     void curlReachesTwoServicesOnOnePortByHttpVersion() throws Exception {
-        String curl = ExternalTools.require("curl", "curl");
+        String curl = Tools.require("curl", "curl");
         ManComRuntime m = twoHttpServices("");
         assertThat(m.boundEndPoint("grpc")).isEqualTo(m.boundEndPoint("json"));
 
@@ -79,7 +80,7 @@ class SharedPortHttpTest {
 
     @Test
     void aThousandHostileClientsAreEachClosedAtTheirBoundWhileGoodClientsAreServed() throws Exception {
-        String curl = ExternalTools.require("curl", "curl");
+        String curl = Tools.require("curl", "curl");
         ManComRuntime m = twoHttpServices(
                 "  tlsweb { endpoint = \"tcp://127.0.0.1:0\", match { tls { sni = [x.example] } }, sniff.timeout = 3s }");
         TcpAddress a = (TcpAddress) m.boundEndPoint("json").orElseThrow().address();

@@ -1,5 +1,6 @@
 package io.mancom.tcp;
 
+import io.mancom.testkit.Tools;
 import io.mancom.TcpAddress;
 import io.mancom.core.internal.ManComRuntime;
 import io.mancom.testkit.TestRuntimes;
@@ -60,7 +61,7 @@ class SharedPortTlsSshTest {
 
     @Test
     void openSslClientsAreRoutedBySniAndAlpnToTwoBackends() throws Exception {
-        String openssl = ExternalTools.require("openssl", "openssl");
+        String openssl = Tools.require("openssl", "openssl");
         int alpha = sServer(openssl, "alpha");
         int beta = sServer(openssl, "beta");
         ManComRuntime m = (ManComRuntime) runtimes.start("mancom.services {\n"
@@ -90,10 +91,10 @@ class SharedPortTlsSshTest {
 
     @Test
     void sshReachesARealSshdThroughAPrefixForwardOnThePortOfAnHttpService() throws Exception {
-        String sshd = ExternalTools.require("/usr/sbin/sshd", "openssh-server");
-        String ssh = ExternalTools.require("ssh", "openssh-client");
-        String keygen = ExternalTools.require("ssh-keygen", "openssh-client");
-        String curl = ExternalTools.require("curl", "curl");
+        String sshd = Tools.require("/usr/sbin/sshd", "openssh-server");
+        String ssh = Tools.require("ssh", "openssh-client");
+        String keygen = Tools.require("ssh-keygen", "openssh-client");
+        String curl = Tools.require("curl", "curl");
         Path hostKey = tmp.resolve("host_ed25519");
         Path userKey = tmp.resolve("user_ed25519");
         assertThat(ExternalTools.run("", keygen, "-q", "-t", "ed25519", "-N", "", "-f", hostKey.toString()).exit()).isZero();

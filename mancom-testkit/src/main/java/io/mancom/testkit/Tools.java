@@ -23,28 +23,44 @@ public final class Tools {
     private Tools() {
     }
 
-    /** Skips (or, on CI, fails) the calling test unless {@code tool} is on the PATH. */
-    public static void require(String tool, String debianPackage) {
-        boolean found = onPath(tool);
+    /**
+     * Skips (or, on CI, fails) the calling test unless {@code tool} is installed: a name found on the
+     * PATH, or an absolute path (for programs outside it, such as {@code /usr/sbin/sshd}).
+     *
+     * @return the tool's absolute path, for starting it
+     */
+    public static String require(String tool, String debianPackage) {
+        Path found = which(tool);
         String why = tool + " is not installed (apt-get install " + debianPackage + ")";
-        if (!found && "true".equals(System.getenv("CI"))) {
+        if (found == null && "true".equals(System.getenv("CI"))) {
             throw new AssertionError(why + "; CI=true, so this is a failure, not a skip");
         }
-        Assumptions.assumeTrue(found, why);
+        Assumptions.assumeTrue(found != null, why);
+        return found.toString();
     }
 
     /** Whether an executable named {@code tool} is on the PATH. */
     public static boolean onPath(String tool) {
+        return which(tool) != null;
+    }
+
+    /** The executable {@code tool} (an absolute path, or a name looked up on the PATH), or null. */
+    public static Path which(String tool) {
+        if (tool.startsWith("/")) {
+            Path p = Path.of(tool);
+            return Files.isExecutable(p) ? p : null;
+        }
         String path = System.getenv("PATH");
         if (path == null) {
-            return false;
+            return null;
         }
         for (String dir : path.split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
+            Path p = Path.of(dir, tool);
+            if (Files.isExecutable(p)) {
+                return p;
             }
         }
-        return false;
+        return null;
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.mancom.cli.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.mancom.core.internal.Signals;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.daemon.ManComDaemon;
 import picocli.CommandLine.Command;
@@ -12,8 +11,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code mancom daemon}: runs the system daemon in the foreground until SIGTERM or SIGINT (exit 0);
@@ -22,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * <h2>Lifecycle</h2>
  * The daemon is started first ({@link ManComDaemon#start}: a bad configuration exits 2, a daemon
  * already at the socket exits 1, before any signal handling is installed); then SIGTERM and SIGINT
- * are taken over ({@link Signals}) and a shutdown hook added; the command's own thread closes
+ * are taken over ({@link StopRequest}) and a shutdown hook added; the command's own thread closes
  * the daemon, once.
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
@@ -40,43 +37,24 @@ final class DaemonCommand implements Callable<Integer> {
     @Mixin
     private ConfigOption config;
 
-    private final CountDownLatch stop = new CountDownLatch(1);
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final StopRequest stop = new StopRequest("daemon");
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ManComDaemon daemon = ManComDaemon.start(config.options())) {
-            Thread hook = new Thread(this::stopAndWait, "mancom-daemon-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try (Signals signals = Signals.install(stop::countDown, "TERM", "INT")) {
+            stop.await(() -> {
                 out.println("mancom daemon serving on " + daemon.socket() + " (SIGHUP reloads; Ctrl-C or SIGTERM stops).");
                 out.flush();
-                stop.await();
-                out.println("Stopping the daemon.");
-                out.flush();
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs: it returns once stopped is counted down
-                }
-            }
+            });
+            out.println("Stopping the daemon.");
+            out.flush();
         } finally {
-            stopped.countDown();
+            stop.stopped();
         }
         out.println("Stopped.");
         out.flush();
         return ExitCode.OK.code();
-    }
-
-    private void stopAndWait() {
-        stop.countDown();
-        try {
-            stopped.await(15, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** {@code mancom daemon reload}: {@code POST /v1/reload} on the daemon's socket; prints the report. */

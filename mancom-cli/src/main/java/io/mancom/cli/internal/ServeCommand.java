@@ -6,7 +6,6 @@ import io.mancom.EndPoint;
 import io.mancom.ManCom;
 import io.mancom.ManComException;
 import io.mancom.core.internal.ManComRuntime;
-import io.mancom.core.internal.Signals;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.RuntimeSettings;
@@ -42,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * public API ({@link ManCom.Builder#start()}) before anything process-wide is touched: a runtime
  * that cannot be made (a config error such as two services on one endpoint without mux) is
  * reported and the command returns at once. Only then are SIGTERM and SIGINT taken over
- * ({@link Signals}) and a shutdown hook added, both released when the command returns. A
+ * ({@link StopRequest}) and a shutdown hook added, both released when the command returns. A
  * signal only asks the command to stop; the command's own thread closes the runtime, so closing
  * happens once, in one place, and a stop by SIGTERM or SIGINT returns 0.
  *
@@ -87,8 +86,7 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default: stop and exit 1).")
     private boolean keepGoing;
 
-    private final CountDownLatch stop = new CountDownLatch(1);
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final StopRequest stop = new StopRequest("serve");
     private final CountDownLatch serving = new CountDownLatch(1);
 
     @Override
@@ -125,7 +123,7 @@ final class ServeCommand implements Callable<Integer> {
             printListing(out, mancom, services);
             serveUntilStopped(out);
         } finally {
-            stopped.countDown();
+            stop.stopped();
         }
         out.println("Stopped.");
         out.flush();
@@ -204,28 +202,18 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits for a stop: {@link #stop()}, SIGTERM or SIGINT ({@link Signals}), or the JVM shutting
+     * Waits for a stop: {@link #stop()}, SIGTERM or SIGINT ({@link StopRequest}), or the JVM shutting
      * down for another reason (the hook, which then waits until the runtime is closed). The hook and
      * the handlers exist only while this method runs, after the runtime was made.
      */
     private void serveUntilStopped(PrintWriter out) throws InterruptedException {
-        Thread hook = new Thread(this::stopAndWait, "mancom-serve-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (Signals signals = Signals.install(stop::countDown, "TERM", "INT")) {
-            // Only now: a signal sent by someone who read this line must find the handlers in place.
+        stop.await(() -> {
             out.println("Serving until interrupted (Ctrl-C or SIGTERM).");
             out.flush();
             serving.countDown();
-            stop.await();
-            out.println("Stopping: closing every connection and port.");
-            out.flush();
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook is running (the JVM is shutting down); it ends once stopped is counted down.
-            }
-        }
+        });
+        out.println("Stopping: closing every connection and port.");
+        out.flush();
     }
 
     /** The schemes of the transports on the class path, found the way the runtime finds them. */
@@ -257,21 +245,11 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Asks a running {@code serve} to close everything and return; for tests and embedding. */
     void stop() {
-        stop.countDown();
+        stop.stop();
     }
 
     /** Waits until every service is serving (or reported as not serving); for tests. */
     boolean awaitServing(long timeout, TimeUnit unit) throws InterruptedException {
         return serving.await(timeout, unit);
-    }
-
-    private void stopAndWait() {
-        stop.countDown();
-        try {
-            // Bounded: a JVM being terminated should not hang on a runtime that will not close.
-            stopped.await(15, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
