@@ -37,7 +37,8 @@ final class EventLoops implements NettyRuntime {
 
     EventLoops(int threads) {
         nativeTransport = Boolean.parseBoolean(System.getProperty("mancom.native", "true")) && Epoll.isAvailable();
-        IoHandlerFactory factory = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory factory = nativeTransport ? new EpollKeepRegistered(EpollIoHandler.newFactory())
+                : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(threads, ioThreads, factory);
         // Blocking work (device open, device readers) gets its own threads so it never occupies
         // an event loop; the pool shrinks back to nothing when idle.
