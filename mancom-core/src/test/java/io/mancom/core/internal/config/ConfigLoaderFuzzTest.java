@@ -44,6 +44,11 @@ class ConfigLoaderFuzzTest {
 
     @FuzzTest(maxDuration = "60s")
     void load(byte[] input) throws IOException {
+        // A new file each time, not the last one truncated: ext4 writes a file truncated and written
+        // again out to disk when it is closed (auto_da_alloc), and the next open waited for that
+        // write; on the shared build machine that was 30 ms of every 31 an input took. A file
+        // deleted before its blocks were allocated never reaches the disk.
+        Files.deleteIfExists(FILE);
         Files.write(FILE, input);
         RuntimeOptions options = RuntimeOptions.defaults().withConfigFile(FILE)
                 .withEnvironment(Map.of()).withSystemProperties(new Properties());
