@@ -36,8 +36,12 @@ import java.util.concurrent.atomic.LongAdder;
  * good clients' echo throughput meanwhile, all in one run.
  *
  * <p>The server is a ManCom echo service with {@code tcp.allow = ["127.0.0.1/32"]}. The flood
- * opens non-blocking connections from 127.0.0.2 at a fixed rate (SO_LINGER 0, each closed when the
- * next ones come); the good clients stream from 127.0.0.1 and count the bytes echoed. The server's
+ * makes non-blocking connection attempts from 127.0.0.2 at a fixed rate, by default through libc on
+ * 256 reused sockets ({@link NativeFlood}, the cheapest SYN a process can send), or with
+ * {@code --flooder nio} a {@code SocketChannel} per attempt (SO_LINGER 0, each closed when the next
+ * ones come); the flooder is on the same 2 CPUs as the server and the clients, so it should take
+ * as little of them as it can, and its thread's CPU and achieved rate are reported. The good
+ * clients stream from 127.0.0.1 and count the bytes echoed. The server's
  * CPU is the CPU time of its event-loop threads ({@code mancom-io-*}; the clients are plain
  * sockets on other threads). On loopback the kernel's receive path, the filter included, runs in
  * the sending thread's context: the kernel filter's cost shows up as the flooder's, not the
@@ -72,6 +76,12 @@ public final class FloodBenchCommand implements Callable<Integer> {
             description = "Rounds; each measures both modes, alternating (default ${DEFAULT-VALUE}).")
     private int rounds;
 
+    @Option(names = "--flooder", defaultValue = "native", paramLabel = "KIND",
+            description = {"How the flood is made: native (libc through JNA, a few reused sockets: the cheapest"
+                    + " SYN), or nio (a SocketChannel per attempt); native falls back to nio where it cannot run"
+                    + " (default ${DEFAULT-VALUE})."})
+    private String flooder;
+
     @Override
     public Integer call() throws Exception {
         if (rate < 1 || rate > 100_000 || seconds <= 0 || seconds > 600 || clients < 1 || clients > 64
@@ -79,10 +89,20 @@ public final class FloodBenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                     "--rate 1..100000, --seconds 0..600, --clients 1..64, --rounds 1..100");
         }
+        if (!flooder.equals("native") && !flooder.equals("nio")) {
+            throw new ParameterException(spec.commandLine(), "--flooder native|nio");
+        }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "bench flood: %d attempts/s from 127.0.0.2, %d good client(s) from 127.0.0.1, %.1f s per"
-                + " phase; %s; load average %s%n", rate, clients, seconds, BenchKit.javaAndCpus(), loadAverage());
-        out.println("mode    round  idle-cpu  flood-cpu  flood-cpu-idle  completed/attempts  good MB/s  flooded MB/s  ratio");
+        String why = flooder.equals("native") ? NativeFlood.unavailable() : null;
+        nativeFlood = flooder.equals("native") && why == null;
+        out.printf(Locale.ROOT, "bench flood: %d attempts/s from 127.0.0.2 (%s flooder%s), %d good client(s) from 127.0.0.1,"
+                + " %.1f s per phase; %s; load average %s%n", rate, nativeFlood ? "native" : "nio",
+                why == null ? "" : ", native unavailable: " + why, clients, seconds, BenchKit.javaAndCpus(), loadAverage());
+        // flooder-cpu: the flood thread's own CPU (user and system, which on loopback includes the
+        // kernel's receive path for its SYNs, the filter too): CPU the server's machine would not
+        // spend if the flood came from elsewhere, but which this machine's other threads lose.
+        out.println("mode    round  idle-cpu  flood-cpu  flood-cpu-idle  flooder-cpu  attempts/s  completed/attempts"
+                + "  good MB/s  flooded MB/s  ratio");
         double[][] floodCpu = new double[2][rounds];
         double[][] ratio = new double[2][rounds];
         for (int r = 0; r < rounds; r++) {
@@ -92,10 +112,11 @@ public final class FloodBenchCommand implements Callable<Integer> {
                 Result res = measure(kernel);
                 floodCpu[mode][r] = res.floodCpu - res.idleCpu;
                 ratio[mode][r] = res.flooded / res.good;
-                out.printf(Locale.ROOT, "%-7s %5d  %7.1f%%  %8.1f%%  %13.1f%%  %9d/%-8d  %9.1f  %12.1f  %5.2f%n",
+                out.printf(Locale.ROOT, "%-7s %5d  %7.1f%%  %8.1f%%  %13.1f%%  %10.1f%%  %10.0f  %9d/%-8d  %9.1f  %12.1f"
+                                + "  %5.2f%n",
                         kernel ? "kernel" : "user", r + 1, 100 * res.idleCpu, 100 * res.floodCpu,
-                        100 * (res.floodCpu - res.idleCpu), res.completed, res.attempts, res.good / 1e6,
-                        res.flooded / 1e6, res.flooded / res.good);
+                        100 * (res.floodCpu - res.idleCpu), 100 * res.flooderCpu, res.attemptRate, res.completed,
+                        res.attempts, res.good / 1e6, res.flooded / 1e6, res.flooded / res.good);
                 out.flush();
             }
         }
@@ -109,7 +130,44 @@ public final class FloodBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private record Result(double idleCpu, double floodCpu, long attempts, long completed, double good, double flooded) {
+    private record Result(double idleCpu, double floodCpu, double flooderCpu, double attemptRate, long attempts,
+                          long completed, double good, double flooded) {
+    }
+
+    /**
+     * A running flood on its own thread: attempts made, handshakes completed (accepted by the
+     * kernel: the user-space mode), attempts that could not be made, and the thread's CPU. The
+     * counters may be read from any thread; {@link #close()} stops the thread.
+     */
+    abstract static class Flooder implements AutoCloseable {
+        final AtomicLong attempts = new AtomicLong();
+        final LongAdder completed = new LongAdder();
+        /** Attempts whose socket could not be made or connected at all (not counted as SYNs sent). */
+        final LongAdder failed = new LongAdder();
+        final AtomicBoolean stop = new AtomicBoolean();
+        private Thread thread;
+
+        /** Starts {@code body} on the flood's thread; once, from the subclass's constructor. */
+        final void start(Runnable body) {
+            thread = daemon("flood", body);
+        }
+
+        /** CPU nanoseconds of the flood's thread so far (-1 once it ended). */
+        final long cpuNanos() {
+            return ManagementFactory.getThreadMXBean().getThreadCpuTime(thread.getId());
+        }
+
+        @Override
+        public final void close() throws InterruptedException {
+            stop.set(true);
+            thread.join(10_000);
+        }
+    }
+
+    private boolean nativeFlood;
+
+    private Flooder flood(int port) {
+        return nativeFlood ? new NativeFlood(port, rate) : new Flood(port, rate);
     }
 
     /** CPU of the server and throughput of the good clients, phase by phase, for one mode. */
@@ -129,14 +187,20 @@ public final class FloodBenchCommand implements Callable<Integer> {
             double idle = (serverCpu() - c0) / (double) (System.nanoTime() - t0);
 
             double flood;
+            double flooderCpu;
+            double attemptRate;
             long attempts;
             long completed;
-            try (Flood f = new Flood(port, rate)) {
+            try (Flooder f = flood(port)) {
                 long c1 = serverCpu();
+                long f1 = f.cpuNanos();
                 long t1 = System.nanoTime();
                 BenchKit.sleepNanos(phase);
-                flood = (serverCpu() - c1) / (double) (System.nanoTime() - t1);
+                long elapsed = System.nanoTime() - t1;
+                flood = (serverCpu() - c1) / (double) elapsed;
+                flooderCpu = (f.cpuNanos() - f1) / (double) elapsed;
                 attempts = f.attempts.get();
+                attemptRate = (attempts - f.failed.sum()) / (elapsed / 1e9);
                 completed = f.completed.sum();
             }
 
@@ -149,14 +213,14 @@ public final class FloodBenchCommand implements Callable<Integer> {
                 long slice = phase / SLICES;
                 for (int i = 0; i < SLICES; i++) {
                     plain[i] = g.bytesPerSecond(slice);
-                    try (Flood f = new Flood(port, rate)) {
+                    try (Flooder f = flood(port)) {
                         flooded[i] = g.bytesPerSecond(slice);
                     }
                 }
             }
             double good = median(plain);
             double underFlood = median(flooded);
-            return new Result(idle, flood, attempts, completed, good, underFlood);
+            return new Result(idle, flood, flooderCpu, attemptRate, attempts, completed, good, underFlood);
         } finally {
             System.clearProperty("io.mancom.tcp.kernelFilter");
         }
@@ -241,15 +305,10 @@ public final class FloodBenchCommand implements Callable<Integer> {
      * closing one leaves no TIME_WAIT and no port in use), the 256 newest kept open. Counts the
      * attempts, and those whose handshake completed (accepted by the kernel: the user-space mode).
      */
-    private static final class Flood implements AutoCloseable {
-        final AtomicLong attempts = new AtomicLong();
-        final LongAdder completed = new LongAdder();
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final Thread thread;
-
+    private static final class Flood extends Flooder {
         Flood(int port, int rate) {
             InetSocketAddress target = new InetSocketAddress("127.0.0.1", port);
-            thread = daemon("flood", () -> {
+            start(() -> {
                 ArrayDeque<SocketChannel> open = new ArrayDeque<>();
                 long start = System.nanoTime();
                 try {
@@ -299,11 +358,6 @@ public final class FloodBenchCommand implements Callable<Integer> {
             }
         }
 
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            thread.join(10_000);
-        }
     }
 
     private static Thread daemon(String name, Runnable body) {

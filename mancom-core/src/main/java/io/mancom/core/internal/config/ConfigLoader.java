@@ -100,8 +100,18 @@ public final class ConfigLoader {
      * sees (for plugin class loaders and tests).
      */
     public static RuntimeSettings load(RuntimeOptions settings, ClassLoader classLoader) {
+        return load(settings, reference(classLoader));
+    }
+
+    /**
+     * As {@link #load(RuntimeOptions)}, with {@code reference} (from {@link #reference(ClassLoader)})
+     * as the first layer: for a caller that loads many configs against the same class path, as the
+     * config loader's fuzz target does (parsing the {@code reference.conf} files was half of each
+     * load). {@link Config} is immutable, so one may be shared.
+     */
+    static RuntimeSettings load(RuntimeOptions settings, Config reference) {
         Map<String, String> env = settings.environment();
-        Layers layers = new Layers(classLoader);
+        Layers layers = new Layers(reference);
         Optional<Path> explicit = settings.configFile();
         if (explicit.isPresent()) {
             layers.file(explicit.get().toString(), explicit.get(),
@@ -138,7 +148,7 @@ public final class ConfigLoader {
      * @throws ConfigException if the file is missing or invalid
      */
     public static RuntimeSettings loadFile(Path file) {
-        Layers layers = new Layers(defaultClassLoader());
+        Layers layers = new Layers(reference(defaultClassLoader()));
         layers.file(file.toString(), file, "it was named explicitly, so it must exist");
         return Validator.validate(layers.resolve(RuntimeOptions.defaults().environment()), layers.reference,
                 List.copyOf(layers.list), 0, layers.problems);
@@ -158,6 +168,26 @@ public final class ConfigLoader {
         return Optional.empty();
     }
 
+    /**
+     * The {@code reference.conf} files {@code classLoader} sees, merged (layer 1).
+     *
+     * @throws ConfigException if one is not HOCON
+     * @throws IllegalStateException if none defines {@code mancom.defaults}
+     */
+    static Config reference(ClassLoader classLoader) {
+        Config reference;
+        try {
+            reference = ConfigFactory.parseResources(classLoader, RESOURCE);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw Origins.translate(e, null, "HOCON syntax error in a reference.conf on the class path: ");
+        }
+        if (Validator.object(reference, "mancom", "defaults") == null) {
+            throw new IllegalStateException("no reference.conf with mancom.defaults on the class path of "
+                    + classLoader + ": is the mancom-core jar complete?");
+        }
+        return reference;
+    }
+
     private static ClassLoader defaultClassLoader() {
         ClassLoader cl = Thread.currentThread().getContextClassLoader();
         return cl != null ? cl : ConfigLoader.class.getClassLoader();
@@ -172,18 +202,9 @@ public final class ConfigLoader {
         private final Set<String> switchKeys;
         private Config merged;
 
-        Layers(ClassLoader classLoader) {
-            try {
-                reference = ConfigFactory.parseResources(classLoader, RESOURCE);
-            } catch (com.typesafe.config.ConfigException e) {
-                throw Origins.translate(e, null, "HOCON syntax error in a reference.conf on the class path: ");
-            }
-            ConfigObject defaults = Validator.object(reference, "mancom", "defaults");
-            if (defaults == null) {
-                throw new IllegalStateException("no reference.conf with mancom.defaults on the class path of "
-                        + classLoader + ": is the mancom-core jar complete?");
-            }
-            switchKeys = Switches.keys(defaults);
+        Layers(Config reference) {
+            this.reference = reference;
+            switchKeys = Switches.keys(Validator.object(reference, "mancom", "defaults"));
             merged = reference;
             add(new ConfigLayer(RESOURCE, Optional.empty(), true), null);
         }
