@@ -105,6 +105,39 @@ class ArqLossyTest {
         }
     }
 
+    /**
+     * A handler that holds the close back until its last write is out (as the mux does with its
+     * CLOSE_MUX) must not keep the channel open, or that write queued, after the session ended.
+     */
+    @ParameterizedTest(name = "peer closes: {0}")
+    @ValueSource(booleans = {true, false})
+    void aSessionThatEndsClosesItsChannelAndReleasesWhatAHandlerStillQueued(boolean peerCloses) {
+        LinkSettings s = RELIABLE.withTimers(Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ZERO);
+        try (LossyPair p = new LossyPair(14, s)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            io.netty.buffer.ByteBuf last = io.netty.buffer.Unpooled.buffer().writeBytes(new byte[]{1, 2, 3});
+            p.a.upper.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+                @Override
+                public void close(io.netty.channel.ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+                    ctx.writeAndFlush(last).addListener(f -> ctx.close(promise));
+                }
+            });
+            if (peerCloses) {
+                p.b.upper.close(); // a CLOSE frame: a's session ends normally
+            } else {
+                p.faults.cut = true; // silence, no resumption: a's session ends with "link lost"
+            }
+            assertThat(p.runUntil(() -> p.a.closed, 10_000)).as(((LinkChannel) p.a.upper).session().describe()).isTrue();
+            assertThat(((LinkChannel) p.a.upper).session().state()).isEqualTo(ReliableSession.State.CLOSED);
+            assertThat(p.a.upper.isOpen()).isFalse();
+            assertThat(last.refCnt()).as("the write queued after the session ended is released").isZero();
+            io.netty.buffer.ByteBuf after = io.netty.buffer.Unpooled.buffer().writeByte(4);
+            assertThat(p.a.upper.writeAndFlush(after).isSuccess()).isFalse();
+            assertThat(after.refCnt()).as("a write after the end is released").isZero();
+            assertThat(p.a.closeCause == null).isEqualTo(peerCloses);
+        }
+    }
+
     @Test
     void aLinkThatDoesNotComeBackEndsWithLinkLost() {
         LinkSettings s = RELIABLE.withTimers(Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(2));
