@@ -186,16 +186,25 @@ final class LinkChannel extends AbstractChannel {
     /**
      * Releases what the channel queued, failing the writes: after the loop's end (the channel cannot
      * close there, and nothing else touches the buffer), or for writes that reach an ended session.
+     * Releasing can fire a writability event, which an ended loop rejects: the entry is released by
+     * then, and the release goes on with the next (stopping there leaked the rest).
      */
     void dropQueuedWrites() {
         ChannelOutboundBuffer in = unsafe().outboundBuffer();
         if (in == null) {
             return;
         }
-        in.addFlush();
         java.nio.channels.ClosedChannelException closed = new java.nio.channels.ClosedChannelException();
-        while (in.remove(closed)) {
-            // each released and failed in turn
+        while (true) {
+            try {
+                in.addFlush(); // a cancelled write is released, then writability is told
+                while (in.remove(closed)) {
+                    // each released and failed in turn
+                }
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the writability event after a release: each one thrown means one entry less
+            }
         }
     }
 
