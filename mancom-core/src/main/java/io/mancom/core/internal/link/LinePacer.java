@@ -34,8 +34,8 @@ final class LinePacer {
         this.wake = wake;
     }
 
-    boolean active() {
-        return lineRate > 0;
+    long lineRate() {
+        return lineRate;
     }
 
     /** A new burst size (the frame size changed); the credit keeps what it has up to it. */

@@ -56,6 +56,13 @@ final class LinkChannel extends AbstractChannel {
         dropQueuedWrites();
     };
 
+    /**
+     * The loop shuts down (the runtime closes) before the session ended: it ends there, so the
+     * channel closes on its loop and its handlers release what they hold (a decoder's partial frame).
+     * A real socket is closed so by its loop's I/O handler; nothing else closes this channel.
+     */
+    private final Runnable loopShuttingDown = () -> session().loopShuttingDown();
+
     private void watchLoop(boolean on) {
         try {
             if (on) {
@@ -65,6 +72,13 @@ final class LinkChannel extends AbstractChannel {
             }
         } catch (UnsupportedOperationException e) {
             // EmbeddedEventLoop (tests): it never ends
+        }
+        if (session.loop instanceof io.netty.util.concurrent.SingleThreadEventExecutor e) {
+            if (on) {
+                e.addShutdownHook(loopShuttingDown);
+            } else {
+                e.removeShutdownHook(loopShuttingDown);
+            }
         }
     }
 

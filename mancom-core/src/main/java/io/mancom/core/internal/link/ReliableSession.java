@@ -66,6 +66,8 @@ final class ReliableSession {
     private final byte[] sackBits = new byte[LinkFrames.MAX_SACK_BYTES];
     // Pacing of new DATA frames at the line rate, a token bucket of two frames.
     private final LinePacer pacer;
+    // The payload size of new frames, from the loss seen (up to the negotiated frameSize).
+    private final FrameSizer sizer;
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -75,7 +77,9 @@ final class ReliableSession {
      */
     ReliableSession(String name, LinkSettings settings, int window, int frameSize, long lineRate, EventLoop loop, long myId,
                     long peerId, LinkCounters counters, Consumer<ReliableSession> onEnd, Consumer<ReliableSession> onSuspend) {
-        this.pacer = new LinePacer(loop, lineRate, 2L * (frameSize + LinkFrames.DATA_HEADER + 6), () -> channel.resumeWrites());
+        this.pacer = new LinePacer(loop, lineRate, 2L * (frameSize + FrameSizer.OVERHEAD), () -> channel.resumeWrites());
+        this.sizer = new FrameSizer(frameSize);
+        paceBurst();
         this.name = name;
         this.settings = settings;
         this.window = window;
@@ -97,6 +101,11 @@ final class ReliableSession {
      * this releases what the session holds; the LinkChannel releases what it queued. The loop is
      * gone: nothing races it.
      */
+    /** The loop is shutting down (the runtime closes): the session ends there, so the channel closes on its loop. */
+    void loopShuttingDown() {
+        end(null, true);
+    }
+
     void loopEnded() {
         if (state != State.CLOSED) {
             state = State.CLOSED;
@@ -365,7 +374,7 @@ final class ReliableSession {
                 break;
             }
             ByteBuf buf = (ByteBuf) msg;
-            int n = Math.min(buf.readableBytes(), frameSize);
+            int n = Math.min(buf.readableBytes(), sizer.size());
             if (n == 0) {
                 in.remove();
                 continue;
@@ -376,6 +385,7 @@ final class ReliableSession {
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
+            sizer.sent(n);
             send(LinkFrames.data(t.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
             lastAckSent = receiver.next();
             wrote = true;
@@ -385,12 +395,20 @@ final class ReliableSession {
         }
     }
 
+    /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */
+    private void paceBurst() {
+        pacer.burst(Math.max(2L * (sizer.size() + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
+    }
+
     private void resend(int seq) {
         if (transport == null) {
             return;
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
+        sizer.lost();
+        sizer.sent(payload.readableBytes());
+        paceBurst();
         pacer.charge(payload.readableBytes() + LinkFrames.DATA_HEADER + 6); // it goes at once, new frames wait for it
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
     }
