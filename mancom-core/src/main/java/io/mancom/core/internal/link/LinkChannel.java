@@ -21,6 +21,12 @@ import java.net.SocketAddress;
  * channel until the session has cut them into frames; reads are payloads the reader owns.
  * Errors: a session that fails fires {@code exceptionCaught} with the cause (a
  * {@link io.mancom.ManComException}) and closes the channel; {@link #closeCause()} keeps it.
+ *
+ * <p>Lifecycle: the channel closes when its session ends, however it ends (closed here or by the
+ * peer, link lost, resume timeout, refused), even if a handler would hold the close back for its
+ * last writes: the session sends nothing any more, so what is queued is released then, and later
+ * writes are released by the closed channel. If the event loop ends first (the runtime closed),
+ * the channel releases what it queued and counts as closed.
  */
 final class LinkChannel extends AbstractChannel {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
@@ -37,6 +43,43 @@ final class LinkChannel extends AbstractChannel {
         this.session = session;
         this.local = local;
         this.remote = remote;
+        watchLoop(true);
+    }
+
+    /**
+     * Releases what the session and the channel hold when the loop ends before the session did
+     * (a closed channel's session may still be sending what is unacknowledged); forgotten at its end.
+     */
+    private final io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<Object>> loopEnded = f -> {
+        open = false;
+        session().loopEnded();
+        dropQueuedWrites();
+    };
+
+    /**
+     * The loop shuts down (the runtime closes) before the session ended: it ends there, so the
+     * channel closes on its loop and its handlers release what they hold (a decoder's partial frame).
+     * A real socket is closed so by its loop's I/O handler; nothing else closes this channel.
+     */
+    private final Runnable loopShuttingDown = () -> session().loopShuttingDown();
+
+    private void watchLoop(boolean on) {
+        try {
+            if (on) {
+                session.loop.terminationFuture().addListener(loopEnded);
+            } else {
+                session.loop.terminationFuture().removeListener(loopEnded);
+            }
+        } catch (UnsupportedOperationException e) {
+            // EmbeddedEventLoop (tests): it never ends
+        }
+        if (session.loop instanceof io.netty.util.concurrent.SingleThreadEventExecutor e) {
+            if (on) {
+                e.addShutdownHook(loopShuttingDown);
+            } else {
+                e.removeShutdownHook(loopShuttingDown);
+            }
+        }
     }
 
     ReliableSession session() {
@@ -48,16 +91,24 @@ final class LinkChannel extends AbstractChannel {
         return closeCause;
     }
 
-    /** The session failed: the pipeline learns why, then the channel closes. On the loop. */
-    void fail(Throwable cause) {
-        if (!open) {
-            return;
+    /**
+     * The session ended, failed with {@code cause} or normally (null): the pipeline learns why and
+     * closes the channel (its handlers do their part: a mux ends its streams), then the channel
+     * closes for good, whatever a handler still waits for (a mux's CLOSE_MUX, which the ended
+     * session will never send), releasing what it queued. On the loop.
+     */
+    void sessionEnded(Throwable cause) {
+        if (open) {
+            if (cause != null) {
+                closeCause = cause;
+                if (isRegistered()) {
+                    pipeline().fireExceptionCaught(cause);
+                }
+            }
+            close();
         }
-        closeCause = cause;
-        if (isRegistered()) {
-            pipeline().fireExceptionCaught(cause);
-        }
-        close();
+        unsafe().close(unsafe().voidPromise());
+        watchLoop(false); // session and channel are closed: nothing left to release
     }
 
     /** Writes again what waited for window room or a link below. On the loop. */
@@ -147,18 +198,27 @@ final class LinkChannel extends AbstractChannel {
     }
 
     /**
-     * Releases what the channel queued, for a session whose event loop has ended (the channel cannot
-     * close there); called after the loop's end, when nothing else touches the buffer.
+     * Releases what the channel queued, failing the writes: after the loop's end (the channel cannot
+     * close there, and nothing else touches the buffer), or for writes that reach an ended session.
+     * Releasing can fire a writability event, which an ended loop rejects: the entry is released by
+     * then, and the release goes on with the next (stopping there leaked the rest).
      */
     void dropQueuedWrites() {
         ChannelOutboundBuffer in = unsafe().outboundBuffer();
         if (in == null) {
             return;
         }
-        in.addFlush();
         java.nio.channels.ClosedChannelException closed = new java.nio.channels.ClosedChannelException();
-        while (in.remove(closed)) {
-            // each released and failed in turn
+        while (true) {
+            try {
+                in.addFlush(); // a cancelled write is released, then writability is told
+                while (in.remove(closed)) {
+                    // each released and failed in turn
+                }
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the writability event after a release: each one thrown means one entry less
+            }
         }
     }
 

@@ -134,10 +134,8 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
         if (h.version() != LinkFrames.VERSION) {
             mismatch = "the peer runs reliable-link protocol version " + h.version() + ", this side version "
                     + LinkFrames.VERSION + ": use the same ManCom release on both sides";
-        } else if (h.frameSize() != sink.linkSettings().frameSize()) {
-            int mine = sink.linkSettings().frameSize();
-            mismatch = "the two sides have different link.frame-size (" + Math.min(mine, h.frameSize()) + " and "
-                    + Math.max(mine, h.frameSize()) + "): set the same link.frame-size on both sides";
+        } else if (h.frameSize() < LinkSettings.MIN_FRAME_SIZE) {
+            mismatch = "the peer's link.frame-size " + h.frameSize() + " is below " + LinkSettings.MIN_FRAME_SIZE;
         } else if (!follower && !h.follower() && h.myId() == ownHello(false).myId() && h.yourId() == ownHello(false).yourId()) {
             mismatch = "the peer sent our own HELLO back: it echoes what it receives, so it is not in reliable link mode"
                     + " (set link = reliable on both sides)";
@@ -173,7 +171,8 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
             return;
         }
         session = d.session() != null ? d.session()
-                : sink.newSession(link, follower || lastSentId == 0 ? ReliableLinkSink.freshId() : lastSentId, h.myId(), h.window());
+                : sink.newSession(link, follower || lastSentId == 0 ? ReliableLinkSink.freshId() : lastSentId, h.myId(),
+                        Math.min(h.frameSize(), sink.linkSettings().frameSize()));
         candidate = null;
         if (deadline != null) {
             deadline.cancel(false);

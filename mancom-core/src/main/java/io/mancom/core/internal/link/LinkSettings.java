@@ -18,7 +18,7 @@ import java.util.Objects;
  *
  * <pre>
  * link = reliable
- * link { mode = reliable, frame-size = 128, window = auto, rto-min = 100ms, rto-max = 3s,
+ * link { mode = reliable, frame-size = 1024, window = auto, rto-min = 100ms, rto-max = 3s,
  *        keepalive = 1s, timeout = 5s, resume-timeout = 10s }
  * </pre>
  *
@@ -26,7 +26,7 @@ import java.util.Objects;
  * file, line and key of an invalid value.
  *
  * @param reliable      {@code mode = reliable}
- * @param frameSize     {@code frame-size}: the most payload bytes one frame carries (both sides must agree)
+ * @param frameSize     {@code frame-size}: the most payload bytes one frame carries (the handshake takes the smaller of both sides')
  * @param window        {@code window}: frames in flight, and frames buffered out of order; 0 = auto
  *                      (from the baud of a serial endpoint, else 256)
  * @param rtoMin        {@code rto-min}: the shortest retransmission timeout
@@ -49,13 +49,15 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
     public static final int MAX_WINDOW = 16384;
     /** The largest frame payload. */
     public static final int MAX_FRAME_SIZE = 16384;
+    /** The smallest {@code link.frame-size}. */
+    public static final int MIN_FRAME_SIZE = 16;
     /** The built-in defaults (plain). */
-    public static final LinkSettings DEFAULTS = new LinkSettings(false, 128, 0, Duration.ofMillis(100),
+    public static final LinkSettings DEFAULTS = new LinkSettings(false, 1024, 0, Duration.ofMillis(100),
             Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), 0);
 
     public LinkSettings {
-        if (frameSize < 16 || frameSize > MAX_FRAME_SIZE) {
-            throw new IllegalArgumentException("frameSize not in 16.." + MAX_FRAME_SIZE + ": " + frameSize);
+        if (frameSize < MIN_FRAME_SIZE || frameSize > MAX_FRAME_SIZE) {
+            throw new IllegalArgumentException("frameSize not in " + MIN_FRAME_SIZE + ".." + MAX_FRAME_SIZE + ": " + frameSize);
         }
         if (window < 0 || window > MAX_WINDOW) {
             throw new IllegalArgumentException("window not in 0.." + MAX_WINDOW + ": " + window);
@@ -99,7 +101,8 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
         }
         if (endpoint != null && endpoint.address() instanceof SerialAddress serial) {
             long bytesPerHalfSecond = serial.baud() / 10L / 2;
-            return (int) Math.max(8, Math.min(1024, bytesPerHalfSecond / frameSize + 1));
+            // Counted in frames of 128 bytes at most: a noisy line's frames shrink (FrameSizer).
+            return (int) Math.max(8, Math.min(1024, bytesPerHalfSecond / Math.min(frameSize, 128) + 1));
         }
         return 256;
     }
@@ -137,7 +140,7 @@ public record LinkSettings(boolean reliable, int frameSize, int window, Duration
         link.requireKnownKeys(KEYS);
         boolean reliable = link.hasPath("mode") ? link.getEnum("mode", List.of("plain", "reliable")).equals("reliable")
                 : DEFAULTS.reliable;
-        int frameSize = link.hasPath("frame-size") ? link.getIntBytes("frame-size", 16, MAX_FRAME_SIZE) : DEFAULTS.frameSize;
+        int frameSize = link.hasPath("frame-size") ? link.getIntBytes("frame-size", MIN_FRAME_SIZE, MAX_FRAME_SIZE) : DEFAULTS.frameSize;
         int window = DEFAULTS.window;
         if (link.hasPath("window")) {
             Object raw = link.config().getValue("window").unwrapped();

@@ -173,11 +173,14 @@ public final class ReliableLinkSink implements ChannelSink {
         return new Decision(null, false, null);
     }
 
-    /** A new session, decided by the handshake on {@code link}. */
-    synchronized ReliableSession newSession(Channel link, long myId, long peerId, int peerWindow) {
+    /**
+     * A new session, decided by the handshake on {@code link}, whose frames carry at most
+     * {@code frameSize} payload bytes (the smaller of the two sides' {@code link.frame-size}).
+     */
+    synchronized ReliableSession newSession(Channel link, long myId, long peerId, int frameSize) {
         hadSession = true;
         int window = window();
-        ReliableSession s = new ReliableSession(describe(link), settings, window, settings.frameSize(),
+        ReliableSession s = new ReliableSession(describe(link), settings, window, frameSize,
                 settings.lineRateFor(inner.settings().endpoint()), loopFor.apply(link),
                 myId, peerId, counters, this::ended, this::suspended);
         LinkChannel ch = new LinkChannel(s, link.localAddress(), link.remoteAddress());

@@ -64,12 +64,10 @@ final class ReliableSession {
     private long closingDeadline;
     private String lastLoss;
     private final byte[] sackBits = new byte[LinkFrames.MAX_SACK_BYTES];
-    // Pacing of new DATA frames at the line rate (bytes per second; 0 = none), a token bucket of two frames.
-    private final long lineRate;
-    private final long burst;
-    private double credit;
-    private long creditAt;
-    private ScheduledFuture<?> paceWake;
+    // Pacing of new DATA frames at the line rate, a token bucket of two frames.
+    private final LinePacer pacer;
+    // The payload size of new frames, from the loss seen (up to the negotiated frameSize).
+    private final FrameSizer sizer;
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -79,9 +77,9 @@ final class ReliableSession {
      */
     ReliableSession(String name, LinkSettings settings, int window, int frameSize, long lineRate, EventLoop loop, long myId,
                     long peerId, LinkCounters counters, Consumer<ReliableSession> onEnd, Consumer<ReliableSession> onSuspend) {
-        this.lineRate = lineRate;
-        this.burst = 2 * (frameSize + LinkFrames.DATA_HEADER + 6);
-        this.credit = burst;
+        this.pacer = new LinePacer(loop, lineRate, 2L * (frameSize + FrameSizer.OVERHEAD), () -> channel.resumeWrites());
+        this.sizer = new FrameSizer(frameSize);
+        paceBurst();
         this.name = name;
         this.settings = settings;
         this.window = window;
@@ -96,37 +94,23 @@ final class ReliableSession {
         this.sender = new ArqSender(window, rtt, counters);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
-        watchLoop(true);
-    }
-
-    /** Adds (or removes) the release on the loop's end; a loop that never ends (a test's) has no termination future. */
-    private void watchLoop(boolean on) {
-        try {
-            if (on) {
-                loop.terminationFuture().addListener(onLoopEnd);
-            } else {
-                loop.terminationFuture().removeListener(onLoopEnd);
-            }
-        } catch (UnsupportedOperationException e) {
-            // EmbeddedEventLoop: nothing to watch
-        }
     }
 
     /**
-     * The loop ended (the runtime closed) before the session did: its timers will never run and the
-     * LinkChannel cannot close, so this releases what both hold. The loop is gone: nothing races it.
+     * The loop ended (the runtime closed) before the session did: its timers will never run, so
+     * this releases what the session holds; the LinkChannel releases what it queued. The loop is
+     * gone: nothing races it.
      */
-    private final io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<Object>> onLoopEnd =
-            f -> loopEnded();
+    /** The loop is shutting down (the runtime closes): the session ends there, so the channel closes on its loop. */
+    void loopShuttingDown() {
+        end(null, true);
+    }
 
-    private void loopEnded() {
+    void loopEnded() {
         if (state != State.CLOSED) {
             state = State.CLOSED;
             sender.releaseAll();
             receiver.releaseAll();
-        }
-        if (channel != null) {
-            channel.dropQueuedWrites();
         }
     }
 
@@ -375,8 +359,12 @@ final class ReliableSession {
     void write(ChannelOutboundBuffer in) {
         assert loop.inEventLoop();
         Channel t = transport;
-        if (t == null || state == State.CLOSED) {
-            return; // they wait (suspended), or the channel is closing anyway
+        if (state == State.CLOSED) {
+            channel.dropQueuedWrites(); // nothing will send them (the channel is closed with the session)
+            return;
+        }
+        if (t == null) {
+            return; // they wait for the link to come back
         }
         boolean wrote = false;
         long now = now();
@@ -386,17 +374,18 @@ final class ReliableSession {
                 break;
             }
             ByteBuf buf = (ByteBuf) msg;
-            int n = Math.min(buf.readableBytes(), frameSize);
+            int n = Math.min(buf.readableBytes(), sizer.size());
             if (n == 0) {
                 in.remove();
                 continue;
             }
-            if (!paced(n + LinkFrames.DATA_HEADER + 6, now)) {
+            if (!pacer.take(n + LinkFrames.DATA_HEADER + 6, now)) {
                 break;
             }
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
+            sizer.sent(n);
             send(LinkFrames.data(t.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
             lastAckSent = receiver.next();
             wrote = true;
@@ -406,28 +395,9 @@ final class ReliableSession {
         }
     }
 
-    /**
-     * Whether a frame of {@code bytes} on the wire may go now at the line rate; if not, the writes
-     * resume when it may. Only new frames are paced: what is sent again goes at once, ahead of them.
-     */
-    private boolean paced(int bytes, long now) {
-        if (lineRate <= 0) {
-            return true;
-        }
-        credit = Math.min(burst, credit + (now - creditAt) * (double) lineRate / 1e9);
-        creditAt = now;
-        if (credit >= bytes) {
-            credit -= bytes;
-            return true;
-        }
-        if (paceWake == null) {
-            long delay = (long) ((bytes - credit) * 1e9 / lineRate) + 1;
-            paceWake = loop.schedule(() -> {
-                paceWake = null;
-                channel.resumeWrites();
-            }, delay, TimeUnit.NANOSECONDS);
-        }
-        return false;
+    /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */
+    private void paceBurst() {
+        pacer.burst(Math.max(2L * (sizer.size() + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
     }
 
     private void resend(int seq) {
@@ -436,10 +406,10 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
-        if (lineRate > 0) {
-            // It goes at once, but it takes its time on the line: new frames wait for it.
-            credit -= payload.readableBytes() + LinkFrames.DATA_HEADER + 6;
-        }
+        sizer.lost();
+        sizer.sent(payload.readableBytes());
+        paceBurst();
+        pacer.charge(payload.readableBytes() + LinkFrames.DATA_HEADER + 6); // it goes at once, new frames wait for it
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
     }
 
@@ -568,9 +538,7 @@ final class ReliableSession {
         if (resumeDeadline != null) {
             resumeDeadline.cancel(false);
         }
-        if (paceWake != null) {
-            paceWake.cancel(false);
-        }
+        pacer.cancel();
         Channel t = transport;
         transport = null;
         if (t != null) {
@@ -585,13 +553,10 @@ final class ReliableSession {
         }
         sender.releaseAll();
         receiver.releaseAll();
-        watchLoop(false);
         if (cause != null) {
             log.info("{}: {}", name, cause.getMessage());
-            channel.fail(cause);
-        } else {
-            channel.close();
         }
+        channel.sessionEnded(cause);
         log.debug("{}: session ended ({})", name, counters);
         onEnd.accept(this);
     }

@@ -35,7 +35,7 @@ class ReferenceConfTest {
                 Map.entry("mancom.defaults.handler", "echo"),
                 Map.entry("mancom.defaults.connect-timeout", "5s"),
                 Map.entry("mancom.defaults.link.mode", "plain"),
-                Map.entry("mancom.defaults.link.frame-size", 128),
+                Map.entry("mancom.defaults.link.frame-size", 1024),
                 Map.entry("mancom.defaults.link.window", "auto"),
                 Map.entry("mancom.defaults.link.rto-min", "100ms"),
                 Map.entry("mancom.defaults.link.rto-max", "3s"),

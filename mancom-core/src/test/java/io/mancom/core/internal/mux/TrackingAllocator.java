@@ -15,11 +15,11 @@ import java.util.List;
  *
  * <p>One per input; not thread-safe (an {@code EmbeddedChannel} runs on the test's thread).
  */
-final class TrackingAllocator extends AbstractByteBufAllocator {
+public final class TrackingAllocator extends AbstractByteBufAllocator {
 
     private final List<ByteBuf> made = new ArrayList<>();
 
-    TrackingAllocator() {
+    public TrackingAllocator() {
         super(false);
     }
 
@@ -41,7 +41,7 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
     }
 
     /** A buffer holding {@code bytes[from, to)}. */
-    ByteBuf copyOf(byte[] bytes, int from, int to) {
+    public ByteBuf copyOf(byte[] bytes, int from, int to) {
         return buffer(to - from).writeBytes(bytes, from, to - from);
     }
 
@@ -50,7 +50,7 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
      *
      * @throws AssertionError naming how many are and the first one's reference count
      */
-    void assertAllReleased(String when) {
+    public void assertAllReleased(String when) {
         int live = 0;
         ByteBuf first = null;
         for (ByteBuf b : made) {
