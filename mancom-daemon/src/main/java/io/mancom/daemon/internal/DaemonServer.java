@@ -90,7 +90,10 @@ public final class DaemonServer implements AutoCloseable {
      * yet is not a failure: the owner keeps trying, as a process's device listener does.
      */
     private static Owner relay(List<ServiceSettings> services, RuntimeSettings settings) {
-        int threads = Math.max(1, Math.min(2, settings.ioThreads()));
+        // A device is one line, served by one loop (a mux = on line's streams too): a second loop
+        // would only keep the line and its attach connections apart (RelayOwner moves them onto one).
+        boolean device = services.get(0).endpoint().type() != io.mancom.TransportType.TCP;
+        int threads = device ? 1 : Math.max(1, Math.min(2, settings.ioThreads()));
         RelayOwner owner = new RelayOwner(services, threads, settings.layers(), settings.config());
         owner.start();
         return owner;

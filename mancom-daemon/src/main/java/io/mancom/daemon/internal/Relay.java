@@ -35,11 +35,13 @@ import java.util.ArrayDeque;
  * not writable, the stream's auto-read is off (the mux then stops the process after one window).
  *
  * <h2>Threading</h2>
- * Connection callbacks run on the runtime's loop, stream events on the attach connection's loop.
- * The binding ({@code stream}, the device bytes not yet relayed) is guarded by {@code this}. Device
- * bytes are queued under it and written to the stream only on the stream's loop, in batches (one
- * task and one flush for all the reads queued meanwhile), so they keep their order across a
- * rebinding; past {@link #QUEUE_HIGH} queued bytes the device is paused until the loop takes them.
+ * Connection callbacks run on the runtime's loop, stream events on the attach connection's loop;
+ * for a device these are one loop ({@link RelayOwner} moves attach connections there), and then
+ * device bytes go to the stream as they are read, with no task. The binding ({@code stream}, the
+ * device bytes not yet relayed) is guarded by {@code this}. Device bytes are queued under it and
+ * written to the stream only on the stream's loop, in batches when that is another loop (one task
+ * and one flush for all the reads queued meanwhile), so they keep their order across a rebinding;
+ * past {@link #QUEUE_HIGH} queued bytes the device is paused until the loop takes them.
  *
  * <h2>Buffer ownership</h2>
  * Device bytes are copied into a buffer of our own (the runtime lends its buffer for the call);
@@ -64,6 +66,12 @@ final class Relay {
     private boolean drainScheduled;
     private boolean inputShut;
     private boolean outputShutSent;
+    /**
+     * Whether this relay has paused the connection and not resumed it since: the drain resumes only
+     * then, so a drain that finds the device reading costs no task on the runtime's loop. The owner
+     * pauses every connection as it accepts it.
+     */
+    private boolean paused = true;
     private boolean closed;
     private ScheduledFuture<?> holdTimer;
 
@@ -90,18 +98,31 @@ final class Relay {
             if (s == null) {
                 // Held, or its stream is opening: keep what the runtime read before the pause took
                 // effect (at most one read batch), and read no more.
-                connection.pauseReading();
+                pause();
                 return;
             }
             if (unsentBytes >= QUEUE_HIGH) {
-                connection.pauseReading(); // the drain decides when to read on
+                pause(); // the drain decides when to read on
             }
             if (drainScheduled) {
                 return;
             }
             drainScheduled = true;
         }
-        s.eventLoop().execute(() -> drain(s));
+        drainOn(s);
+    }
+
+    /**
+     * Runs {@link #drain} now if the stream shares this thread's loop (the owner moves attach
+     * connections onto its device's loop: no task, no wake-up of another thread per read), or as
+     * a task on the stream's loop.
+     */
+    private void drainOn(MuxStreamChannel s) {
+        if (s.eventLoop().inEventLoop()) {
+            drain(s);
+        } else {
+            s.eventLoop().execute(() -> drain(s));
+        }
     }
 
     void onInputShutdown() {
@@ -114,7 +135,7 @@ final class Relay {
             }
             drainScheduled = true;
         }
-        s.eventLoop().execute(() -> drain(s));
+        drainOn(s);
     }
 
     /**
@@ -152,10 +173,34 @@ final class Relay {
             s.shutdownOutput();
         }
         if (s.isWritable()) {
-            connection.resumeReading();
+            resume();
         } else {
-            connection.pauseReading(); // channelWritabilityChanged resumes
+            synchronized (this) {
+                pause(); // channelWritabilityChanged resumes
+            }
         }
+    }
+
+    /**
+     * Stops reading the connection (under {@code this}). From the runtime's loop the gate closes at
+     * once; from the stream's loop it closes in a task, which a later {@link #resume} from the same
+     * loop follows.
+     */
+    private void pause() {
+        assert Thread.holdsLock(this);
+        paused = true;
+        connection.pauseReading();
+    }
+
+    /** Reads the connection again if this relay paused it: otherwise nothing, and no task. */
+    private void resume() {
+        synchronized (this) {
+            if (!paused) {
+                return;
+            }
+            paused = false;
+        }
+        connection.resumeReading();
     }
 
     void onClose() {
@@ -268,7 +313,7 @@ final class Relay {
             boolean processGone = s.closeCause() != null || !from.isActive();
             again = wholeLine && processGone;
             if (again) {
-                connection.pauseReading();
+                pause();
             }
         }
         if (again) {
@@ -360,7 +405,7 @@ final class Relay {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (ctx.channel().isWritable()) {
-                connection.resumeReading();
+                resume();
             }
         }
 

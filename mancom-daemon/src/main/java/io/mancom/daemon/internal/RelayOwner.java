@@ -16,6 +16,11 @@ import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -65,7 +70,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Threading</h2>
  * Thread-safe. {@link #attach} runs on the attach connection's loop (the daemon's); the runtime
- * has loops of its own ({@code ioThreads}).
+ * has loops of its own ({@code ioThreads}). With one loop (the daemon gives a device owner one),
+ * each attach connection is moved onto it before its session starts, so a device's bytes reach
+ * the Unix socket on the thread that read them.
  *
  * <h2>Buffer ownership</h2>
  * Every buffer that passes through is released here or by the channel it is written to.
@@ -75,10 +82,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * opened shows in {@link #awaitReady} and in the runtime's status, and is retried by the runtime.
  */
 final class RelayOwner implements Owner {
+    private static final Logger log = LoggerFactory.getLogger(RelayOwner.class);
     private final ManComRuntime runtime;
     private final Map<String, RelayedService> services;
     private final Map<String, Boolean> wholeLine;
     private final AtomicBoolean started = new AtomicBoolean();
+    /**
+     * The runtime's only loop when it has one (a device owner's: one line, and a {@code mux = on}
+     * line's streams are on the line's loop), which every attach connection is moved to; null
+     * when the runtime has several loops (attach connections stay on the daemon's).
+     */
+    private final EventLoop home;
 
     /**
      * An owner on the embedded defaults (no transport-wide settings from the daemon's files).
@@ -113,6 +127,7 @@ final class RelayOwner implements Owner {
                 List.copyOf(layers), quiet), ioThreads);
         try {
             NettyRuntime netty = runtime.unwrap(NettyRuntime.class);
+            this.home = onlyLoop(netty.group());
             for (ServiceSettings s : services) {
                 relayed.put(s.name(), new RelayedService(s.name(), ScopeSettings.of(s), netty.group()));
             }
@@ -186,7 +201,31 @@ final class RelayOwner implements Owner {
             throw new IllegalArgumentException("this owner does not serve '" + service + "'; it serves "
                     + services.keySet());
         }
-        s.attach(Attachment.install(service, connection, peer));
+        EventLoop home = this.home;
+        if (home == null || connection.eventLoop() == home) {
+            s.attach(Attachment.install(service, connection, peer));
+            return;
+        }
+        // Onto the device's loop: the relay then hands each read to the stream on the same thread,
+        // where on the daemon's loop every read cost a task and a wake-up of a second thread (and
+        // three threads, not two, had to run for each byte to reach the process). Nothing is read
+        // meanwhile: the control route turned auto-read off, and epoll reports on registration
+        // what arrived while the connection was on neither loop.
+        connection.deregister().addListener(d -> {
+            if (!d.isSuccess()) {
+                connection.close();
+                return;
+            }
+            home.register(connection).addListener(r -> {
+                if (!r.isSuccess()) {
+                    log.debug("service '{}': cannot move the attach connection of {} to the device's loop: {}",
+                            service, peer, r.cause().toString());
+                    connection.close();
+                    return;
+                }
+                s.attach(Attachment.install(service, connection, peer));
+            });
+        });
     }
 
     @Override
@@ -216,6 +255,17 @@ final class RelayOwner implements Owner {
     @Override
     public String toString() {
         return "RelayOwner" + services.keySet();
+    }
+
+    private static EventLoop onlyLoop(EventLoopGroup group) {
+        EventLoop only = null;
+        for (EventExecutor e : group) {
+            if (only != null || !(e instanceof EventLoop l)) {
+                return null;
+            }
+            only = l;
+        }
+        return only;
     }
 
     /** The device side of every relay: the runtime's callbacks, passed to the connection's relay. */
