@@ -27,6 +27,8 @@ class BenchProxyTest {
                 .anyMatch(l -> l.matches("4\\s+mancom-h2c\\s+\\d+\\s+[0-9.]+\\s+0\\s.*"))
                 .anyMatch(l -> l.matches("4\\s+nginx-proxy\\s+\\d+.*"))
                 .anyMatch(l -> l.startsWith("4      mancom/direct: rps "))
+                .anyMatch(l -> l.matches("4\\s+cpu per request, all processes: direct [0-9.]+ us, mancom path [0-9.]+ us;"
+                        + " CPU-bound rps ceiling [0-9.]+ of direct"))
                 .anyMatch(l -> l.contains("upstream-connects=1 ") && l.contains(" 502=0 "));
     }
 }

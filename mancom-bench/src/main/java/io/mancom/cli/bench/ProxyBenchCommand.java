@@ -63,7 +63,9 @@ public final class ProxyBenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "1", paramLabel = "R", description = "Rounds over the three targets (default ${DEFAULT-VALUE}).")
     private int runs;
 
-    @Option(names = "--warmup", defaultValue = "5", paramLabel = "S",
+    // 5 s was too short on a loaded machine: the first 10-connection round still ran part
+    // interpreted (65-117 us of proxy CPU per request against 15-30 us once compiled).
+    @Option(names = "--warmup", defaultValue = "20", paramLabel = "S",
             description = "Seconds of wrk against ManCom before the runs, for the JIT (default ${DEFAULT-VALUE}).")
     private int warmup;
 
@@ -77,11 +79,16 @@ public final class ProxyBenchCommand implements Callable<Integer> {
     private int ioThreads;
 
     /**
-     * One wrk run's figures; {@code mancomCpuMicros} and {@code nginxCpuMicros} are the CPU time
-     * this JVM (the ManCom proxy; idle otherwise) and nginx (master and workers) spent per request,
-     * which the machine's load does not change much.
+     * One wrk run's figures; {@code mancomCpuMicros}, {@code nginxCpuMicros} and {@code wrkCpuMicros}
+     * are the CPU time this JVM (the ManCom proxy; idle otherwise), nginx (master and workers) and
+     * wrk spent per request, which the machine's load does not change much.
      */
-    record Figures(double rps, double p99Millis, long errors, double mancomCpuMicros, double nginxCpuMicros) {
+    record Figures(double rps, double p99Millis, long errors, double mancomCpuMicros, double nginxCpuMicros,
+                   double wrkCpuMicros) {
+        /** CPU of every process on the path, per request. */
+        double pathCpuMicros() {
+            return mancomCpuMicros + nginxCpuMicros + wrkCpuMicros;
+        }
     }
 
     @Override
@@ -110,8 +117,8 @@ public final class ProxyBenchCommand implements Callable<Integer> {
                              "upstream-queue", "100000"), "bench"), ioThreads)) {
             out.printf(Locale.ROOT, "bench proxy: %s; nginx %d workers; wrk -t%d, %d s per run; load average %s%n",
                     BenchKit.javaAndCpus(), nginxWorkers, wrkThreads, seconds, loadAverage());
-            out.printf(Locale.ROOT, "%-6s %-12s %10s %10s %7s %14s %14s%n", "conns", "target", "req/s", "p99 ms", "errors",
-                    "mancom us/req", "nginx us/req");
+            out.printf(Locale.ROOT, "%-6s %-12s %10s %10s %7s %14s %14s %12s%n", "conns", "target", "req/s", "p99 ms", "errors",
+                    "mancom us/req", "nginx us/req", "wrk us/req");
             out.flush();
             if (warmup > 0) {
                 wrk(mancom.address().getPort(), 100, warmup, nginx.pid());
@@ -124,8 +131,8 @@ public final class ProxyBenchCommand implements Callable<Integer> {
                     for (String target : order) {
                         Figures f = wrk(ports.get(target), c, seconds, nginx.pid());
                         results.computeIfAbsent(target, k -> new ArrayList<>()).add(f);
-                        out.printf(Locale.ROOT, "%-6d %-12s %10.0f %10.2f %7d %14.1f %14.1f%n", c, target, f.rps,
-                                f.p99Millis, f.errors, f.mancomCpuMicros, f.nginxCpuMicros);
+                        out.printf(Locale.ROOT, "%-6d %-12s %10.0f %10.2f %7d %14.1f %14.1f %12.1f%n", c, target, f.rps,
+                                f.p99Millis, f.errors, f.mancomCpuMicros, f.nginxCpuMicros, f.wrkCpuMicros);
                         out.flush();
                     }
                     java.util.Collections.rotate(order, 1); // alternate which goes first
@@ -135,6 +142,11 @@ public final class ProxyBenchCommand implements Callable<Integer> {
                 Figures n = median(results.get("nginx-proxy"));
                 out.printf(Locale.ROOT, "%-6d mancom/direct: rps %.2f, p99 %.2fx; mancom/nginx-proxy: rps %.2f, p99 %.2fx%n",
                         c, m.rps / d.rps, m.p99Millis / d.p99Millis, m.rps / n.rps, m.p99Millis / n.p99Millis);
+                // When wrk, nginx and the proxy share the machine's CPUs and those are the bottleneck,
+                // the RPS ratio cannot pass the ratio of CPU spent per request on each path.
+                out.printf(Locale.ROOT, "%-6d cpu per request, all processes: direct %.1f us, mancom path %.1f us;"
+                                + " CPU-bound rps ceiling %.2f of direct%n", c, d.pathCpuMicros(), m.pathCpuMicros(),
+                        d.pathCpuMicros() / m.pathCpuMicros());
                 out.flush();
             }
             out.println("mancom proxy counters: " + mancom.handler().stats());
@@ -152,6 +164,7 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         int threads = Math.min(wrkThreads, conns);
         long jvm0 = jvmCpuNanos();
         long nginx0 = treeCpuNanos(nginxPid);
+        long children0 = reapedChildrenCpuNanos();
         Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + conns, "-d" + seconds + "s", "--latency",
                 "--timeout", "10s", "http://127.0.0.1:" + port + "/").redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -160,6 +173,7 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         }
         long jvm = jvmCpuNanos() - jvm0;
         long nginxCpu = treeCpuNanos(nginxPid) - nginx0;
+        long wrkCpu = reapedChildrenCpuNanos() - children0; // wrk is the only child that ended meanwhile
         Matcher rps = RPS.matcher(text);
         Matcher p99 = P99.matcher(text);
         if (!rps.find() || !p99.find()) {
@@ -183,7 +197,7 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         }
         double rate = Double.parseDouble(rps.group(1));
         double requests = Math.max(1, rate * seconds);
-        return new Figures(rate, ms, errors, jvm / 1e3 / requests, nginxCpu / 1e3 / requests);
+        return new Figures(rate, ms, errors, jvm / 1e3 / requests, nginxCpu / 1e3 / requests, wrkCpu / 1e3 / requests);
     }
 
     private static long jvmCpuNanos() {
@@ -209,13 +223,29 @@ public final class ProxyBenchCommand implements Callable<Integer> {
         return ticks * 10_000_000L;
     }
 
+    /**
+     * CPU time (user + system) of this process's children that ended and were waited for
+     * ({@code cutime}, {@code cstime} of /proc/self/stat, clock ticks of 10 ms): wrk, once
+     * {@code waitFor} returned.
+     */
+    private static long reapedChildrenCpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     private static Figures median(List<Figures> runs) {
         double[] rps = runs.stream().mapToDouble(Figures::rps).sorted().toArray();
         double[] p99 = runs.stream().mapToDouble(Figures::p99Millis).sorted().toArray();
         double[] cpu = runs.stream().mapToDouble(Figures::mancomCpuMicros).sorted().toArray();
         double[] ncpu = runs.stream().mapToDouble(Figures::nginxCpuMicros).sorted().toArray();
+        double[] wcpu = runs.stream().mapToDouble(Figures::wrkCpuMicros).sorted().toArray();
         return new Figures(rps[rps.length / 2], p99[p99.length / 2], runs.stream().mapToLong(Figures::errors).sum(),
-                cpu[cpu.length / 2], ncpu[ncpu.length / 2]);
+                cpu[cpu.length / 2], ncpu[ncpu.length / 2], wcpu[wcpu.length / 2]);
     }
 
     private static String loadAverage() {

@@ -23,6 +23,7 @@ import java.util.Objects;
  *   max-streams = 256          # open streams per link, both directions
  *   accept-backlog = 64        # inbound streams still waiting for their service preamble
  *   max-window = 1MiB          # the largest receive window one stream may grow to
+ *   stream-window = 64KiB      # the receive window each stream is granted as it opens (up to max-window)
  *   receive-buffer = 16MiB     # windows (so buffered unread bytes) of all streams, above 64KiB each
  *   keepalive-interval = 30s   # send a Keepalive after this long without writing; off = never
  *   idle-timeout = off         # end the session after this long without reading anything
@@ -43,6 +44,10 @@ import java.util.Objects;
  *                          preamble; an OpenStream past it is refused with CloseStream
  * @param maxWindow         {@code max-window}: the largest receive window a stream grows to
  *                          (at least 65536, the protocol's initial window)
+ * @param streamWindow      {@code stream-window}: the receive window granted to each stream as it
+ *                          opens (a WindowUpdate right after the OpenStream, sent or received),
+ *                          capped by {@code max-window} and the {@code receive-buffer} budget;
+ *                          65536, the protocol's initial window, sends no update
  * @param receiveBuffer     {@code receive-buffer}: windows above the initial 65536 per stream are
  *                          granted only while the sum of all receive windows of the session
  *                          (which bounds its buffered, unread data) stays under this
@@ -54,7 +59,7 @@ import java.util.Objects;
  *                          after this long ({@code routing = service}) is refused with CloseStream
  */
 public record MuxSettings(boolean enabled, Routing routing, Role role, int maxStreams, int acceptBacklog,
-                          int maxWindow, long receiveBuffer, Duration keepaliveInterval, Duration idleTimeout,
+                          int maxWindow, int streamWindow, long receiveBuffer, Duration keepaliveInterval, Duration idleTimeout,
                           Duration openTimeout) {
 
     /** How an inbound stream finds its service. */
@@ -82,11 +87,11 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
 
     /** Every key of the {@code mux} block. */
     public static final List<String> KEYS = List.of("enabled", "routing", "role", "max-streams", "accept-backlog",
-            "max-window", "receive-buffer", "keepalive-interval", "idle-timeout", "open-timeout");
+            "max-window", "stream-window", "receive-buffer", "keepalive-interval", "idle-timeout", "open-timeout");
 
     /** The defaults, as in {@code reference.conf}; {@code enabled} is false. */
     public static final MuxSettings DEFAULTS = new MuxSettings(false, Routing.SERVICE, Role.AUTO, 256, 64,
-            1 << 20, 16L << 20, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(10));
+            1 << 20, INITIAL_WINDOW, 16L << 20, Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(10));
 
     public MuxSettings {
         Objects.requireNonNull(routing, "routing");
@@ -102,6 +107,10 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
         if (maxWindow < INITIAL_WINDOW || maxWindow > MAX_WINDOW_LIMIT) {
             throw new IllegalArgumentException("maxWindow must be " + INITIAL_WINDOW + ".." + MAX_WINDOW_LIMIT + ": "
                     + maxWindow);
+        }
+        if (streamWindow < INITIAL_WINDOW || streamWindow > MAX_WINDOW_LIMIT) {
+            throw new IllegalArgumentException("streamWindow must be " + INITIAL_WINDOW + ".." + MAX_WINDOW_LIMIT + ": "
+                    + streamWindow);
         }
         if (receiveBuffer < INITIAL_WINDOW) {
             throw new IllegalArgumentException("receiveBuffer < " + INITIAL_WINDOW + ": " + receiveBuffer);
@@ -194,6 +203,9 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
         if (mux.hasPath("max-window")) {
             b.maxWindow(mux.getIntBytes("max-window", INITIAL_WINDOW, MAX_WINDOW_LIMIT));
         }
+        if (mux.hasPath("stream-window")) {
+            b.streamWindow(mux.getIntBytes("stream-window", INITIAL_WINDOW, MAX_WINDOW_LIMIT));
+        }
         if (mux.hasPath("receive-buffer")) {
             b.receiveBuffer(mux.getBytes("receive-buffer", INITIAL_WINDOW, SizeLimits.MAX_MUX_RECEIVE_BUFFER));
         }
@@ -227,6 +239,7 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
         private int maxStreams;
         private int acceptBacklog;
         private int maxWindow;
+        private int streamWindow;
         private long receiveBuffer;
         private Duration keepaliveInterval;
         private Duration idleTimeout;
@@ -239,6 +252,7 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             maxStreams = s.maxStreams;
             acceptBacklog = s.acceptBacklog;
             maxWindow = s.maxWindow;
+            streamWindow = s.streamWindow;
             receiveBuffer = s.receiveBuffer;
             keepaliveInterval = s.keepaliveInterval;
             idleTimeout = s.idleTimeout;
@@ -275,6 +289,11 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
             return this;
         }
 
+        public Builder streamWindow(int v) {
+            streamWindow = v;
+            return this;
+        }
+
         public Builder receiveBuffer(long v) {
             receiveBuffer = v;
             return this;
@@ -297,7 +316,7 @@ public record MuxSettings(boolean enabled, Routing routing, Role role, int maxSt
 
         /** @throws IllegalArgumentException naming the field and value, if one is invalid */
         public MuxSettings build() {
-            return new MuxSettings(enabled, routing, role, maxStreams, acceptBacklog, maxWindow, receiveBuffer,
+            return new MuxSettings(enabled, routing, role, maxStreams, acceptBacklog, maxWindow, streamWindow, receiveBuffer,
                     keepaliveInterval, idleTimeout, openTimeout);
         }
     }

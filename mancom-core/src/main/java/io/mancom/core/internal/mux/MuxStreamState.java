@@ -364,6 +364,15 @@ final class MuxStreamState {
         return grant;
     }
 
+    /**
+     * Raises the receive window by {@code delta} at once (a WindowUpdate of {@code delta} goes to
+     * the peer): the early grant of {@code mux.stream-window} right after the stream opens.
+     */
+    void grow(int delta) {
+        recvWindow += delta;
+        recvCredit += delta;
+    }
+
     @Override
     public String toString() {
         return state() + (end != End.NONE ? " (" + end + ", halves " + halves + ")" : "")

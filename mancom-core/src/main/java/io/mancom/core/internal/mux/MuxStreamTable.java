@@ -141,6 +141,7 @@ final class MuxStreamTable {
             s.state().spend(preamble.readableBytes()); // the preamble counts as data
             session.writeFrame(MuxFrame.data(id, preamble));
         }
+        grantStreamWindow(s); // after the OpenStream: a gomux peer ignores updates for unknown ids
         session.flushSoon();
         if (handler != null) {
             s.pipeline().addLast(handler);
@@ -254,8 +255,20 @@ final class MuxStreamTable {
             refuse(s.rawId());
             return false;
         }
+        grantStreamWindow(s);
+        session.flushSoon();
         register(s, null);
         return true;
+    }
+
+    /** Grants a new stream its {@code stream-window} above the protocol's 65536 at once, within the budget. */
+    private void grantStreamWindow(MuxStreamChannel s) {
+        int grant = windows.grow(s, settings.streamWindow());
+        while (grant > 0) {
+            int g = Math.min(grant, MuxFrame.MAX_LENGTH);
+            session.writeFrame(MuxFrame.windowUpdate(s.rawId(), g));
+            grant -= g;
+        }
     }
 
     private void register(MuxStreamChannel s, Promise<MuxStreamChannel> promise) {

@@ -50,6 +50,20 @@ final class ReceiveWindows {
         }
     }
 
+    /**
+     * Raises a just-opened stream's window toward {@code target} (never past {@code max-window}),
+     * within what is left of the budget; returns the credit to grant for it, 0 if none.
+     */
+    int grow(MuxStreamChannel s, int target) {
+        long delta = Math.min(Math.min(target, maxWindow) - (long) s.state().recvWindow(), budget - total);
+        if (delta <= 0) {
+            return 0;
+        }
+        s.state().grow((int) delta);
+        total += delta;
+        return (int) delta;
+    }
+
     /** The credit to grant now that the stream's reader consumed {@code n} bytes (growth included). */
     long consumed(MuxStreamChannel s, int n) {
         long grant = s.state().consumed(n, s.queuedBytes() == 0, maxWindow, budget - total);

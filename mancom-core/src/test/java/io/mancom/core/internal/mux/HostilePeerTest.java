@@ -163,6 +163,41 @@ class HostilePeerTest {
     }
 
     @Test
+    void aStreamWindowIsGrantedAtOpenAndStillBoundsTheStream() throws Exception {
+        MuxSettings settings = none().toBuilder().streamWindow(256 * 1024).build();
+        try (RawPeer peer = new RawPeer(start(settings))) {
+            peer.hello(0, 0xFFFF).open(0).flush();
+            RawPeer.Frame update = peer.readUntil(MuxFrame.Type.WINDOW_UPDATE);
+            assertThat(update.id()).isZero();
+            assertThat(update.length()).isEqualTo(256 * 1024 - MuxFrame.MAX_DATA);
+            // The reader is stalled: only the early grant lets all of this in, and not a byte more.
+            for (int i = 0; i < 4; i++) {
+                peer.data(0, new byte[MuxFrame.MAX_DATA]);
+            }
+            peer.data(0, new byte[1]).flush();
+            ManComException e = ended();
+            assertThat(e).hasMessage("flow-control violation on stream 0: 1 bytes of Data with 0 bytes of credit left");
+            assertThat(stats().bufferedBytes()).isEqualTo(256 * 1024);
+        }
+    }
+
+    @Test
+    void streamWindowsAreGrantedOnlyWithinTheReceiveBuffer() throws Exception {
+        // 64 KiB per stream is the protocol's; above that the two streams share 128 KiB of budget:
+        // the first takes it all, the second keeps the protocol's window.
+        MuxSettings settings = none().toBuilder().streamWindow(1 << 20).receiveBuffer(192 * 1024).build();
+        try (RawPeer peer = new RawPeer(start(settings))) {
+            peer.hello(0, 0xFFFF).open(0).open(2).flush();
+            RawPeer.Frame update = peer.readUntil(MuxFrame.Type.WINDOW_UPDATE);
+            assertThat(update.id()).isZero();
+            assertThat(update.length()).isEqualTo(128 * 1024);
+            peer.data(2, new byte[MuxFrame.MAX_DATA]).data(2, new byte[1]).flush();
+            ManComException e = ended();
+            assertThat(e).hasMessage("flow-control violation on stream 2: 1 bytes of Data with 0 bytes of credit left");
+        }
+    }
+
+    @Test
     void oversizeFrameEndsTheSession() throws Exception {
         try (RawPeer peer = new RawPeer(start(none()))) {
             peer.open(0).frame(0, MuxFrame.MAX_DATA + 1, 0).flush(); // the header alone is enough

@@ -352,6 +352,29 @@ class MuxSessionTest {
     }
 
     @Test
+    void bothEndsOfANewStreamGrantTheStreamWindowAtOnce() throws Exception {
+        MuxSettings settings = MuxSettings.builder().streamWindow(512 * 1024).build();
+        CompletableFuture<MuxStreamChannel> serverSide = new CompletableFuture<>();
+        StreamHandlers.Collector back = new StreamHandlers.Collector(3, false);
+        try (MuxLoopback pair = MuxLoopback.builder(group).settings(settings)
+                .serverAcceptor((stream, service) -> {
+                    stream.pipeline().addLast(new StreamHandlers.Echo());
+                    serverSide.complete(stream);
+                    return true;
+                }).start()) {
+            MuxStreamChannel c = await(pair.client.openStream("bulk", back));
+            assertThat(onLoop(pair.client, () -> c.state().recvWindow())).isEqualTo(512 * 1024);
+            c.writeAndFlush(Unpooled.wrappedBuffer(new byte[3]));
+            // The echo comes after the server's WindowUpdate on the link, so the client has that too.
+            await(back.reached);
+            MuxStreamChannel s = await(serverSide);
+            assertThat(onLoop(pair.server, () -> s.state().recvWindow())).isEqualTo(512 * 1024);
+            // The preamble and 3 bytes were spent from the protocol's 64 KiB, then the grant came.
+            assertThat(onLoop(pair.client, () -> c.state().sendCredit())).isGreaterThan(MuxFrame.MAX_DATA);
+        }
+    }
+
+    @Test
     void keepalivesKeepAnIdleSessionAlive() throws Exception {
         // 50 x 40 ms is well past the idle timeout; the timeout itself is wide enough that a loaded
         // machine's pause of a few hundred milliseconds does not end the session.

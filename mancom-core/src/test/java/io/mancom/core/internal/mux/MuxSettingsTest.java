@@ -54,12 +54,13 @@ class MuxSettingsTest {
                   max-streams = 10
                   accept-backlog = 3
                   max-window = 256KiB
+                  stream-window = 128KiB
                   receive-buffer = 4MiB
                   keepalive-interval = 250ms
                   idle-timeout = 2s
                 }""");
         assertThat(s).isEqualTo(new MuxSettings(true, MuxSettings.Routing.NONE, MuxSettings.Role.INITIATOR, 10, 3,
-                256 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(10)));
+                256 * 1024, 128 * 1024, 4L << 20, Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(10)));
         assertThat(s.idleTimeoutEnabled()).isTrue();
         assertThat(parse("mux { idle-timeout = off, keepalive-interval = off }").idleTimeoutEnabled()).isFalse();
         assertThat(parse("mux { keepalive-interval = 0 }").keepaliveEnabled()).isFalse();
@@ -68,9 +69,7 @@ class MuxSettingsTest {
     @Test
     void errorsNameFileLineAndKey(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("mancom.conf");
-        Files.writeString(file, "endpoint = \"serial:///dev/ttyUSB0\"\nmux {\n  enabled = on\n  max-stream = 5\n}\n");
-        Config c = ConfigFactory.parseFile(file.toFile());
-        assertThatThrownBy(() -> MuxSettings.from(Settings.of(c, "mancom.services.telemetry")))
+        assertThatThrownBy(() -> fromFile(file, "endpoint = \"serial:///dev/ttyUSB0\"\nmux {\n  enabled = on\n  max-stream = 5\n}\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":4: mancom.services.telemetry.mux.max-stream: found unknown key")
                 .hasMessageContaining("did you mean \"max-streams\"")
@@ -80,6 +79,17 @@ class MuxSettingsTest {
                     assertThat(ce.line()).hasValue(4);
                     assertThat(ce.key()).hasValue("mancom.services.telemetry.mux.max-stream");
                 });
+        // A bad value of a key, here the early per-stream grant, is named at its line too.
+        Path other = dir.resolve("other.conf");
+        assertThatThrownBy(() -> fromFile(other, "mux {\n  enabled = on\n  stream-window = 10\n}\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(other + ":3: mancom.services.telemetry.mux.stream-window: found 10");
+    }
+
+    private static MuxSettings fromFile(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        Config c = ConfigFactory.parseFile(file.toFile());
+        return MuxSettings.from(Settings.of(c, "mancom.services.telemetry"));
     }
 
     @Test
@@ -89,6 +99,8 @@ class MuxSettingsTest {
         assertBad("mux { max-streams = 0 }", "mux.max-streams", "found 0 but expected an integer from 1 to 1048576");
         assertBad("mux { max-streams = many }", "mux.max-streams", "found \"many\" but expected an integer");
         assertBad("mux { max-window = 1KiB }", "mux.max-window", "found \"1KiB\" (1024 bytes) but expected a size");
+        assertBad("mux { stream-window = 1KiB }", "mux.stream-window", "found \"1KiB\" (1024 bytes) but expected a size");
+        assertBad("mux { stream-window = 2GiB }", "mux.stream-window", "found \"2GiB\"");
         assertBad("mux { receive-buffer = lots }", "mux.receive-buffer", "found \"lots\" but expected a size");
         assertBad("mux { idle-timeout = soon }", "mux.idle-timeout", "found \"soon\" but expected a duration");
         assertBad("mux = maybe", "mux", "found \"maybe\" but expected on, off or a block");
@@ -107,6 +119,8 @@ class MuxSettingsTest {
         assertThatThrownBy(() -> MuxSettings.builder().acceptBacklog(0).build()).hasMessage("acceptBacklog < 1: 0");
         assertThatThrownBy(() -> MuxSettings.builder().maxWindow(100).build())
                 .hasMessage("maxWindow must be 65536..1073741824: 100");
+        assertThatThrownBy(() -> MuxSettings.builder().streamWindow(1000).build())
+                .hasMessage("streamWindow must be 65536..1073741824: 1000");
         assertThatThrownBy(() -> MuxSettings.builder().receiveBuffer(1).build()).hasMessage("receiveBuffer < 65536: 1");
         assertThatThrownBy(() -> MuxSettings.builder().idleTimeout(Duration.ofSeconds(-1)).build())
                 .hasMessage("idleTimeout < 0: PT-1S");
