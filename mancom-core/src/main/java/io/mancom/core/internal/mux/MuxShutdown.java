@@ -130,7 +130,7 @@ final class MuxShutdown {
             return;
         }
         boolean started = state != State.NEW;
-        endStreamsAndState(why, clean);
+        endStreamsAndState(why, clean, success && !clean); // success without clean: the peer's CloseMux
         ChannelHandlerContext ctx = session.ctx();
         if (ctx != null) {
             if (sendCloseMux && started && link.isActive()) {
@@ -158,7 +158,7 @@ final class MuxShutdown {
             return;
         }
         boolean started = state != State.NEW;
-        endStreamsAndState(new ManComException(Reason.CLOSED, "session closed"), true);
+        endStreamsAndState(new ManComException(Reason.CLOSED, "session closed"), true, false);
         termination.trySuccess(null);
         if (started && link.isActive()) {
             sendCloseMuxAndClose(promise);
@@ -171,7 +171,7 @@ final class MuxShutdown {
     /** The session handler left the pipeline while the session ran. */
     void removed() {
         if (state != State.CLOSED) {
-            endStreamsAndState(new ManComException(Reason.CLOSED, "the mux session was removed from " + link), false);
+            endStreamsAndState(new ManComException(Reason.CLOSED, "the mux session was removed from " + link), false, false);
             termination.tryFailure(cause);
         }
     }
@@ -222,7 +222,7 @@ final class MuxShutdown {
         }, MuxSessionHandler.LINGER.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private void endStreamsAndState(Throwable why, boolean clean) {
+    private void endStreamsAndState(Throwable why, boolean clean, boolean byPeer) {
         state = State.CLOSED;
         cause = why;
         session.ended();
@@ -230,7 +230,7 @@ final class MuxShutdown {
             closeTimer.cancel(false);
         }
         session.failPendingOpens(why);
-        session.table().endAll(why, clean);
+        session.table().endAll(why, clean, byPeer);
     }
 
     static String format(Duration d) {

@@ -457,12 +457,16 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
      * The session ended. With {@code clean} (this side closed it) the stream closes at once;
      * otherwise it delivers what it has buffered, then fails with {@code cause}.
      */
-    void sessionEnded(Throwable cause, boolean clean) {
+    void sessionEnded(Throwable cause, boolean clean, boolean byPeer) {
         if (!open) {
             return;
         }
         stopWriting(cause);
-        state.sessionEnded(cause, clean);
+        if (byPeer && !clean) {
+            state.sessionClosedByPeer(cause);
+        } else {
+            state.sessionEnded(cause, clean);
+        }
         if (clean) {
             close();
             return;

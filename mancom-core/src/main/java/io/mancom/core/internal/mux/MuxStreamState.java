@@ -227,6 +227,24 @@ final class MuxStreamState {
         return send;
     }
 
+    /**
+     * The peer closed the session (CloseMux): as a session end that is not clean, except that a
+     * stream the peer had finished sending on (its half-close or CloseStream came first) ends
+     * cleanly after its buffered data. A peer that answers, closes and exits sends CloseMux right
+     * behind its last frames; the answer must not turn into an error while it waits to be read.
+     */
+    void sessionClosedByPeer(Throwable why) {
+        stopWrites(why);
+        if (end == End.NONE) {
+            if (receiveHalfClosed()) {
+                end = End.PEER;
+            } else {
+                end = End.SESSION;
+                failure = why;
+            }
+        }
+    }
+
     /** Records the first reason writes fail; later ones are ignored. */
     void stopWrites(Throwable why) {
         if (writeFailure == null) {

@@ -436,10 +436,11 @@ final class MuxStreamTable {
 
     /**
      * The session ended: registered streams end ({@code clean}: at once; otherwise after delivering
-     * what they buffered, failing with {@code why}); unregistered ones are dropped. Streams still
-     * delivering buffered data stay listed until they close.
+     * what they buffered, failing with {@code why}; {@code byPeer}, the peer's CloseMux: a stream
+     * the peer had finished sending on ends cleanly instead); unregistered ones are dropped.
+     * Streams still delivering buffered data stay listed until they close.
      */
-    void endAll(Throwable why, boolean clean) {
+    void endAll(Throwable why, boolean clean, boolean byPeer) {
         List<MuxStreamChannel> all = new ArrayList<>(streams.values());
         for (MuxStreamChannel s : all) {
             s.sendSide().leftLinkQueue();
@@ -450,7 +451,7 @@ final class MuxStreamTable {
                 }
                 forget(s);
             } else {
-                s.sessionEnded(why, clean);
+                s.sessionEnded(why, clean, byPeer);
             }
         }
         ready.clear();

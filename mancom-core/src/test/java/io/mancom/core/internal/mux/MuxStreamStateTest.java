@@ -143,6 +143,29 @@ class MuxStreamStateTest {
     }
 
     @Test
+    void thePeersCloseMuxAfterItsHalfCloseEndsTheStreamCleanly() {
+        // A C server answered, half-closed and exited: its CloseMux came before the client had
+        // read the answer, which then surfaced as "session closed by peer" (CInteropTest).
+        MuxStreamState s = open();
+        s.peerWriteDone();
+        Exception closed = new Exception("session closed by peer");
+        s.sessionClosedByPeer(closed);
+        assertThat(s.end()).isEqualTo(End.PEER);
+        assertThat(s.failure()).isNull();
+        assertThat(s.writeFailure()).isSameAs(closed);
+        assertThat(s.takeInputEnd(false)).isEqualTo(InputEnd.CLOSE);
+    }
+
+    @Test
+    void thePeersCloseMuxWhileItStillSendsFailsTheReader() {
+        MuxStreamState s = open();
+        Exception closed = new Exception("session closed by peer");
+        s.sessionClosedByPeer(closed);
+        assertThat(s.end()).isEqualTo(End.SESSION);
+        assertThat(s.takeInputEnd(false)).isEqualTo(InputEnd.FAIL);
+    }
+
+    @Test
     void aCleanSessionEndStopsWritesOnly() {
         MuxStreamState s = open();
         s.sessionEnded(WHY, true);
