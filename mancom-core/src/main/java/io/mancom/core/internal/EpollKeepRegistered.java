@@ -27,10 +27,18 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * {@code EPOLLERR}/{@code EPOLLHUP} for it, edge-triggered (once, not on every wait while a
  * finished socket stays open). Every other call goes to Netty's handler unchanged.
  *
+ * <p>Every epoll event loop group of ManCom (the runtime's, the daemon's, the HTTP proxy's) is
+ * made with {@link #newFactory()}; the benchmarks' plain-Netty baselines are not, on purpose.
+ *
  * <p>Thread-safe as Netty's handler is: each handler and its registrations live on one event loop.
  */
-final class EpollKeepRegistered implements IoHandlerFactory {
+public final class EpollKeepRegistered implements IoHandlerFactory {
     private final IoHandlerFactory epoll;
+
+    /** Netty's epoll handler factory, wrapped; only where {@code Epoll.isAvailable()}. */
+    public static IoHandlerFactory newFactory() {
+        return new EpollKeepRegistered(io.netty.channel.epoll.EpollIoHandler.newFactory());
+    }
 
     EpollKeepRegistered(IoHandlerFactory epoll) {
         this.epoll = epoll;

@@ -5,12 +5,12 @@ import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.RuntimeOptions;
+import io.mancom.core.internal.EpollKeepRegistered;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -112,7 +112,7 @@ public final class DaemonServer implements AutoCloseable {
         }
         int threads = settings.ioThreads() > 0 ? settings.ioThreads() : 2;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("mancomd-io", true),
-                EpollIoHandler.newFactory());
+                EpollKeepRegistered.newFactory());
         ExecutorService control = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "mancomd-control");
             t.setDaemon(true);
