@@ -5,7 +5,12 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.mancom.ConfigException;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Where a config value came from, in the words of our messages and reports, and how values are
@@ -35,12 +40,56 @@ public final class Origins {
         if (origin.filename() != null) {
             return origin.filename();
         }
-        return origin.resource();
+        if (origin.resource() != null) {
+            return origin.resource();
+        }
+        FilePart part = firstFileOfMerge(origin);
+        return part == null ? null : part.file();
     }
 
     /** The line for {@link ConfigException#line()}, or -1. */
     public static int line(ConfigOrigin origin) {
-        return origin == null ? -1 : origin.lineNumber();
+        if (origin == null) {
+            return -1;
+        }
+        if (origin.filename() == null && origin.resource() == null) {
+            FilePart part = firstFileOfMerge(origin);
+            if (part != null) {
+                return part.line();
+            }
+        }
+        return origin.lineNumber();
+    }
+
+    private record FilePart(String file, int line) {
+    }
+
+    /** "FILE: LINE" parts of a merged origin's description ("merge of A: 1,B: 53"). */
+    private static final Pattern MERGE_PART = Pattern.compile("(.+?): (\\d+)(?:,|$)");
+
+    /**
+     * For an origin Typesafe merged from several (an object set in the user's file and in
+     * reference.conf, say), which keeps no file name of its own: the first part that is a file on
+     * disk, so that an error about the merged value still names the user's file and line. Typesafe
+     * exposes the parts only in the description, hence the parsing; null when none is a file.
+     */
+    private static FilePart firstFileOfMerge(ConfigOrigin origin) {
+        String d = origin.description();
+        if (d == null || !d.startsWith("merge of ")) {
+            return null;
+        }
+        Matcher m = MERGE_PART.matcher(d).region("merge of ".length(), d.length());
+        while (m.find()) {
+            String name = m.group(1);
+            try {
+                if (Files.isRegularFile(Path.of(name))) {
+                    return new FilePart(name, Integer.parseInt(m.group(2)));
+                }
+            } catch (InvalidPathException | NumberFormatException notAFile) {
+                // a resource, a property, the overrides: not a file to name
+            }
+        }
+        return null;
     }
 
     /**

@@ -89,6 +89,18 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void aValueMergedFromTheFileAndTheDefaultsIsReportedAtTheFile() {
+        // Found by ConfigLoaderFuzzTest: Typesafe reports the bad += at the merge of the file's
+        // defaults block and reference.conf's, an origin with no file name of its own.
+        Path etc = f.etcFile("mancom.defaults.mux= on", "mancom.defaults+= manc");
+
+        ConfigException e = f.fails();
+        assertThat(e.file()).hasValue(etc.toString());
+        assertThat(e.line()).hasValue(1);
+        assertThat(e.getMessage()).startsWith(etc + ":1: ").contains("Cannot concatenate");
+    }
+
+    @Test
     void badEndpointReusesTheParsersExplanation() {
         Path etc = f.etcFile("mancom.services {", "  echo.endpoint = \"tcp://x:abc\"", "}");
 
