@@ -49,8 +49,10 @@ final class FrameSizer {
         if (bits > HISTORY_BITS) {
             bits /= 2;
             lost /= 2;
-            resize();
         }
+        // Every frame: the clean bits it adds lower the estimate, which is how frames grow (at
+        // most a handful of sizes to weigh, against a frame's worth of line time).
+        resize();
     }
 
     /** A frame was lost (it is sent again): the line is noisier than the sizer assumed. */

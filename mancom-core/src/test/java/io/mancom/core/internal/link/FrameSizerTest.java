@@ -52,4 +52,17 @@ class FrameSizerTest {
         send(sizer, 0, 2_000_000, random);
         assertThat(sizer.size()).isEqualTo(max);
     }
+
+    @org.junit.jupiter.api.Test
+    void aNewCleanLineGrowsToTheLargestFramesWithinSixteenKibibytes() {
+        // The prior starts the frames at 256 bytes; each clean frame must lower the estimate at
+        // once (it once did only when the history was halved, after 128 KiB: a short transfer
+        // never left 256-byte frames).
+        FrameSizer sizer = new FrameSizer(1024);
+        assertThat(sizer.size()).isEqualTo(256);
+        send(sizer, 0, 6 * 1024, new Random(9));
+        assertThat(sizer.size()).isEqualTo(512);
+        send(sizer, 0, 10 * 1024, new Random(9));
+        assertThat(sizer.size()).isEqualTo(1024);
+    }
 }
