@@ -69,8 +69,6 @@ final class MuxFrameWriter {
     private boolean flushPending;
     private boolean flushScheduled;
     private boolean resuming;
-    private final boolean socketLink;
-    private long earlyFlushes; // flushes of unflushed frames that filled the link (monitoring, tests)
 
     /**
      * @param onWrite        runs as each frame goes out (keepalive timing); must not throw
@@ -85,7 +83,6 @@ final class MuxFrameWriter {
         this.peerNotReading = peerNotReading;
         this.frames = frames;
         this.stats = LinkStats.ofLink(link);
-        this.socketLink = link instanceof DuplexChannel;
     }
 
     /** Writes a frame (not flushed; see {@link #flushSoon}). Ownership passes to the writer. */
@@ -202,28 +199,6 @@ final class MuxFrameWriter {
         }
     }
 
-    /**
-     * Whether the link takes more Data now. Frames written but not yet flushed count toward the
-     * link's high water mark as much as those the socket has not taken, and a turn's writes of a
-     * few streams (64 KiB frames) fill it before the end-of-turn flush: then every stream waited a
-     * whole event-loop turn for a link whose socket was empty (the echo load through a tunnel ran
-     * at a third of a plain forward). So when unflushed frames are what fills a socket link (its
-     * marks deepened, {@link #deepenWaterMarks}), it is flushed at once and asked again; a link
-     * whose socket is full stays unwritable. Other links (serial, USB) keep one flush per turn:
-     * their lines, not the loop's turns, are what limits them.
-     */
-    boolean linkWritable() {
-        if (link.isWritable()) {
-            return true;
-        }
-        if (stopped || !socketLink || (unflushedFrames == 0 && coalescedFrames == 0)) {
-            return false;
-        }
-        earlyFlushes++;
-        flush();
-        return link.isWritable();
-    }
-
     /** Flushes the link with the coalesced frames, without the backlog check of {@link #flush()}. */
     void flushLink() {
         writeCoalesced();
@@ -237,11 +212,6 @@ final class MuxFrameWriter {
             stats.framesSent(unflushedFrames);
         }
         unflushedFrames = 0;
-    }
-
-    /** How many times {@link #linkWritable()} flushed frames that filled the link by themselves. Event loop only. */
-    long earlyFlushes() {
-        return earlyFlushes;
     }
 
     /** Hands the coalesced frames to the link (without flushing). */

@@ -74,7 +74,7 @@ final class MuxStreamOutbound {
                 stalled(); // resumed by the peer's WindowUpdate
                 break;
             }
-            if (!session.writer().linkWritable()) {
+            if (!ch.parent().isWritable()) {
                 session.writer().awaitLink(ch); // resumed when the link drains
                 break;
             }
@@ -84,7 +84,7 @@ final class MuxStreamOutbound {
             if (state.spend(n)) {
                 hold(CREDIT, true); // before the removal below can make it writable
             }
-            if (!session.writer().linkWritable()) {
+            if (!ch.parent().isWritable()) {
                 // The link filled up with this frame: wait for a turn before the removal below
                 // can make this stream writable again (see awaitTurn).
                 session.writer().awaitLink(ch);
@@ -107,7 +107,7 @@ final class MuxStreamOutbound {
         if (unblocked && ch.isRegistered()) {
             ch.forceFlush(); // what is queued first
             if (state.canSend()) {
-                if (!ch.session().writer().linkWritable()) {
+                if (!ch.parent().isWritable()) {
                     ch.session().writer().awaitLink(ch); // writable again on its turn, not while the link is full
                 }
                 hold(CREDIT, false);

@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static io.mancom.core.internal.mux.MuxLoopback.TIMEOUT_SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -349,49 +348,6 @@ class MuxSessionTest {
             int window = onLoop(pair.server, () -> s.state().recvWindow());
             assertThat(window).isGreaterThan(MuxFrame.MAX_DATA).isLessThanOrEqualTo(1 << 20);
             assertThat(onLoop(pair.server, pair.server::stats).receiveWindows()).isLessThanOrEqualTo(1 << 20);
-        }
-    }
-
-    @Test
-    void framesThatFillTheLinkBeforeItsFlushGoToTheSocketInTheSameTurn() throws Exception {
-        // Six streams each write a frame in one event-loop task: over the link's high water mark
-        // before the end-of-turn flush. The link is flushed then and there; before, every stream
-        // past the mark waited a whole turn for a link whose socket was empty.
-        int streams = 6;
-        int each = 60_000; // within a new stream's 64 KiB of credit, with its preamble
-        AtomicLong atServer = new AtomicLong();
-        CompletableFuture<Void> all = new CompletableFuture<>();
-        try (MuxLoopback pair = MuxLoopback.builder(group)
-                .serverAcceptor((stream, service) -> {
-                    stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            if (atServer.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes()) == (long) streams * each) {
-                                all.complete(null);
-                            }
-                            ((io.netty.buffer.ByteBuf) msg).release();
-                        }
-                    });
-                    return true;
-                }).start()) {
-            List<MuxStreamChannel> open = new ArrayList<>();
-            for (int i = 0; i < streams; i++) {
-                open.add(await(pair.client.openStream("bulk", StreamHandlers.quiet())));
-            }
-            long[] pendingAndEarly = onLoop(pair.client, () -> {
-                for (MuxStreamChannel c : open) {
-                    c.writeAndFlush(Unpooled.wrappedBuffer(new byte[each]));
-                }
-                io.netty.channel.ChannelOutboundBuffer out = pair.client.link().unsafe().outboundBuffer();
-                return new long[] {out.totalPendingWriteBytes(), pair.client.writer().earlyFlushes()};
-            });
-            assertThat(pendingAndEarly[1]).isPositive();
-            // Without the early flush all six frames would still be queued unflushed here.
-            assertThat(pendingAndEarly[0]).isLessThan((long) streams * each);
-            await(all);
-            for (MuxStreamChannel c : open) {
-                assertThat(onLoop(pair.client, () -> c.sendSide().waitingForLink())).isFalse();
-            }
         }
     }
 
