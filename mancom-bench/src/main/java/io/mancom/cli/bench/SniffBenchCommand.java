@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>setup rate: client threads that each connect, send 16 bytes, read the 16 echoed back and
  *       close (reset, so no TIME_WAIT piles up), connections per second.</li>
  * </ul>
+ * Then the tunnel one way: {@link OneWayLoad}'s connections write to a sink directly, through a
+ * plain forward and through a tunnel to it, alternating (bytes that reached the sink, MB/s).
  * The report gives medians and the median of the per-run ratios: forwarded/direct throughput and
  * shared/plain setup rate, and ManCom against sslh. A benchmark, not a test: nothing is asserted.
  */
@@ -106,13 +108,18 @@ public final class SniffBenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<Process> children = new ArrayList<>();
         try (NettyEchoServer backend = new NettyEchoServer(threads, io.netty.channel.epoll.Epoll.isAvailable());
-             ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), freePort()), threads)) {
+             OneWayLoad oneWay = new OneWayLoad(threads, io.netty.channel.epoll.Epoll.isAvailable(), SIZE);
+             ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), freePort(),
+                     oneWay.sinkAddress().getPort()), threads)) {
             ManComRuntime runtime = (ManComRuntime) mancom;
             runtime.registerDataReceiver("web", http());
             runtime.handleLinks("shared", runtime.forwarder("shared"));
             runtime.handleLinks("plain", runtime.forwarder("plain"));
             runtime.handleLinks("far", runtime.forwarder("far"));
             runtime.handleLinks("tunnel", runtime.tunneller("tunnel"));
+            runtime.handleLinks("plainsink", runtime.forwarder("plainsink"));
+            runtime.handleLinks("farsink", runtime.forwarder("farsink"));
+            runtime.handleLinks("tunnelsink", runtime.tunneller("tunnelsink"));
             mancom.awaitReady(Duration.ofSeconds(10));
             Map<String, InetSocketAddress> paths = new LinkedHashMap<>();
             paths.put("direct", backend.address());
@@ -142,6 +149,8 @@ public final class SniffBenchCommand implements Callable<Integer> {
                             + " %d io threads; %s%n", runs.runs(), BenchKit.plain(seconds), connections, Stats.bytes(WINDOW),
                     setupThreads, threads, BenchKit.javaAndCpus());
             measure(out, paths, threads, runs.runs(), seconds);
+            measureOneWay(out, oneWay, List.of(oneWay.sinkAddress(), address(mancom, "plainsink"),
+                    address(mancom, "tunnelsink")));
         } finally {
             for (Process p : children) {
                 p.destroy();
@@ -214,6 +223,30 @@ public final class SniffBenchCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /**
+     * The tunnel one way: the same connections write to a sink directly, through a plain forward
+     * and through the tunnel, alternating; medians and median per-run ratios.
+     */
+    private void measureOneWay(PrintWriter out, OneWayLoad load, List<InetSocketAddress> paths) throws Exception {
+        String[] names = {"direct", "mancom-plain", "mancom-tunnel"};
+        List<double[]> mbs = new ArrayList<>();
+        for (int r = 1; r <= runs.runs(); r++) {
+            double[] mb = new double[names.length];
+            for (int k = 0; k < names.length; k++) {
+                int i = r % 2 == 1 ? k : names.length - 1 - k;
+                mb[i] = load.mbPerSecond(names[i], paths.get(i), connections, timing.warmupNanos(), timing.measureNanos());
+            }
+            mbs.add(mb);
+            out.printf(Locale.ROOT, "one way, run %d: direct %.1f MB/s, plain forward %.1f, tunnel %.1f%n", r, mb[0], mb[1],
+                    mb[2]);
+        }
+        out.printf(Locale.ROOT, "tunnel one way: %s of direct, %s of the plain-port forward (medians %.1f, %.1f, %.1f MB/s;"
+                        + " %d connections writing to a sink)%n", ratio(mbs, 2, 0), ratio(mbs, 2, 1),
+                Stats.median(mbs.stream().mapToDouble(m -> m[0]).toArray()),
+                Stats.median(mbs.stream().mapToDouble(m -> m[1]).toArray()),
+                Stats.median(mbs.stream().mapToDouble(m -> m[2]).toArray()), connections);
+    }
+
     private static String ratio(List<double[]> runs, int a, int b) {
         return BenchKit.ratio(Stats.median(runs.stream().mapToDouble(r -> r[a] / r[b]).toArray()));
     }
@@ -243,8 +276,9 @@ public final class SniffBenchCommand implements Callable<Integer> {
      * the link {@code uplink} dials to {@code far} (same endpoint, mux on: one link group, which
      * dials the port it serves), and {@code far} forwards each stream to the backend.
      */
-    private static String config(int backend, int muxPort) {
+    private static String config(int backend, int muxPort, int sink) {
         String to = "\"tcp://127.0.0.1:" + backend + "\"";
+        String toSink = "\"tcp://127.0.0.1:" + sink + "\"";
         String mux = "\"tcp://127.0.0.1:" + muxPort + "\"";
         return "mancom.services {\n"
                 + "  web { endpoint = \"tcp://127.0.0.1:0\", match = http1 }\n"
@@ -253,6 +287,10 @@ public final class SniffBenchCommand implements Callable<Integer> {
                 + "  far { endpoint = " + mux + ", mux = on, handler = forward, forward = " + to + " }\n"
                 + "  uplink { endpoint = " + mux + ", mux = on }\n"
                 + "  tunnel { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = uplink, tunnel.service = far }\n"
+                // The one-way load's paths: the same, to the sink.
+                + "  plainsink { endpoint = \"tcp://127.0.0.1:0\", handler = forward, forward = " + toSink + " }\n"
+                + "  farsink { endpoint = " + mux + ", mux = on, handler = forward, forward = " + toSink + " }\n"
+                + "  tunnelsink { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = uplink, tunnel.service = farsink }\n"
                 + "}\n";
     }
 
