@@ -1,7 +1,7 @@
 package io.mancom.proxy;
 
+import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.spi.LinkHandler;
-import io.mancom.core.internal.EpollKeepRegistered;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -57,7 +57,7 @@ public final class ProxyServer implements AutoCloseable {
     public static ProxyServer start(InetSocketAddress listen, ProxyConfig config, int threads) {
         Objects.requireNonNull(listen, "listen");
         boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollKeepRegistered.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory io = epoll ? NettyRuntime.epollIoHandlerFactory() : NioIoHandler.newFactory();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("mancom-proxy", true), io);
         Class<? extends ServerSocketChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends SocketChannel> type = epoll ? EpollSocketChannel.class : NioSocketChannel.class;

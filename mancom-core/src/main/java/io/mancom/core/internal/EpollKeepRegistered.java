@@ -28,7 +28,7 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * finished socket stays open). Every other call goes to Netty's handler unchanged.
  *
  * <p>Every epoll event loop group of ManCom (the runtime's, the daemon's, the HTTP proxy's) is
- * made with {@link #newFactory()}; the benchmarks' plain-Netty baselines are not, on purpose.
+ * made with {@link #newFactory()} (other modules: {@code NettyRuntime.epollIoHandlerFactory()}); the benchmarks' plain-Netty baselines are not, on purpose.
  *
  * <p>Thread-safe as Netty's handler is: each handler and its registrations live on one event loop.
  */

@@ -1,7 +1,9 @@
 package io.mancom.core.spi;
 
+import io.mancom.core.internal.EpollKeepRegistered;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 
@@ -37,4 +39,14 @@ public interface NettyRuntime {
      * the runtime closes.
      */
     Executor blockingExecutor();
+
+    /**
+     * The epoll I/O handler factory for an event-loop group a module builds beside the runtime's
+     * (the daemon's, the HTTP proxy's): Netty's, with the fix every ManCom epoll loop needs (an
+     * idle half-closed socket stays in the epoll set; see {@code EpollKeepRegistered}). Only where
+     * {@code Epoll.isAvailable()}.
+     */
+    static IoHandlerFactory epollIoHandlerFactory() {
+        return EpollKeepRegistered.newFactory();
+    }
 }

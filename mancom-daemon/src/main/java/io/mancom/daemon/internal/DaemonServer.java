@@ -1,11 +1,11 @@
 package io.mancom.daemon.internal;
 
+import io.mancom.core.spi.NettyRuntime;
 import io.mancom.core.internal.config.DaemonSettings;
 import io.mancom.core.spi.ConfigTools;
 import io.mancom.core.spi.RuntimeSettings;
 import io.mancom.core.spi.ServiceSettings;
 import io.mancom.spi.RuntimeOptions;
-import io.mancom.core.internal.EpollKeepRegistered;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -112,7 +112,7 @@ public final class DaemonServer implements AutoCloseable {
         }
         int threads = settings.ioThreads() > 0 ? settings.ioThreads() : 2;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("mancomd-io", true),
-                EpollKeepRegistered.newFactory());
+                NettyRuntime.epollIoHandlerFactory());
         ExecutorService control = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "mancomd-control");
             t.setDaemon(true);
