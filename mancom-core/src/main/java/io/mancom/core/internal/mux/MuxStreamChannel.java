@@ -462,11 +462,7 @@ public final class MuxStreamChannel extends AbstractChannel implements DuplexCha
             return;
         }
         stopWriting(cause);
-        if (byPeer && !clean) {
-            state.sessionClosedByPeer(cause);
-        } else {
-            state.sessionEnded(cause, clean);
-        }
+        state.sessionEnded(cause, clean, byPeer);
         if (clean) {
             close();
             return;

@@ -202,9 +202,14 @@ final class MuxStreamState {
     /**
      * The session ended under the stream. Not {@code clean}: writes fail and the reader gets
      * {@code why} after the buffered data. {@code clean} (this side closed the session): writes
-     * fail; the channel is closing at once.
+     * fail; the channel is closing at once. {@code byPeer}: the peer's CloseMux
+     * ({@link #sessionClosedByPeer}).
      */
-    void sessionEnded(Throwable why, boolean clean) {
+    void sessionEnded(Throwable why, boolean clean, boolean byPeer) {
+        if (byPeer && !clean) {
+            sessionClosedByPeer(why);
+            return;
+        }
         stopWrites(why);
         if (!clean && end != End.LOCAL) {
             end = End.SESSION;

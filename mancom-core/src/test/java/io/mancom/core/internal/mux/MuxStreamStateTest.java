@@ -134,7 +134,7 @@ class MuxStreamStateTest {
         MuxStreamState s = open();
         s.peerClosed(WHY);
         Exception failed = new Exception("link failed");
-        s.sessionEnded(failed, false);
+        s.sessionEnded(failed, false, false);
         assertThat(s.end()).isEqualTo(End.SESSION);
         assertThat(s.failure()).isSameAs(failed);
         assertThat(s.writeFailure()).as("the first reason stays").isSameAs(WHY);
@@ -149,7 +149,7 @@ class MuxStreamStateTest {
         MuxStreamState s = open();
         s.peerWriteDone();
         Exception closed = new Exception("session closed by peer");
-        s.sessionClosedByPeer(closed);
+        s.sessionEnded(closed, false, true);
         assertThat(s.end()).isEqualTo(End.PEER);
         assertThat(s.failure()).isNull();
         assertThat(s.writeFailure()).isSameAs(closed);
@@ -160,7 +160,7 @@ class MuxStreamStateTest {
     void thePeersCloseMuxWhileItStillSendsFailsTheReader() {
         MuxStreamState s = open();
         Exception closed = new Exception("session closed by peer");
-        s.sessionClosedByPeer(closed);
+        s.sessionEnded(closed, false, true);
         assertThat(s.end()).isEqualTo(End.SESSION);
         assertThat(s.takeInputEnd(false)).isEqualTo(InputEnd.FAIL);
     }
@@ -168,13 +168,13 @@ class MuxStreamStateTest {
     @Test
     void aCleanSessionEndStopsWritesOnly() {
         MuxStreamState s = open();
-        s.sessionEnded(WHY, true);
+        s.sessionEnded(WHY, true, false);
         assertThat(s.end()).isEqualTo(End.NONE);
         assertThat(s.failure()).isNull();
         assertThat(s.writeFailure()).isSameAs(WHY);
         assertThat(s.closeLocally(true)).isTrue();
         assertThat(s.state()).isEqualTo(State.CLOSED);
-        s.sessionEnded(new Exception("late"), false);
+        s.sessionEnded(new Exception("late"), false, false);
         assertThat(s.end()).as("closed locally stays so").isEqualTo(End.LOCAL);
     }
 
