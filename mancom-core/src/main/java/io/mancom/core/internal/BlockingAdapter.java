@@ -29,11 +29,7 @@ import java.util.function.Consumer;
  *
  * <p>Wake-ups are what a blocking exchange pays for beyond the callback API, so there are no
  * others: the event loop signals a reader or writer only when one waits, once per read batch, and
- * never waits for a reader's copy (taken chunks are copied outside the lock). A reader that finds
- * nothing first watches for up to {@link #SPIN_NANOS}, yielding its CPU to any thread that is ready
- * to run, before it parks: a request/response peer's next message usually comes within it, and
- * then the loop wakes nobody. It does so only while that keeps working (the last wait was that
- * short), so an idle connection's reader parks at once.
+ * never waits for a reader's copy (taken chunks are copied outside the lock).
  *
  * <p>The buffer holds at most {@code readBuffer} bytes plus whatever was in flight when reading
  * paused (one read's worth): at the limit the connection's {@link ReadGate} closes, and the first
@@ -52,12 +48,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
 
     /** At most this many chunks are taken off the buffer for one read. */
     private static final int MAX_TAKEN = 64;
-    /**
-     * How long a read that finds nothing watches for data before it parks (see {@link #spin}).
-     * About one small-message round trip over loopback here: a request/response peer's next
-     * message comes within it; a longer wait is idle time, not worth a spinning CPU.
-     */
-    static final long SPIN_NANOS = 50_000;
 
     private final int readBuffer;
     private final Consumer<BlockingAdapter> onOpen;
@@ -78,13 +68,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
     private volatile int writersWaiting;
     /** Data was delivered since the last {@link #readComplete}. Event loop only. */
     private boolean unannounced;
-    /** Counts read batches announced by {@link #readComplete}: what a spinning reader watches. */
-    private volatile int announced;
-    /**
-     * Whether the last read that waited had its data within {@link #SPIN_NANOS}: only then does the
-     * next one spin, so a connection that is mostly idle parks at once. Reader threads only.
-     */
-    private boolean spinWorked = true;
     private volatile boolean eof;
     private Throwable failure;
     private boolean paused;
@@ -172,7 +155,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             return;
         }
         unannounced = false;
-        announced++; // a spinning reader sees it; only a parked one needs the lock and a wake-up
         if (readersWaiting > 0) {
             signal(readable);
         }
@@ -193,7 +175,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         lock.lock();
         try {
             inputEnded = true;
-            announced++; // ends a reader's spin
             readable.signalAll();
         } finally {
             lock.unlock();
@@ -207,7 +188,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         try {
             eof = true;
             failure = cause;
-            announced++;
             // The link is gone: unread bytes move to the heap, so no pooled memory outlives it.
             for (int i = chunks.size(); i > 0; i--) {
                 ByteBuf b = chunks.poll();
@@ -281,8 +261,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
         long deadline = forever ? 0 : System.nanoTime() + timeout.toNanos();
         ByteBuf[] taken;
         int count = 0;
-        long waitStart = 0;
-        boolean spun = false;
         lock.lock();
         try {
             try {
@@ -301,20 +279,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
                         throw new ManComException(ManComException.Reason.TIMEOUT,
                                 "no data on connection #" + id() + " (service '" + service() + "') within " + timeout);
                     }
-                    if (waitStart == 0) {
-                        waitStart = System.nanoTime();
-                    }
-                    if (!spun && spinWorked && SPIN_NANOS > 0) {
-                        spun = true;
-                        int seen = announced;
-                        lock.unlock();
-                        try {
-                            spin(seen, Math.min(left, SPIN_NANOS));
-                        } finally {
-                            lock.lock();
-                        }
-                        continue;
-                    }
                     // Counted under the lock that data() takes: readComplete, after data(), sees it.
                     readersWaiting++;
                     try {
@@ -326,9 +290,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("read interrupted");
-            }
-            if (waitStart != 0) {
-                spinWorked = System.nanoTime() - waitStart <= SPIN_NANOS;
             }
             taken = new ByteBuf[Math.min(chunks.size(), MAX_TAKEN)];
             long available = 0;
@@ -360,25 +321,6 @@ final class BlockingAdapter implements BlockingConnection, Inbound {
             giveBack(taken, count, n);
         }
         return n;
-    }
-
-    /**
-     * Watches for the next read batch (or the end of the link) for up to {@code nanos}, without the
-     * lock and without being counted as waiting: the event loop then neither takes the lock nor
-     * wakes this thread (a futex call on the loop, and a scheduler wake-up before the reader runs),
-     * and the reader goes on as soon as it sees the batch. That hand-off and the one back to the
-     * loop for the reply are what a small blocking round trip costs over a callback one.
-     */
-    private void spin(int seen, long nanos) {
-        long end = System.nanoTime() + nanos;
-        while (announced == seen && !eof && !closedByApplication) {
-            if (System.nanoTime() - end >= 0) {
-                return;
-            }
-            // Not onSpinWait: on a busy machine a busy spin holds a CPU that the event loop (or
-            // the peer) needs; yield gives it to any thread ready to run and spins only when none is.
-            Thread.yield();
-        }
     }
 
     /** The chunks of a read that still hold bytes go back to the head; {@code n} bytes were read. */
