@@ -51,12 +51,16 @@ final class LinePacer {
         }
         credit = Math.min(burst, credit + (now - creditAt) * (double) lineRate / 1e9);
         creditAt = now;
-        if (credit >= bytes) {
+        // A frame larger than the burst (the frame size grew after the burst was set) waits for a
+        // full burst and overdraws: the debt delays what follows, so the rate holds. Waiting for
+        // credit the cap never allows stalled the link for good.
+        double need = Math.min(bytes, burst);
+        if (credit >= need) {
             credit -= bytes;
             return true;
         }
         if (wakeUp == null) {
-            long delay = (long) ((bytes - credit) * 1e9 / lineRate) + 1;
+            long delay = (long) ((need - credit) * 1e9 / lineRate) + 1;
             wakeUp = loop.schedule(() -> {
                 wakeUp = null;
                 wake.run();
