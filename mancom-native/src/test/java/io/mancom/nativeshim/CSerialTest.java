@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The C blocking client over a serial line: a pty pair from socat, a Java echo on the other end. */
 @Timeout(60)
@@ -24,7 +23,7 @@ class CSerialTest {
 
     @Test
     void cClientOverAPtyPair() throws Exception {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         try (PtyPair pty = PtyPair.start(dir);
              ManCom server = TestManCom.start("mancom.services.echo.endpoint = \"serial://" + pty.a() + "?baud=115200\"")) {
             server.registerDataReceiver("echo", (c, data) -> c.write(data));

@@ -22,7 +22,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code framing} on a serial line (a socat pty pair): onData receives whole messages. */
 class FramingOverPtyTest {
@@ -35,7 +34,7 @@ class FramingOverPtyTest {
 
     @BeforeEach
     void startPty() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -30,7 +30,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The mux over real pty pairs, through the public API only: each end of a socat pair is a ManCom
@@ -47,7 +46,7 @@ class MuxOverPtyTest {
 
     @BeforeEach
     void startPty() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -25,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code link = reliable} on real pty pairs (socat): the mux runs on it unchanged, and when socat
@@ -42,7 +41,7 @@ class ReliableLinkPtyTest {
 
     @BeforeEach
     void startPty() throws IOException {
-        assumeTrue(PtyPair.available() || "true".equals(System.getenv("CI")), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -36,7 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Serial services through the public API, on real pty pairs. */
 class SerialEndToEndTest {
@@ -50,7 +49,7 @@ class SerialEndToEndTest {
 
     @BeforeEach
     void start() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

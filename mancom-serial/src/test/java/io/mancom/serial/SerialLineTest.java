@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Line control ({@link SerialLine}) through the public API on real pty pairs: what a pty really
@@ -50,7 +49,7 @@ class SerialLineTest {
 
     @BeforeEach
     void start() throws IOException {
-        assumeTrue(PtyPair.available() || "true".equals(System.getenv("CI")), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -43,6 +43,14 @@ public final class PtyPair implements AutoCloseable {
         this.options = List.copyOf(options);
     }
 
+    /**
+     * Skips the calling test unless socat can be run; with {@code CI=true} a missing socat fails it
+     * instead ({@link Tools#require}): CI installs it.
+     */
+    public static void require() {
+        Tools.require("socat", "socat");
+    }
+
     /** Whether the {@code socat} command can be run. */
     public static boolean available() {
         try {

@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The relay over real ptys: exact bytes when clean, exact counts when not, the line's pace, unplugging, no stall. */
 @Timeout(120)
@@ -33,10 +32,7 @@ class SerialLineRelayTest {
 
     @BeforeEach
     void needsSocat() {
-        if ("true".equals(System.getenv("CI"))) {
-            assertThat(PtyPair.available()).as("socat is not installed (apt-get install socat)").isTrue();
-        }
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
     }
 
     @AfterEach

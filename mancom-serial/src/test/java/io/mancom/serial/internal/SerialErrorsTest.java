@@ -42,7 +42,7 @@ class SerialErrorsTest {
 
     @BeforeEach
     void start() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -36,7 +36,7 @@ class SerialLinkTest {
 
     @BeforeEach
     void start() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The device channel over real pseudo-terminals (socat), with plain file I/O as the device link:
@@ -44,7 +43,7 @@ class DeviceChannelPtyTest {
 
     @BeforeEach
     void startPty() throws IOException {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
     }
 

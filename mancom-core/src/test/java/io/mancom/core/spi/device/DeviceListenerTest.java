@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Opening, reporting, backing off and reopening, with scripted openers and with real ptys. */
 class DeviceListenerTest {
@@ -184,7 +183,7 @@ class DeviceListenerTest {
 
     @Test
     void killingSocatAndStartingItAgainBringsTheServiceBack() throws Exception {
-        assumeTrue(PtyPair.available(), "socat is not installed (apt-get install socat)");
+        PtyPair.require();
         pty = PtyPair.start(dir);
         EndPoint ep = EndPoint.of(SerialAddress.of(pty.a().toString()));
         TestSink sink = new TestSink(ep, FAST, () -> new Recorder(false) {
