@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.FutureTask;
@@ -146,8 +148,9 @@ class SerialLinkTest {
                 pty.close();
                 pty = PtyPair.start(Files.createDirectory(dir.resolve("again")));
             }
+            Set<Thread> others = eventThreads(); // of links other tests closed, perhaps still ending
             open("");
-            Thread events = eventThread();
+            Thread events = eventThreadBesides(others);
             if (hungUp) {
                 CompletableFuture<IOException> lost = new CompletableFuture<>();
                 link.onFailure(lost::complete);
@@ -169,20 +172,34 @@ class SerialLinkTest {
         }
     }
 
-    /** The event thread jSerialComm runs for the open link (it watches for PORT_DISCONNECTED). */
-    private static Thread eventThread() {
+    /**
+     * The event thread jSerialComm runs for the link just opened (it watches for PORT_DISCONNECTED):
+     * the one not among {@code others}. Threads of links closed before (by a test of another class
+     * in this JVM, whose channel may still be closing) must not be taken for it.
+     */
+    private static Thread eventThreadBesides(Set<Thread> others) {
         Thread[] found = new Thread[1];
         Await.until("jSerialComm's event thread", () -> {
-            for (var e : Thread.getAllStackTraces().entrySet()) {
-                if (e.getKey().isAlive() && Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName()
-                        .startsWith("com.fazecast.jSerialComm.SerialPort$SerialPortEventListener"))) {
-                    found[0] = e.getKey();
+            for (Thread t : eventThreads()) {
+                if (!others.contains(t)) {
+                    found[0] = t;
                     return true;
                 }
             }
             return false;
         });
         return found[0];
+    }
+
+    private static Set<Thread> eventThreads() {
+        Set<Thread> threads = new HashSet<>();
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            if (e.getKey().isAlive() && Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName()
+                    .startsWith("com.fazecast.jSerialComm.SerialPort$SerialPortEventListener"))) {
+                threads.add(e.getKey());
+            }
+        }
+        return threads;
     }
 
     @Test
