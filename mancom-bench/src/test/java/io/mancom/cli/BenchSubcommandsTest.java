@@ -146,6 +146,11 @@ class BenchSubcommandsTest {
         assertThat(lines.get(header + 2).trim()).startsWith("median");
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("summary: a pty through the daemon, receiving "
                 + NUMBER + " of direct, sending " + NUMBER + " .*target 0\\.90\\)"));
+        for (String way : List.of("rx", "tx")) { // each direction's CPU per MiB, or why it has none
+            assertThat(lines).anySatisfy(l -> assertThat(l).matches("cpu " + way + ": (" + NUMBER + " ms per MiB direct, "
+                    + NUMBER + " through the daemon .*CPU-bound ceiling of daemon/direct " + NUMBER
+                    + "|not measured \\(a transfer shorter than .*\\))"));
+        }
     }
 
     @Test

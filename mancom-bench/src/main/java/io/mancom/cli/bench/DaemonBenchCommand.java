@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToDoubleFunction;
 
 /**
  * {@code mancom bench daemon}: what it costs to let the system daemon own a TCP service. The same
@@ -247,14 +248,25 @@ public final class DaemonBenchCommand implements Callable<Integer> {
         }
     }
 
-    /** One run's pty MB/s. */
-    private record PtyRun(double directRx, double daemonRx, double directTx, double daemonTx) {
+    /** One transfer: MB/s, and the whole machine's busy CPU seconds and CPUs while it ran. */
+    private record Transfer(double mbPerSecond, double cpuSeconds, double busyCpus) {
+        static Transfer of(Callable<Double> transfer) throws Exception {
+            MachineCpu before = MachineCpu.now();
+            double mb = transfer.call();
+            MachineCpu after = MachineCpu.now();
+            return new Transfer(mb, after.busySecondsSince(before),
+                    after.busyCpusSince(before, Runtime.getRuntime().availableProcessors()));
+        }
+    }
+
+    /** One run's pty transfers. */
+    private record PtyRun(Transfer directRx, Transfer daemonRx, Transfer directTx, Transfer daemonTx) {
         double rxRatio() {
-            return daemonRx / directRx;
+            return daemonRx.mbPerSecond() / directRx.mbPerSecond();
         }
 
         double txRatio() {
-            return daemonTx / directTx;
+            return daemonTx.mbPerSecond() / directTx.mbPerSecond();
         }
     }
 
@@ -277,35 +289,69 @@ public final class DaemonBenchCommand implements Callable<Integer> {
             PtyRun run;
             // Alternate which of a pair goes first, so neither always runs on a warmer machine.
             if (r % 2 == 1) {
-                double drx = direct.rx();
-                double orx = owned.rx();
-                double dtx = direct.tx();
-                run = new PtyRun(drx, orx, dtx, owned.tx());
+                Transfer drx = Transfer.of(direct::rx);
+                Transfer orx = Transfer.of(owned::rx);
+                Transfer dtx = Transfer.of(direct::tx);
+                run = new PtyRun(drx, orx, dtx, Transfer.of(owned::tx));
             } else {
-                double orx = owned.rx();
-                double drx = direct.rx();
-                double otx = owned.tx();
-                run = new PtyRun(drx, orx, direct.tx(), otx);
+                Transfer orx = Transfer.of(owned::rx);
+                Transfer drx = Transfer.of(direct::rx);
+                Transfer otx = Transfer.of(owned::tx);
+                run = new PtyRun(drx, orx, Transfer.of(direct::tx), otx);
             }
             results.add(run);
-            table.row(Integer.toString(r), BenchKit.mb(run.directRx()), BenchKit.mb(run.daemonRx()),
-                    BenchKit.mb(run.directTx()), BenchKit.mb(run.daemonTx()),
+            table.row(Integer.toString(r), BenchKit.mb(run.directRx().mbPerSecond()),
+                    BenchKit.mb(run.daemonRx().mbPerSecond()), BenchKit.mb(run.directTx().mbPerSecond()),
+                    BenchKit.mb(run.daemonTx().mbPerSecond()),
                     BenchKit.ratio(run.rxRatio()), BenchKit.ratio(run.txRatio()));
             BenchKit.printNewLines(out, table, printed);
         }
         double rxRatio = Stats.median(results.stream().mapToDouble(PtyRun::rxRatio).toArray());
         double txRatio = Stats.median(results.stream().mapToDouble(PtyRun::txRatio).toArray());
-        table.row("median", BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::directRx).toArray())),
-                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::daemonRx).toArray())),
-                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::directTx).toArray())),
-                BenchKit.mb(Stats.median(results.stream().mapToDouble(PtyRun::daemonTx).toArray())),
+        table.row("median", BenchKit.mb(median(results, x -> x.directRx().mbPerSecond())),
+                BenchKit.mb(median(results, x -> x.daemonRx().mbPerSecond())),
+                BenchKit.mb(median(results, x -> x.directTx().mbPerSecond())),
+                BenchKit.mb(median(results, x -> x.daemonTx().mbPerSecond())),
                 BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio));
         BenchKit.printNewLines(out, table, printed);
         out.println();
         out.printf(Locale.ROOT, "summary: a pty through the daemon, receiving %s of direct, sending %s (median of %d"
                 + " run%s; target 0.90)%n", BenchKit.ratio(rxRatio), BenchKit.ratio(txRatio), runs.runs(),
                 runs.runs() == 1 ? "" : "s");
+        if (MachineCpu.now().available()) {
+            printCpu(out, results);
+        }
         out.flush();
+    }
+
+    /**
+     * Whole-machine CPU per MiB moved, per direction and path (medians), and what it implies: on a
+     * machine that is busy on all its CPUs in both paths, throughput is CPU-bound and its ratio
+     * cannot exceed the inverse ratio of the CPU each path spends per byte.
+     */
+    private void printCpu(PrintWriter out, List<PtyRun> results) {
+        double mib = ptySize / (double) (1 << 20);
+        int cpus = Runtime.getRuntime().availableProcessors();
+        for (boolean rx : new boolean[]{true, false}) {
+            double direct = median(results, x -> (rx ? x.directRx() : x.directTx()).cpuSeconds()) / mib * 1e3;
+            double daemon = median(results, x -> (rx ? x.daemonRx() : x.daemonTx()).cpuSeconds()) / mib * 1e3;
+            double directBusy = median(results, x -> (rx ? x.directRx() : x.directTx()).busyCpus());
+            double daemonBusy = median(results, x -> (rx ? x.daemonRx() : x.daemonTx()).busyCpus());
+            if (direct <= 0 || daemon <= 0) {
+                out.printf(Locale.ROOT, "cpu %s: not measured (a transfer shorter than the 10 ms ticks of /proc/stat)%n",
+                        rx ? "rx" : "tx");
+                continue;
+            }
+            out.printf(Locale.ROOT, "cpu %s: %.2f ms per MiB direct, %.2f through the daemon (%.2fx); busy CPUs %.2f"
+                            + " and %.2f of %d: CPU-bound ceiling of daemon/direct %s%n", rx ? "rx" : "tx", direct,
+                    daemon, daemon / direct, directBusy, daemonBusy, cpus, BenchKit.ratio(direct / daemon));
+        }
+        out.println("  (whole machine from /proc/stat, nice time left out: meaningful on an otherwise quiet machine;"
+                + " the ceiling binds when both paths keep every CPU busy)");
+    }
+
+    private static double median(List<PtyRun> runs, ToDoubleFunction<PtyRun> f) {
+        return Stats.median(runs.stream().mapToDouble(f).toArray());
     }
 
     private static InetSocketAddress address(EndPoint e) {
