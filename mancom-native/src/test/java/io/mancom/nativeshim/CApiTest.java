@@ -4,6 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -45,15 +48,47 @@ class CApiTest {
 
     @Test
     void theTcpTimeoutsReachCAsTheirOwnCloseCodes() throws Exception {
-        String services = "mancom.services {\n"
-                + "  idle { endpoint = \"tcp://127.0.0.1:0\", tcp.idle-timeout = 300ms }\n"
-                + "  read { endpoint = \"tcp://127.0.0.1:0\", tcp.read-timeout = 300ms }\n"
-                + "}\n";
-        try (CProcess p = CPrograms.start(CPrograms.test("timeouts"), CPrograms.config(dir, services), List.of())) {
-            assertThat(p.waitFor(T)).as(p.output()).isZero();
-            assertThat(p.stdout()).anyMatch(l -> l.startsWith("idle: -26 ") && l.contains("tcp.idle-timeout"));
-            assertThat(p.stdout()).anyMatch(l -> l.startsWith("read: -27 ") && l.contains("tcp.read-timeout"));
-            assertThat(p.stdout()).anyMatch(l -> l.contains("MANCOM_EIDLETIMEOUT") && l.contains("MANCOM_EREADTIMEOUT"));
+        // Each connection has a timeout at one end only. With a ManCom client of the same service
+        // at the other end, the end whose timer fired first under load closed the connection and
+        // the other saw a plain close. The C program's plain sockets dial idle and read; idle-out
+        // and read-out dial these silent listeners (the kernel accepts; nobody ever sends).
+        int[] port = freePorts(2);
+        try (ServerSocket idlePeer = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+                ServerSocket readPeer = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+            String services = "mancom.services {\n"
+                    + "  idle { endpoint = \"tcp://127.0.0.1:" + port[0] + "\", tcp.idle-timeout = 300ms }\n"
+                    + "  read { endpoint = \"tcp://127.0.0.1:" + port[1] + "\", tcp.read-timeout = 300ms }\n"
+                    + "  idle-out { endpoint = \"tcp://127.0.0.1:" + idlePeer.getLocalPort() + "\", tcp.idle-timeout = 300ms }\n"
+                    + "  read-out { endpoint = \"tcp://127.0.0.1:" + readPeer.getLocalPort() + "\", tcp.read-timeout = 300ms }\n"
+                    + "}\n";
+            try (CProcess p = CPrograms.start(CPrograms.test("timeouts"), CPrograms.config(dir, services),
+                    List.of(Integer.toString(port[0]), Integer.toString(port[1])))) {
+                assertThat(p.waitFor(T)).as(p.output()).isZero();
+                assertThat(p.stdout()).anyMatch(l -> l.startsWith("idle: -26 ") && l.contains("tcp.idle-timeout"));
+                assertThat(p.stdout()).anyMatch(l -> l.startsWith("read: -27 ") && l.contains("tcp.read-timeout"));
+                assertThat(p.stdout()).anyMatch(l -> l.startsWith("client idle: -26 ") && l.contains("tcp.idle-timeout"));
+                assertThat(p.stdout()).anyMatch(l -> l.startsWith("client read: -27 ") && l.contains("tcp.read-timeout"));
+                assertThat(p.stdout()).anyMatch(l -> l.contains("MANCOM_EIDLETIMEOUT") && l.contains("MANCOM_EREADTIMEOUT"));
+            }
+        }
+    }
+
+    /** {@code n} distinct TCP ports that were free a moment ago (held together, so never one twice). */
+    private static int[] freePorts(int n) throws IOException {
+        ServerSocket[] held = new ServerSocket[n];
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                held[i] = new ServerSocket(0);
+                ports[i] = held[i].getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                if (s != null) {
+                    s.close();
+                }
+            }
         }
     }
 
