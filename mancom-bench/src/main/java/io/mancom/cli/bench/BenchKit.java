@@ -12,9 +12,11 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Helpers shared by the serial and mux benchmarks. Stateless. */
 final class BenchKit {
@@ -56,6 +58,33 @@ final class BenchKit {
 
     static void sleepNanos(long nanos) throws InterruptedException {
         TimeUnit.NANOSECONDS.sleep(nanos);
+    }
+
+    /** The end of a measured interval: the counter's value then, and when ({@link System#nanoTime()}). */
+    record IntervalEnd(long count, long nanoTime) {
+    }
+
+    /**
+     * Ends an interval that began at {@code t0} with {@code counter} at {@code c0}. When nothing
+     * arrived in it, the interval goes on until something does: on an overloaded machine a short
+     * interval can pass while the threads that move the bytes wait for a CPU, which is no stall
+     * (the figure is then small, not zero). A transfer that moves nothing for {@code stallLimit}
+     * after the interval is stalled: an IOException "{@code what} nothing in N ms".
+     */
+    static IntervalEnd endInterval(LongSupplier counter, long c0, long t0, Duration stallLimit, String what)
+            throws IOException, InterruptedException {
+        long c1 = counter.getAsLong();
+        long t1 = System.nanoTime();
+        long deadline = t1 + stallLimit.toNanos();
+        while (c1 == c0) {
+            if (t1 - deadline > 0) {
+                throw new IOException(what + " nothing in " + (t1 - t0) / 1_000_000 + " ms");
+            }
+            TimeUnit.MILLISECONDS.sleep(1);
+            c1 = counter.getAsLong();
+            t1 = System.nanoTime();
+        }
+        return new IntervalEnd(c1, t1);
     }
 
     /** Prints the lines of {@code table} not printed yet. */

@@ -24,6 +24,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -45,6 +46,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Not thread-safe: one measurement at a time.
  */
 final class LoadGenerator implements AutoCloseable {
+    /** How long nothing may come back, after a measured interval that saw nothing, before it is a stall. */
+    private static final Duration STALL = Duration.ofSeconds(30);
+
     private final EventLoopGroup group;
     private final boolean epoll;
     private final int connections;
@@ -162,15 +166,11 @@ final class LoadGenerator implements AutoCloseable {
             long c0 = run.echoed.sum();
             long t0 = System.nanoTime();
             sleepNanos(measureNanos);
-            long c1 = run.echoed.sum();
-            long t1 = System.nanoTime();
+            BenchKit.IntervalEnd end = BenchKit.endInterval(run.echoed::sum, c0, t0, STALL, "the " + serverName + " server echoed");
             long cpu1 = ioThreadsCpuNanos();
             long alloc1 = ioThreadsAllocatedBytes();
             run.check(serverName);
-            if (c1 == c0) {
-                throw new IOException("the " + serverName + " server echoed nothing in " + (measureNanos / 1_000_000) + " ms");
-            }
-            return new Measurement(c1 - c0, t1 - t0, cpu1 - cpu0, alloc1 - alloc0);
+            return new Measurement(end.count() - c0, end.nanoTime() - t0, cpu1 - cpu0, alloc1 - alloc0);
         } finally {
             run.stopping = true;
             for (Channel ch : channels) {

@@ -261,13 +261,9 @@ public final class MuxBenchCommand implements Callable<Integer> {
                 long c0 = counter.sum();
                 long t0 = System.nanoTime();
                 BenchKit.sleepNanos(measureNanos);
-                long c1 = counter.sum();
-                long t1 = System.nanoTime();
+                BenchKit.IntervalEnd end = BenchKit.endInterval(counter::sum, c0, t0, T, "service '" + service + "' received");
                 load.check(service);
-                if (c1 == c0) {
-                    throw new IOException("service '" + service + "' received nothing in " + measureNanos / 1_000_000 + " ms");
-                }
-                return Stats.mbPerSecond(c1 - c0, t1 - t0);
+                return Stats.mbPerSecond(end.count() - c0, end.nanoTime() - t0);
             } finally {
                 load.stopping = true;
                 for (CompletableFuture<Connection> f : opening) {

@@ -91,7 +91,12 @@ final class ReliableSession {
         this.onSuspend = onSuspend;
         this.counters = counters;
         this.rtt = new RttEstimator(settings.rtoMin().toNanos(), settings.rtoMax().toNanos());
-        this.sender = new ArqSender(window, rtt, counters);
+        // The sizer learns a transmission's fate, not that it went out: a frame counts as clean
+        // line when the peer acknowledges it, as lost when it is sent again. Counted when sent,
+        // the prior's clean line grew the frames to 1 KiB while a whole window went out before
+        // the first loss was known (a slow peer under load), and on a noisy line each of those
+        // frames then needed many tries, kept its size in every one, and the link barely moved.
+        this.sender = new ArqSender(window, rtt, counters, sizer::sent);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
     }
@@ -163,6 +168,11 @@ final class ReliableSession {
 
     int inFlight() {
         return sender.inFlight();
+    }
+
+    /** The payload size of the next new DATA frame (the sizer's choice). */
+    int nextFrameSize() {
+        return sizer.size();
     }
 
     String describe() {
@@ -294,7 +304,9 @@ final class ReliableSession {
             sendAck();
         }
         ackPending = false;
-        transport.flush();
+        if (transport != null) { // delivering may have ended the session (the upper closed it)
+            transport.flush();
+        }
     }
 
     /** The link below can take more: send what waits. */
@@ -385,7 +397,6 @@ final class ReliableSession {
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
-            sizer.sent(n);
             send(LinkFrames.data(t.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
             lastAckSent = receiver.next();
             wrote = true;
@@ -406,7 +417,7 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
-        sizer.lost();
+        sizer.lost(); // the transmission before this one
         sizer.sent(payload.readableBytes());
         paceBurst();
         pacer.charge(payload.readableBytes() + LinkFrames.DATA_HEADER + 6); // it goes at once, new frames wait for it

@@ -77,6 +77,41 @@ class ArqLossyTest {
         }
     }
 
+    /**
+     * Frames grow with what the peer acknowledged, not with what went out. Counted when sent, a
+     * window that went out before any answer (a peer slow under load) grew to 1 KiB frames on the
+     * prior's promise of a clean line, and on a noisy one each needed many tries at that size
+     * (ReliableLinkTcpTest stalled for a minute at a time).
+     */
+    @Test
+    void framesGrowWithWhatThePeerAcknowledgedNotWithWhatWentOut() {
+        try (LossyPair p = new LossyPair(14, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            ReliableSession s = ((LinkChannel) p.a.upper).session();
+            int first = s.nextFrameSize();
+            assertThat(first).isLessThan(s.frameSize);
+            p.faults.cut = true; // nothing gets through: no ACK comes back
+            byte[] ab = random(16, 200_000);
+            p.a.write(ab);
+            p.step(1);
+            assertThat(s.inFlight()).isEqualTo(32); // 32 frames of the first size: 8 KiB whose fate is unknown
+            assertThat(s.nextFrameSize()).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void onACleanLineTheAcknowledgedFramesGrowToTheNegotiatedSize() {
+        try (LossyPair p = new LossyPair(15, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 5_000)).isTrue();
+            ReliableSession s = ((LinkChannel) p.a.upper).session();
+            byte[] ab = random(17, 100_000);
+            p.a.write(ab);
+            assertThat(p.runUntil(() -> p.b.received.size() >= ab.length, 60_000)).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+            assertThat(s.nextFrameSize()).isEqualTo(s.frameSize);
+        }
+    }
+
     @Test
     void aPulledCableResumesTheSameSessionWithNothingLostOrDuplicated() {
         try (LossyPair p = new LossyPair(11, RELIABLE)) {
