@@ -220,6 +220,11 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
 
     private Throwable lossCause;
 
+    /** What failed in the link's pipeline, if anything (it closed the link): for the log and tests. */
+    Throwable lossCause() {
+        return lossCause;
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stopTimers();

@@ -201,4 +201,27 @@ class ArqLossyTest {
             assertThat(p.b.closeCause).isNull();
         }
     }
+
+    /**
+     * A reader that closes its channel while the session delivers (with nothing of its own in
+     * flight, so the session ends at once) ends the read batch cleanly: the session used to flush
+     * its ACK on the link it had just given up (a NullPointerException in the loop's task, seen in
+     * ReliableLinkTcpTest's log).
+     */
+    @Test
+    void aReaderThatClosesTheChannelWhileDataIsDeliveredEndsTheSessionCleanly() {
+        try (LossyPair p = new LossyPair(17, RELIABLE)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 2_000)).as("handshake").isTrue();
+            LinkHandshake handler = p.b.link.pipeline().get(LinkHandshake.class);
+            p.b.closeOnRead = true;
+            p.a.write(random(18, 3_000));
+            assertThat(p.runUntil(() -> p.b.closed && p.a.closed, 10_000)).as("both closed").isTrue();
+            // On EmbeddedChannels the session runs within the link's read (one thread): a failure
+            // there reaches the link's exceptionCaught, which records it and closes the link.
+            assertThat(handler.lossCause()).isNull();
+            p.b.home.checkException();
+            assertThat(p.b.received.size()).isPositive();
+            assertThat(p.b.closeCause).isNull();
+        }
+    }
 }

@@ -66,6 +66,8 @@ final class LossyPair implements AutoCloseable {
         final Deque<ByteBuf> held = new ArrayDeque<>();
         /** HELLO frames this side put on the line. */
         int hellosSent;
+        /** The upper channel's reader closes it on its first read (as a handler that has had enough). */
+        boolean closeOnRead;
         Throwable closeCause;
         boolean closed;
 
@@ -96,6 +98,9 @@ final class LossyPair implements AutoCloseable {
                             buf.readBytes(bytes);
                             received.writeBytes(bytes);
                             buf.release();
+                            if (closeOnRead) {
+                                ctx.close();
+                            }
                         }
 
                         @Override
