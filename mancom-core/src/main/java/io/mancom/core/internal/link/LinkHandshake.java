@@ -151,6 +151,12 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
         }
         if (session != null) {
             if (h.myId() == session.peerId) { // the same peer session: it lost our HELLO, or it resumes
+                if (h.seen()) {
+                    // It has ours: nothing to answer. Answering it too made the two sides' SEEN
+                    // HELLOs go back and forth for as long as the link lived (a pair per round
+                    // trip: 3-6 % of a serial line, a busy loop on loopback TCP).
+                    return;
+                }
                 ReliableSession s = session;
                 LinkFrames.Hello mine = ownHello(true);
                 s.run(() -> s.peerHello(link, h, mine.encode(link.alloc())));
@@ -213,6 +219,11 @@ final class LinkHandshake extends ChannelInboundHandlerAdapter {
     }
 
     private Throwable lossCause;
+
+    /** What failed in the link's pipeline, if anything (it closed the link): for the log and tests. */
+    Throwable lossCause() {
+        return lossCause;
+    }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {

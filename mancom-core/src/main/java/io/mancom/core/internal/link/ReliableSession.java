@@ -300,6 +300,9 @@ final class ReliableSession {
             return;
         }
         deliver();
+        if (transport == null) {
+            return; // what was delivered ended the session (the peer's CLOSE, or the reader closed the channel)
+        }
         if (ackPending && (lastAckSent != receiver.next() || receiver.hasGap())) {
             sendAck();
         }

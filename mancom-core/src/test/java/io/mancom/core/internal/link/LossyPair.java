@@ -47,9 +47,14 @@ final class LossyPair implements AutoCloseable {
     }
 
     LossyPair(long seed, LinkSettings settingsA, LinkSettings settingsB) {
+        this(seed, settingsA, settingsB, false);
+    }
+
+    /** @param bLeads B leads too (as both ends of a serial line do) instead of answering as a TCP listener */
+    LossyPair(long seed, LinkSettings settingsA, LinkSettings settingsB, boolean bLeads) {
         this.random = new Random(seed);
         this.a = new Side("a", settingsA, true);
-        this.b = new Side("b", settingsB, false);
+        this.b = new Side("b", settingsB, bLeads);
     }
 
     final class Side {
@@ -59,6 +64,10 @@ final class LossyPair implements AutoCloseable {
         Channel upper;
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
         final Deque<ByteBuf> held = new ArrayDeque<>();
+        /** HELLO frames this side put on the line. */
+        int hellosSent;
+        /** The upper channel's reader closes it on its first read (as a handler that has had enough). */
+        boolean closeOnRead;
         Throwable closeCause;
         boolean closed;
 
@@ -89,6 +98,9 @@ final class LossyPair implements AutoCloseable {
                             buf.readBytes(bytes);
                             received.writeBytes(bytes);
                             buf.release();
+                            if (closeOnRead) {
+                                ctx.close();
+                            }
                         }
 
                         @Override
@@ -158,6 +170,7 @@ final class LossyPair implements AutoCloseable {
             return;
         }
         for (ByteBuf chunk; (chunk = from.link.readOutbound()) != null; ) {
+            from.hellosSent += hellos(chunk);
             if (faults.cut || !to.link.isOpen() || random.nextDouble() < faults.drop) {
                 chunk.release();
                 continue;
@@ -187,6 +200,25 @@ final class LossyPair implements AutoCloseable {
         if (to.link.isOpen()) {
             to.link.flushInbound();
         }
+    }
+
+    /** The HELLO frames in {@code chunk} (encoded frames and delimiters, as a side wrote them). */
+    private static int hellos(ByteBuf chunk) {
+        byte[] bytes = new byte[chunk.readableBytes()];
+        chunk.getBytes(chunk.readerIndex(), bytes);
+        int n = 0;
+        for (int start = 0, i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == 0) {
+                ByteBuf body = Unpooled.buffer();
+                if (i > start && Cobs.decode(java.util.Arrays.copyOfRange(bytes, start, i), i - start, body)
+                        && body.isReadable() && body.getByte(0) == LinkFrames.HELLO) {
+                    n++;
+                }
+                body.release();
+                start = i + 1;
+            }
+        }
+        return n;
     }
 
     /**
