@@ -388,7 +388,11 @@ final class ReliableSession {
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
+            int size = sizer.size();
             sizer.sent(n);
+            if (sizer.size() != size) {
+                paceBurst(); // two frames of the new size: a burst set for smaller ones left no slack
+            }
             send(LinkFrames.data(t.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
             lastAckSent = receiver.next();
             wrote = true;
@@ -396,6 +400,11 @@ final class ReliableSession {
         if (wrote) {
             t.flush();
         }
+    }
+
+    /** The pacer's burst in bytes (for tests). */
+    long paceBurstBytes() {
+        return pacer.burst();
     }
 
     /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */

@@ -224,4 +224,24 @@ class ArqLossyTest {
             assertThat(p.b.closeCause).isNull();
         }
     }
+
+    /**
+     * Pacing at the line rate holds two frames of the current size: the burst was set for the
+     * first frames (256 bytes) and stayed there when the frames grew to 1024, so every frame
+     * waited for the whole burst and a late wake-up of the loop was line time lost.
+     */
+    @Test
+    void thePacersBurstFollowsTheFrameSizeAsItGrows() {
+        LinkSettings paced = new LinkSettings(true, 1024, 32, RELIABLE.rtoMin(), RELIABLE.rtoMax(), RELIABLE.keepalive(),
+                RELIABLE.timeout(), RELIABLE.resumeTimeout(), 11_520);
+        try (LossyPair p = new LossyPair(19, paced)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 2_000)).as("handshake").isTrue();
+            ReliableSession a = ((LinkChannel) p.a.upper).session();
+            byte[] ab = random(20, 40_000);
+            p.a.write(ab);
+            assertThat(p.runUntil(() -> p.b.received.size() >= ab.length, 20_000)).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+            assertThat(a.paceBurstBytes()).isEqualTo(2L * (1024 + FrameSizer.OVERHEAD));
+        }
+    }
 }
