@@ -68,6 +68,7 @@ final class ReliableSession {
     private final LinePacer pacer;
     // The payload size of new frames, from the loss seen (up to the negotiated frameSize).
     private final FrameSizer sizer;
+    private int pacedSize; // the frame size the pacer's burst was set for
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -91,7 +92,7 @@ final class ReliableSession {
         this.onSuspend = onSuspend;
         this.counters = counters;
         this.rtt = new RttEstimator(settings.rtoMin().toNanos(), settings.rtoMax().toNanos());
-        this.sender = new ArqSender(window, rtt, counters);
+        this.sender = new ArqSender(window, rtt, counters, sizer::delivered);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
     }
@@ -377,6 +378,9 @@ final class ReliableSession {
                 break;
             }
             ByteBuf buf = (ByteBuf) msg;
+            if (sizer.size() != pacedSize) {
+                paceBurst(); // two frames of the new size: a burst set for smaller ones left no slack
+            }
             int n = Math.min(buf.readableBytes(), sizer.size());
             if (n == 0) {
                 in.remove();
@@ -388,11 +392,6 @@ final class ReliableSession {
             ByteBuf payload = buf.retainedSlice(buf.readerIndex(), n);
             in.removeBytes(n);
             int seq = sender.add(payload, now);
-            int size = sizer.size();
-            sizer.sent(n);
-            if (sizer.size() != size) {
-                paceBurst(); // two frames of the new size: a burst set for smaller ones left no slack
-            }
             send(LinkFrames.data(t.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
             lastAckSent = receiver.next();
             wrote = true;
@@ -409,7 +408,8 @@ final class ReliableSession {
 
     /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */
     private void paceBurst() {
-        pacer.burst(Math.max(2L * (sizer.size() + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
+        pacedSize = sizer.size();
+        pacer.burst(Math.max(2L * (pacedSize + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
     }
 
     private void resend(int seq) {
@@ -418,8 +418,7 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
-        sizer.lost();
-        sizer.sent(payload.readableBytes());
+        sizer.lost(payload.readableBytes());
         paceBurst();
         pacer.charge(payload.readableBytes() + LinkFrames.DATA_HEADER + 6); // it goes at once, new frames wait for it
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));
