@@ -27,7 +27,7 @@ final class ArqSender {
     private final int mask;
     private final RttEstimator rtt;
     private final LinkCounters counters;
-    private final IntConsumer acknowledged;
+    private final IntConsumer delivered;
     private int una;     // the oldest unacknowledged frame
     private int next;    // the next new frame
     private int limit;   // the peer's first frame without room
@@ -45,8 +45,8 @@ final class ArqSender {
         boolean sacked;
     }
 
-    /** @param acknowledged told the payload size of each frame the peer acknowledged (cumulatively or in a SACK) */
-    ArqSender(int window, RttEstimator rtt, LinkCounters counters, IntConsumer acknowledged) {
+    /** @param delivered told the payload size of each frame when the peer first acknowledges it (cumulatively or by SACK) */
+    ArqSender(int window, RttEstimator rtt, LinkCounters counters, IntConsumer delivered) {
         this.window = window;
         int size = Integer.highestOneBit(Math.max(1, window - 1)) << 1;
         this.slots = new Entry[size];
@@ -56,7 +56,7 @@ final class ArqSender {
         this.mask = size - 1;
         this.rtt = rtt;
         this.counters = counters;
-        this.acknowledged = acknowledged;
+        this.delivered = delivered;
         this.limit = window;
     }
 
@@ -135,7 +135,7 @@ final class ArqSender {
                     Entry e = slots[seq & mask];
                     if (!e.sacked && e.payload != null) {
                         e.sacked = true;
-                        acknowledged.accept(e.payload.readableBytes());
+                        delivered.accept(e.payload.readableBytes());
                         lastProgress = now;
                         sampleIfTimed(seq, e, now);
                         highestAckedTx = Math.max(highestAckedTx, e.tx);
@@ -162,7 +162,7 @@ final class ArqSender {
             Entry e = slots[una & mask];
             if (!e.sacked) {
                 sampleIfTimed(una, e, now);
-                acknowledged.accept(e.payload.readableBytes());
+                delivered.accept(e.payload.readableBytes());
             }
             highestAckedTx = Math.max(highestAckedTx, e.tx);
             e.payload.release();

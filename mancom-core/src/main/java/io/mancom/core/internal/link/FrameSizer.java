@@ -4,7 +4,8 @@ package io.mancom.core.internal.link;
  * Picks the payload size of a session's new DATA frames from the loss it sees: on a clean line
  * the largest frames the handshake allowed (the least overhead per byte), on a noisy one smaller
  * frames, which a bit error hits less often. From the frames sent and lost (sent again) it
- * estimates the line's bit error rate {@code p}, and takes the power-of-two size {@code L}
+ * estimates the line's bit error rate {@code p} (counting a frame's bits once the peer has acknowledged
+ * it or it was found lost), and takes the power-of-two size {@code L}
  * (between {@link #MIN} and the negotiated maximum) that maximises the expected goodput of a
  * frame, {@code L / (L + h) * (1 - p)^(8 (L + h))}, where {@code h} is a frame's overhead on
  * the wire. The history decays (halves every {@link #HISTORY_BITS}), so the size follows a line
@@ -43,8 +44,24 @@ final class FrameSizer {
         return max;
     }
 
-    /** A frame of {@code payload} bytes went out (new or again). */
-    void sent(int payload) {
+    /**
+     * A frame of {@code payload} bytes arrived (the peer acknowledged it). Bits count once their
+     * fate is known, not when they are sent: counted as clean when sent, a window of frames in
+     * flight on a very noisy line (BER 1e-3) grew the frames to 512 and 1024 bytes before the
+     * first loss was known, and a frame keeps its size when it is sent again, so those frames
+     * almost never got through (the session stalled).
+     */
+    void delivered(int payload) {
+        add(payload);
+    }
+
+    /** A transmission of a frame of {@code payload} bytes was lost (it is sent again). */
+    void lost(int payload) {
+        lost++;
+        add(payload);
+    }
+
+    private void add(int payload) {
         bits += 8.0 * (payload + OVERHEAD + payload / 254);
         if (bits > HISTORY_BITS) {
             bits /= 2;
@@ -52,12 +69,6 @@ final class FrameSizer {
         }
         // Every frame: the clean bits it adds lower the estimate, which is how frames grow (at
         // most a handful of sizes to weigh, against a frame's worth of line time).
-        resize();
-    }
-
-    /** A frame was lost (it is sent again): the line is noisier than the sizer assumed. */
-    void lost() {
-        lost++;
         resize();
     }
 

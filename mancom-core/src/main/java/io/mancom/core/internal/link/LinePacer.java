@@ -38,8 +38,21 @@ final class LinePacer {
         return lineRate;
     }
 
-    /** A new burst size (the frame size changed); the credit keeps what it has up to it. */
+    long burst() {
+        return burst;
+    }
+
+    /**
+     * A new burst size (the frame size changed). A larger one adds the difference to the credit: a
+     * sender that takes credit as soon as a frame's worth is there stays as far ahead of the line
+     * as the burst lets it be when it starts, so without it the lead stayed at what the small
+     * first frames gave (none, once they grew past it), and every late wake-up of the loop left the
+     * line idle. A smaller one caps the credit.
+     */
     void burst(long bytes) {
+        if (bytes > burst) {
+            credit += bytes - burst;
+        }
         burst = bytes;
         credit = Math.min(credit, burst);
     }

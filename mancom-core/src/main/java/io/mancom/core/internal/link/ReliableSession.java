@@ -68,6 +68,7 @@ final class ReliableSession {
     private final LinePacer pacer;
     // The payload size of new frames, from the loss seen (up to the negotiated frameSize).
     private final FrameSizer sizer;
+    private int pacedSize; // the frame size the pacer's burst was set for
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -96,7 +97,7 @@ final class ReliableSession {
         // the prior's clean line grew the frames to 1 KiB while a whole window went out before
         // the first loss was known (a slow peer under load), and on a noisy line each of those
         // frames then needed many tries, kept its size in every one, and the link barely moved.
-        this.sender = new ArqSender(window, rtt, counters, sizer::sent);
+        this.sender = new ArqSender(window, rtt, counters, sizer::delivered);
         this.receiver = new ArqReceiver(window, counters);
         this.advertisedLimit = receiver.limit();
     }
@@ -168,11 +169,6 @@ final class ReliableSession {
 
     int inFlight() {
         return sender.inFlight();
-    }
-
-    /** The payload size of the next new DATA frame (the sizer's choice). */
-    int nextFrameSize() {
-        return sizer.size();
     }
 
     String describe() {
@@ -307,9 +303,7 @@ final class ReliableSession {
             sendAck();
         }
         ackPending = false;
-        if (transport != null) { // delivering may have ended the session (the upper closed it)
-            transport.flush();
-        }
+        transport.flush();
     }
 
     /** The link below can take more: send what waits. */
@@ -389,6 +383,9 @@ final class ReliableSession {
                 break;
             }
             ByteBuf buf = (ByteBuf) msg;
+            if (sizer.size() != pacedSize) {
+                paceBurst(); // two frames of the new size: a burst set for smaller ones left no slack
+            }
             int n = Math.min(buf.readableBytes(), sizer.size());
             if (n == 0) {
                 in.remove();
@@ -409,9 +406,15 @@ final class ReliableSession {
         }
     }
 
+    /** The pacer's burst in bytes (for tests). */
+    long paceBurstBytes() {
+        return pacer.burst();
+    }
+
     /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */
     private void paceBurst() {
-        pacer.burst(Math.max(2L * (sizer.size() + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
+        pacedSize = sizer.size();
+        pacer.burst(Math.max(2L * (pacedSize + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
     }
 
     private void resend(int seq) {
@@ -420,8 +423,7 @@ final class ReliableSession {
         }
         ByteBuf payload = sender.payload(seq);
         sender.resent(seq, now());
-        sizer.lost(); // the transmission before this one
-        sizer.sent(payload.readableBytes());
+        sizer.lost(payload.readableBytes());
         paceBurst();
         pacer.charge(payload.readableBytes() + LinkFrames.DATA_HEADER + 6); // it goes at once, new frames wait for it
         send(LinkFrames.data(transport.alloc(), seq & 0xFFFF, receiver.next() & 0xFFFF, payload));

@@ -259,4 +259,47 @@ class ArqLossyTest {
             assertThat(p.b.closeCause).isNull();
         }
     }
+
+    /**
+     * Pacing at the line rate holds two frames of the current size: the burst was set for the
+     * first frames (256 bytes) and stayed there when the frames grew to 1024, so every frame
+     * waited for the whole burst and a late wake-up of the loop was line time lost.
+     */
+    @Test
+    void thePacersBurstFollowsTheFrameSizeAsItGrows() {
+        LinkSettings paced = new LinkSettings(true, 1024, 32, RELIABLE.rtoMin(), RELIABLE.rtoMax(), RELIABLE.keepalive(),
+                RELIABLE.timeout(), RELIABLE.resumeTimeout(), 11_520);
+        try (LossyPair p = new LossyPair(19, paced)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 2_000)).as("handshake").isTrue();
+            ReliableSession a = ((LinkChannel) p.a.upper).session();
+            byte[] ab = random(20, 40_000);
+            p.a.write(ab);
+            assertThat(p.runUntil(() -> p.b.received.size() >= ab.length, 20_000)).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+            assertThat(a.paceBurstBytes()).isEqualTo(2L * (1024 + FrameSizer.OVERHEAD));
+        }
+    }
+
+    /**
+     * A line at BER 1e-3 (a bit in a thousand: most frames of 256 bytes or more are hit) still
+     * carries 32 KiB, paced at 115200 baud, both sides leading as on a serial line. The frame size
+     * used to grow with every frame sent, before anything was known about its fate: the first
+     * window went out in 512- and 1024-byte frames, which keep their size when sent again and
+     * almost never get through, and the session stalled for minutes (bench serial --ber 1e-3).
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void aLineAtBer1e3CarriesTheDataWithinAMinute(long seed) {
+        LinkSettings paced = new LinkSettings(true, 1024, 46, RELIABLE.rtoMin(), RELIABLE.rtoMax(), RELIABLE.keepalive(),
+                RELIABLE.timeout(), RELIABLE.resumeTimeout(), 11_520);
+        try (LossyPair p = new LossyPair(seed, paced, paced, true)) {
+            assertThat(p.runUntil(() -> p.a.upper != null && p.b.upper != null, 20_000)).as("handshake").isTrue();
+            p.faults.flipPerByte = 0.008; // one bit in 8 bits x 0.008: BER 1e-3
+            byte[] ab = random(seed * 41, 32_768);
+            p.a.write(ab);
+            assertThat(p.runUntil(() -> p.b.received.size() >= ab.length, 60_000)).as("%s / %s", p.a.sink.counters(),
+                    ((LinkChannel) p.a.upper).session().describe()).isTrue();
+            assertThat(p.b.received.toByteArray()).isEqualTo(ab);
+        }
+    }
 }

@@ -17,11 +17,12 @@ class FrameSizerTest {
     private static void send(FrameSizer sizer, double ber, long bytes, Random random) {
         for (long sent = 0; sent < bytes; ) {
             int n = sizer.size();
-            sizer.sent(n);
             sent += n;
             int wireBits = 8 * (n + FrameSizer.OVERHEAD);
             if (random.nextDouble() < 1 - Math.pow(1 - ber, wireBits)) {
-                sizer.lost();
+                sizer.lost(n);
+            } else {
+                sizer.delivered(n);
             }
         }
     }

@@ -39,4 +39,20 @@ class LinePacerTest {
         pacer.cancel();
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void aLargerBurstAddsItsDifferenceToTheCreditSoTheSenderKeepsItsLeadOnTheLine() {
+        // Paced frame by frame, a sender has no credit left; when the frames (and so the burst)
+        // grow from 256 to 1024 bytes, the larger burst lets it be one more frame ahead of the
+        // line at once, so a late wake-up is made up from that lead instead of idling the line.
+        EmbeddedChannel ch = new EmbeddedChannel();
+        LinePacer pacer = new LinePacer(ch.eventLoop(), RATE, 576, () -> { });
+        assertThat(pacer.take(576, 0)).isTrue();
+        assertThat(pacer.take(1035, 0)).isFalse();
+        pacer.burst(2070);
+        assertThat(pacer.take(1035, 0)).as("the burst's growth is credit").isTrue();
+        assertThat(pacer.take(1035, 0)).isFalse();
+        pacer.cancel();
+        ch.finishAndReleaseAll();
+    }
 }
