@@ -171,6 +171,11 @@ final class ReliableSession {
         return sender.inFlight();
     }
 
+    /** The payload size of the next new DATA frame (the sizer's choice). */
+    int nextFrameSize() {
+        return sizer.size();
+    }
+
     String describe() {
         return name + ", session " + Long.toHexString(myId) + "/" + Long.toHexString(peerId) + ", " + state
                 + (transport != null ? " over " + transport : "") + ", frames " + sender.una() + ".." + sender.next()
