@@ -65,8 +65,16 @@ final class SerialLineBench {
         this.linkConfig = linkConfig;
     }
 
-    /** One side's result: seconds, whether the bytes arrived exactly, and what the line did. */
-    private record Result(double seconds, boolean exact, String note) {
+    /**
+     * One side's result: seconds, whether the bytes arrived exactly, and what the line did. For
+     * ManCom also {@code wire}: the bytes A put on the line during the transfer per byte of data
+     * (frames, headers, retransmissions, HELLOs), and {@code busy}: those bytes' line time per
+     * second of the transfer (below 1: the line was idle for a while); NaN for ZMODEM.
+     */
+    private record Result(double seconds, boolean exact, String note, double wire, double busy) {
+        Result(double seconds, boolean exact, String note) {
+            this(seconds, exact, note, Double.NaN, Double.NaN);
+        }
     }
 
     int run() throws Exception {
@@ -85,6 +93,8 @@ final class SerialLineBench {
         List<String> printed = new ArrayList<>();
         double[] mancom = new double[runs];
         double[] zmodem = new double[runs];
+        double[] wire = new double[runs];
+        double[] busy = new double[runs];
         for (int r = 1; r <= runs; r++) {
             Result m;
             Result z;
@@ -97,6 +107,8 @@ final class SerialLineBench {
             }
             mancom[r - 1] = m.exact ? data.length / m.seconds / lineRate : 0;
             zmodem[r - 1] = z.exact ? data.length / z.seconds / lineRate : 0;
+            wire[r - 1] = m.wire;
+            busy[r - 1] = m.busy;
             table.row(Integer.toString(r), secs(m), goodput(m, mancom[r - 1]), secs(z), goodput(z, zmodem[r - 1]),
                     (m.note + " " + z.note).strip());
             BenchKit.printNewLines(out, table, printed);
@@ -106,6 +118,9 @@ final class SerialLineBench {
         table.row("median", "", BenchKit.ratio(mMedian), "", BenchKit.ratio(zMedian), "");
         BenchKit.printNewLines(out, table, printed);
         out.println();
+        // Where the rest of the line time went: bytes on the wire besides the data, or idle time.
+        out.printf(Locale.ROOT, "  line use  ManCom a->b: %.3f bytes on the wire per byte of data, the line busy %.3f of the"
+                + " transfer time (medians)%n", Stats.median(wire), Stats.median(busy));
         out.printf(Locale.ROOT, "summary: at %d baud, BER %s: %s %s of line rate, ZMODEM %s (median of %d run%s; a corrupt"
                         + " transfer counts 0)%n", baud, ber, mancomName, BenchKit.ratio(mMedian), BenchKit.ratio(zMedian),
                 runs, runs == 1 ? "" : "s");
@@ -136,6 +151,7 @@ final class SerialLineBench {
                 b.awaitReady(READY);
                 a.awaitReady(READY);
                 Connection c = sender.get(READY.toSeconds(), TimeUnit.SECONDS);
+                long wireBefore = line.counters(SerialLineRelay.Direction.A_TO_B).bytesRead();
                 long t0 = System.nanoTime();
                 send(c);
                 long deadline = t0 + timeout.toNanos();
@@ -155,7 +171,10 @@ final class SerialLineBench {
                 double s = (receiver.last - t0) / 1e9;
                 boolean exact = receiver.got() == data.length && Arrays.equals(receiver.digest(), sha256(data));
                 LineCounters k = line.counters(SerialLineRelay.Direction.A_TO_B);
-                return new Result(s, exact, exact ? "" : "ManCom: " + k.bitsFlipped() + " bits flipped;");
+                // The relay's reader counts what A wrote (a few KiB ahead of the line at most).
+                long wire = k.bytesRead() - wireBefore;
+                return new Result(s, exact, exact ? "" : "ManCom: " + k.bitsFlipped() + " bits flipped;",
+                        (double) wire / data.length, wire / profile.bytesPerSecond() / s);
             }
         } finally {
             SerialBenchCommand.deleteTree(dir);
