@@ -97,7 +97,7 @@ public final class Switches {
         ConfigObject defaults = object(mancom, "defaults");
         if (defaults != null) {
             for (String k : keys) {
-                ConfigValue v = defaults.get(k);
+                ConfigValue v = valueOf(defaults, k);
                 if (isFlag(v)) {
                     ConfigObject expanded = expand(v);
                     ConfigObject fallback = defaultsFallback == null ? null : defaultsFallback.apply(k);
@@ -115,7 +115,7 @@ public final class Switches {
                 continue;
             }
             for (String k : keys) {
-                ConfigValue v = service.get(k);
+                ConfigValue v = valueOf(service, k);
                 if (isFlag(v)) {
                     result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), expand(v));
                 }
@@ -129,7 +129,7 @@ public final class Switches {
         ConfigObject defaults = object(mancom, "defaults");
         ConfigObject services = object(mancom, "services");
         for (String k : WORDS.keySet()) {
-            ConfigObject d = defaults == null ? null : word(k, defaults.get(k));
+            ConfigObject d = defaults == null ? null : word(k, valueOf(defaults, k));
             if (d != null) {
                 ConfigObject fallback = defaultsFallback == null ? null : defaultsFallback.apply(k);
                 result = result.withValue(ConfigUtil.joinPath("mancom", "defaults", k),
@@ -137,7 +137,7 @@ public final class Switches {
             }
             for (String name : serviceNames(services)) {
                 ConfigObject service = object(services, name);
-                ConfigObject w = service == null ? null : word(k, service.get(k));
+                ConfigObject w = service == null ? null : word(k, valueOf(service, k));
                 if (w != null) {
                     result = result.withValue(ConfigUtil.joinPath("mancom", "services", name, k), w);
                 }
@@ -147,9 +147,23 @@ public final class Switches {
     }
 
     private static ConfigObject object(ConfigObject parent, String key) {
+        ConfigValue v = valueOf(parent, key);
         try {
-            ConfigValue v = parent.get(key);
             return v instanceof ConfigObject && v.valueType() == ConfigValueType.OBJECT ? (ConfigObject) v : null;
+        } catch (com.typesafe.config.ConfigException.NotResolved e) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code parent}'s value at {@code key}; null if there is none or if {@code parent} is a merge
+     * that waits for a substitution (an object whose keys are known only once resolved, such as a
+     * service set to {@code null} and then given a key from {@code ${?UNSET}}): such a block is
+     * expanded and validated once resolved, as one that comes from a substitution already is.
+     */
+    private static ConfigValue valueOf(ConfigObject parent, String key) {
+        try {
+            return parent.get(key);
         } catch (com.typesafe.config.ConfigException.NotResolved e) {
             return null;
         }

@@ -143,4 +143,18 @@ class ShadowedSwitchTest {
         assertThat(e.file()).hasValue(etc.toString());
         assertThat(e.key()).hasValue("mancom.services.x.services");
     }
+
+    @Test
+    void aServiceBlockThatWaitsForASubstitutionIsLeftToTheValidator() {
+        // Found by ConfigLoaderFuzzTest (session 8): one service, not the services block, is the
+        // merge that waits for ${?NOPE}; reading its keys for the switch words threw Typesafe's
+        // NotResolved out of the loader.
+        Path etc = f.etcFile("mancom.services.a = null",
+                "mancom.services.a.x.y.endpoint = ${?NOPE}");
+
+        ConfigException e = f.fails();
+
+        assertThat(e.file()).hasValue(etc.toString());
+        assertThat(e.key()).hasValueSatisfying(k -> assertThat(k).startsWith("mancom.services.a"));
+    }
 }
