@@ -64,8 +64,11 @@ public final class Origins {
     private record FilePart(String file, int line) {
     }
 
-    /** "FILE: LINE" parts of a merged origin's description ("merge of A: 1,B: 53"). */
-    private static final Pattern MERGE_PART = Pattern.compile("(.+?): (\\d+)(?:,|$)");
+    /**
+     * "FILE: LINE" parts of a merged origin's description ("merge of A: 1,B: 53"); a part that
+     * spans lines ("A: 1-54", a value concatenated over the whole file) is named by its first.
+     */
+    private static final Pattern MERGE_PART = Pattern.compile("(.+?): (\\d+)(?:-\\d+)?(?:,|$)");
 
     /**
      * For an origin Typesafe merged from several (an object set in the user's file and in
