@@ -306,8 +306,8 @@ public final class DaemonBenchCommand implements Callable<Integer> {
                     BenchKit.ratio(run.rxRatio()), BenchKit.ratio(run.txRatio()));
             BenchKit.printNewLines(out, table, printed);
         }
-        double rxRatio = Stats.median(results.stream().mapToDouble(PtyRun::rxRatio).toArray());
-        double txRatio = Stats.median(results.stream().mapToDouble(PtyRun::txRatio).toArray());
+        double rxRatio = median(results, PtyRun::rxRatio);
+        double txRatio = median(results, PtyRun::txRatio);
         table.row("median", BenchKit.mb(median(results, x -> x.directRx().mbPerSecond())),
                 BenchKit.mb(median(results, x -> x.daemonRx().mbPerSecond())),
                 BenchKit.mb(median(results, x -> x.directTx().mbPerSecond())),

@@ -68,7 +68,6 @@ final class ReliableSession {
     private final LinePacer pacer;
     // The payload size of new frames, from the loss seen (up to the negotiated frameSize).
     private final FrameSizer sizer;
-    private int pacedSize; // the frame size the pacer's burst was set for
     private final List<Integer> lost = new ArrayList<>();
 
     /**
@@ -388,9 +387,7 @@ final class ReliableSession {
                 break;
             }
             ByteBuf buf = (ByteBuf) msg;
-            if (sizer.size() != pacedSize) {
-                paceBurst(); // two frames of the new size: a burst set for smaller ones left no slack
-            }
+            paceBurst(); // two frames of the sizer's current size: a burst set for smaller ones left no slack
             int n = Math.min(buf.readableBytes(), sizer.size());
             if (n == 0) {
                 in.remove();
@@ -418,8 +415,7 @@ final class ReliableSession {
 
     /** Two frames of the current size, or 50 ms of line time: a late wake-up is made up from it. */
     private void paceBurst() {
-        pacedSize = sizer.size();
-        pacer.burst(Math.max(2L * (pacedSize + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
+        pacer.burst(Math.max(2L * (sizer.size() + FrameSizer.OVERHEAD), pacer.lineRate() / 20));
     }
 
     private void resend(int seq) {
