@@ -8,6 +8,11 @@ import java.util.OptionalInt;
  * and line), which key, what was found and what is allowed; the accessors give the same parts to
  * programs.
  *
+ * <p>The message is always one line: a line break or other control character in any part (a key,
+ * or a value the file quotes with {@code "\n"} escapes, which a parser's message repeats) is shown
+ * escaped (as {@code \n}, {@code \r}, {@code \t}, other control characters as Java Unicode escapes), so that a log line or
+ * {@code mancom config check}'s output cannot be split or garbled by what a file contains.
+ *
  * <p>Unchecked: it is thrown by {@link ManCom#start()} and by the register/connect calls for a
  * service that is not configured, which a program fixes by changing the config, not by catching.
  */
@@ -45,7 +50,30 @@ public class ConfigException extends RuntimeException {
         if (key != null) {
             sb.append(key).append(": ");
         }
-        return sb.append(message).toString();
+        return oneLine(sb.append(message));
+    }
+
+    private static String oneLine(CharSequence s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isISOControl(c)) {
+                if (out != null) {
+                    out.append(c);
+                }
+                continue;
+            }
+            if (out == null) {
+                out = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> out.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return out == null ? s.toString() : out.toString();
     }
 
     /** The file the bad value came from, if it came from a file. */

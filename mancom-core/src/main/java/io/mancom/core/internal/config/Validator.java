@@ -166,11 +166,8 @@ final class Validator {
         try {
             return EndPoint.parse(uri);
         } catch (IllegalArgumentException e) {
-            // The parser quotes the URI as written; line breaks in it (a "\n" in the
-            // HOCON string) are escaped so that the message stays one line.
-            String why = ("found \"" + uri + "\" but expected an endpoint URI: " + e.getMessage())
-                    .replace("\r", "\\r").replace("\n", "\\n");
-            throw s.error("endpoint", why);
+            // Line breaks in the URI (a "\n" in the HOCON string) are escaped by ConfigException.
+            throw s.error("endpoint", "found \"" + uri + "\" but expected an endpoint URI: " + e.getMessage());
         }
     }
 

@@ -354,6 +354,19 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
+    void aSyntaxErrorQuotingAStringWithLineBreaksIsOneLine() {
+        // Found by ConfigLoaderFuzzTest: Typesafe's parse error repeats the tokens after the bad
+        // key, a string's value with its "\n" unescaped and a raw NUL among them.
+        Path etc = f.etcFile("mancom.services.s${ endpoint = \"tcp://a\\nb\", scope = sys\u0000tem }");
+
+        ConfigException e = f.fails();
+        assertThat(e.file()).hasValue(etc.toString());
+        assertThat(e.line()).hasValue(1);
+        assertThat(e.getMessage()).doesNotContain("\n", "\u0000")
+                .contains("HOCON syntax error", "'tcp://a\\nb'", "sys\\u0000tem");
+    }
+
+    @Test
     void mancomThatIsNotABlock() {
         Path etc = f.etcFile("mancom = 1");
 
