@@ -88,6 +88,12 @@ public final class SniffBenchCommand implements Callable<Integer> {
             description = "The sslh binary; sslh-select is looked for beside it (default ${DEFAULT-VALUE}).")
     private Path sslh;
 
+    @Option(names = "--link-rate", defaultValue = "100", paramLabel = "MB/s",
+            description = "The tunnel one way once more over a link of this rate (a relay in this process that"
+                    + " all connections share), against a direct connection over the same link; 0 leaves it out"
+                    + " (default ${DEFAULT-VALUE}).")
+    private double linkRate;
+
     private static final int SIZE = 16384;
     private static final int WINDOW = 262144;
 
@@ -100,6 +106,9 @@ public final class SniffBenchCommand implements Callable<Integer> {
         if (connections < 1 || setupThreads < 1) {
             problems.add("--connections and --setup-threads must be at least 1");
         }
+        if (!(linkRate >= 0)) {
+            problems.add("--link-rate must be 0 (none) or a rate in MB/s");
+        }
         if (!problems.isEmpty()) {
             throw new ParameterException(spec.commandLine(), String.join("; ", problems));
         }
@@ -107,10 +116,14 @@ public final class SniffBenchCommand implements Callable<Integer> {
         double seconds = timing.seconds();
         PrintWriter out = spec.commandLine().getOut();
         List<Process> children = new ArrayList<>();
+        int muxPort = freePort();
+        double linkBytes = linkRate > 0 ? linkRate * 1e6 : 1;
         try (NettyEchoServer backend = new NettyEchoServer(threads, io.netty.channel.epoll.Epoll.isAvailable());
              OneWayLoad oneWay = new OneWayLoad(threads, io.netty.channel.epoll.Epoll.isAvailable(), SIZE);
-             ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), freePort(),
-                     oneWay.sinkAddress().getPort()), threads)) {
+             ShapedLink toSink = new ShapedLink(oneWay.sinkAddress(), linkBytes);
+             ShapedLink toFar = new ShapedLink(new InetSocketAddress("127.0.0.1", muxPort), linkBytes);
+             ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), muxPort,
+                     oneWay.sinkAddress().getPort(), toFar.address().getPort()), threads)) {
             ManComRuntime runtime = (ManComRuntime) mancom;
             runtime.registerDataReceiver("web", http());
             runtime.handleLinks("shared", runtime.forwarder("shared"));
@@ -120,6 +133,7 @@ public final class SniffBenchCommand implements Callable<Integer> {
             runtime.handleLinks("plainsink", runtime.forwarder("plainsink"));
             runtime.handleLinks("farsink", runtime.forwarder("farsink"));
             runtime.handleLinks("tunnelsink", runtime.tunneller("tunnelsink"));
+            runtime.handleLinks("shapedtunnel", runtime.tunneller("shapedtunnel"));
             mancom.awaitReady(Duration.ofSeconds(10));
             Map<String, InetSocketAddress> paths = new LinkedHashMap<>();
             paths.put("direct", backend.address());
@@ -151,6 +165,9 @@ public final class SniffBenchCommand implements Callable<Integer> {
             measure(out, paths, threads, runs.runs(), seconds);
             measureOneWay(out, oneWay, List.of(oneWay.sinkAddress(), address(mancom, "plainsink"),
                     address(mancom, "tunnelsink")));
+            if (linkRate > 0) {
+                measureShaped(out, oneWay, toSink.address(), address(mancom, "shapedtunnel"));
+            }
         } finally {
             for (Process p : children) {
                 p.destroy();
@@ -247,6 +264,31 @@ public final class SniffBenchCommand implements Callable<Integer> {
                 Stats.median(mbs.stream().mapToDouble(m -> m[2]).toArray()), connections);
     }
 
+    /**
+     * The tunnel one way where a link, not the CPU, is the bound: the same connections write to the
+     * sink over a shaped link directly, and through the tunnel whose mux link crosses a link of the
+     * same rate; alternating, medians.
+     */
+    private void measureShaped(PrintWriter out, OneWayLoad load, InetSocketAddress direct, InetSocketAddress tunnel)
+            throws Exception {
+        List<double[]> mbs = new ArrayList<>();
+        for (int r = 1; r <= runs.runs(); r++) {
+            double[] mb = new double[2];
+            for (int k = 0; k < 2; k++) {
+                int i = r % 2 == 1 ? k : 1 - k;
+                mb[i] = load.mbPerSecond(i == 0 ? "direct over the link" : "tunnel over the link", i == 0 ? direct : tunnel,
+                        connections, timing.warmupNanos(), timing.measureNanos());
+            }
+            mbs.add(mb);
+            out.printf(Locale.ROOT, "over a %s MB/s link, run %d: direct %.1f MB/s, tunnel %.1f%n",
+                    BenchKit.plain(linkRate), r, mb[0], mb[1]);
+        }
+        out.printf(Locale.ROOT, "tunnel over a %s MB/s link: %s of direct over the same link (medians %.1f, %.1f MB/s;"
+                        + " %d connections writing to a sink; target >= 0.9)%n", BenchKit.plain(linkRate), ratio(mbs, 1, 0),
+                Stats.median(mbs.stream().mapToDouble(m -> m[0]).toArray()),
+                Stats.median(mbs.stream().mapToDouble(m -> m[1]).toArray()), connections);
+    }
+
     private static String ratio(List<double[]> runs, int a, int b) {
         return BenchKit.ratio(Stats.median(runs.stream().mapToDouble(r -> r[a] / r[b]).toArray()));
     }
@@ -276,7 +318,7 @@ public final class SniffBenchCommand implements Callable<Integer> {
      * the link {@code uplink} dials to {@code far} (same endpoint, mux on: one link group, which
      * dials the port it serves), and {@code far} forwards each stream to the backend.
      */
-    private static String config(int backend, int muxPort, int sink) {
+    private static String config(int backend, int muxPort, int sink, int shapedLink) {
         String to = "\"tcp://127.0.0.1:" + backend + "\"";
         String toSink = "\"tcp://127.0.0.1:" + sink + "\"";
         String mux = "\"tcp://127.0.0.1:" + muxPort + "\"";
@@ -291,6 +333,10 @@ public final class SniffBenchCommand implements Callable<Integer> {
                 + "  plainsink { endpoint = \"tcp://127.0.0.1:0\", handler = forward, forward = " + toSink + " }\n"
                 + "  farsink { endpoint = " + mux + ", mux = on, handler = forward, forward = " + toSink + " }\n"
                 + "  tunnelsink { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = uplink, tunnel.service = farsink }\n"
+                // The same tunnel to the sink with its mux link through the shaped link to farsink.
+                + "  shapeduplink { endpoint = \"tcp://127.0.0.1:" + shapedLink + "\", mux = on, listen = off }\n"
+                + "  shapedtunnel { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = shapeduplink,"
+                + " tunnel.service = farsink }\n"
                 + "}\n";
     }
 
