@@ -66,7 +66,9 @@ final class DirectSocketWriter {
     static void registered(IoHandle handle) {
         if (handle instanceof EpollIoHandle h) {
             FileDescriptor fd = h.fd();
-            REGISTERED.put(fd.intValue(), fd);
+            if (REGISTERED.put(fd.intValue(), fd) instanceof DirectSocketWriter stale) {
+                stale.stop(); // its channel was closed off its loop (closeForcibly), unannounced
+            }
         }
     }
 
@@ -79,8 +81,17 @@ final class DirectSocketWriter {
             return;
         }
         FileDescriptor fd = h.fd();
-        Object was = REGISTERED.remove(fd.intValue());
-        if (was instanceof DirectSocketWriter w && w.fd == fd) {
+        Object[] was = new Object[1];
+        // Only this descriptor's entry: one closed off the loop is deregistered after close(2),
+        // when its number may already belong to a new registration.
+        REGISTERED.computeIfPresent(fd.intValue(), (n, v) -> {
+            if (v == fd || v instanceof DirectSocketWriter w && w.fd == fd) {
+                was[0] = v;
+                return null;
+            }
+            return v;
+        });
+        if (was[0] instanceof DirectSocketWriter w) {
             w.stop();
         }
     }
