@@ -34,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Which channels</h2>
  * Only an open, registered {@link EpollSocketChannel} whose pipeline has no outbound handler but
  * {@link ConnectionHandler} (no TLS, no framing encoder: the bytes go out as written), and only
- * while {@code -Dmancom.blocking.direct-write} is not {@code false}. {@link #forChannel} says null
+ * while {@code -Dio.mancom.directWrite} is not {@code false}. {@link #forChannel} says null
  * otherwise, and every write then goes through the loop.
  *
  * <h2>Threading, buffers, errors</h2>
@@ -45,7 +45,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class DirectSocketWriter {
     /** Set to {@code false} to send every blocking write through the event loop. */
-    static final String PROPERTY = "mancom.blocking.direct-write";
+    static final String PROPERTY = "io.mancom.directWrite";
 
     // Descriptor number -> its FileDescriptor while registered through EpollKeepRegistered, or the
     // DirectSocketWriter made for it. Written on the loops only; a number is unique while open.
