@@ -450,9 +450,10 @@ class DaemonEndToEndTest {
             assertThat(report.get("kept").toString()).isEqualTo("[\"staying\"]");
             assertThatRefused(port);
 
-            // The process re-attaches by itself and gets the mux carry; the line's bytes come back.
+            // The process re-attaches by itself and gets the device carry (a serial line with mux
+            // off is handed over); the line's bytes come back.
             Await.until("serve re-attached the moved service", () -> attached("moving", 1));
-            assertThat(service("moving").get("carry").asText()).isEqualTo("mux");
+            assertThat(service("moving").get("carry").asText()).isEqualTo("device");
             assertThat(attachedPid("moving")).isEqualTo(app.pid());
             byte[] payload = new byte[64 * 1024];
             new Random(3).nextBytes(payload);
@@ -471,6 +472,50 @@ class DaemonEndToEndTest {
      * Writes {@code payload} to the pty end {@code end} as plain file I/O (a writer thread) and
      * reads what comes back on it; the read gives up after 60 s of silence.
      */
+    @Test
+    void killMinusNineOfTheProcessServingALineGivesTheLineWithTheBytesWaitingOnItToTheNext() throws Exception {
+        PtyPair pty = pty();
+        Path conf = conf(serial(pty.a(), "line", "scope = system")); // mux off: the line is handed over
+        Process d = daemon(conf);
+        Process app = serve(conf);
+        Await.until("serve has the line", () -> attached("line", 1) && held("line") == 0);
+        assertThat(service("line").get("carry").asText()).isEqualTo("device");
+        byte[] first = new byte[64 * 1024];
+        new Random(5).nextBytes(first);
+        assertThat(lineEcho(pty.b(), first)).as("the line's echo; daemon:\n" + procs.stderr(d)
+                + "\nserve:\n" + procs.stderr(app)).isEqualTo(first);
+
+        Processes.kill("KILL", app.pid());
+        assertThat(app.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Await.until("the line is held", () -> attached("line", 0) && held("line") == 1);
+        byte[] second = new byte[64 * 1024];
+        new Random(6).nextBytes(second);
+        ExecutorService io = Executors.newFixedThreadPool(2);
+        try (var out = Files.newOutputStream(pty.b()); InputStream in = Files.newInputStream(pty.b())) {
+            AtomicInteger written = new AtomicInteger();
+            Future<?> writing = io.submit(() -> {
+                for (int off = 0; off < second.length; off += 1024) {
+                    out.write(second, off, 1024);
+                    out.flush();
+                    written.addAndGet(1024);
+                }
+                return null;
+            });
+            // Some of it waits on the line (tty, socat) while no process is there.
+            Await.until("bytes written while no process serves the line", () -> written.get() >= 4096);
+            Process again = serve(conf);
+            Future<byte[]> back = io.submit(() -> in.readNBytes(second.length));
+            writing.get(60, TimeUnit.SECONDS);
+            assertThat(back.get(60, TimeUnit.SECONDS)).as("the echo of every byte; daemon:\n" + procs.stderr(d)
+                    + "\nrestarted serve:\n" + procs.stderr(again)).isEqualTo(second);
+        } finally {
+            io.shutdownNow();
+        }
+        JsonNode line = service("line");
+        assertThat(line.get("handedOver").asInt()).isEqualTo(2);
+        assertThat(line.get("held").asInt()).isZero();
+    }
+
     private static byte[] lineEcho(Path end, byte[] payload) throws Exception {
         ExecutorService io = Executors.newFixedThreadPool(2);
         try (var out = Files.newOutputStream(end); InputStream in = Files.newInputStream(end)) {
