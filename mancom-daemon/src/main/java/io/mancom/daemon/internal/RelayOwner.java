@@ -33,9 +33,11 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The owner of one endpoint whose bytes the daemon relays ({@code ManCom-Carry: mux}): a device
- * (serial, USB) with {@code mux = off}, which is one service, or a device or TCP endpoint with
- * {@code mux = on}, whose services share the link.
+ * The owner of one endpoint that the daemon opens in a runtime of its own: a device (serial, USB)
+ * with {@code mux = off}, which is one service, or a device or TCP endpoint with {@code mux = on},
+ * whose services share the link. A serial line with {@code mux = off} is handed to its process as
+ * a descriptor ({@code ManCom-Carry: device}, {@link HandedLine}); every other connection's bytes
+ * are relayed ({@code ManCom-Carry: mux}), as below.
  *
  * <h2>How</h2>
  * The endpoint runs in a ManCom runtime of its own, holding only these services (as
