@@ -300,7 +300,7 @@ final class Attachment implements Listener, StatusReporting {
             // A line handed over is closed here before the daemon hears of the detach: it gives
             // the line to the next process then, and two processes must not read one line.
             LineReceiver line = ch.pipeline().get(LineReceiver.class);
-            io.netty.channel.ChannelFuture closing = line != null ? line.closeLine() : null;
+            io.netty.channel.ChannelFuture closing = line != null ? line.detach() : null;
             if (closing != null) {
                 closing.awaitUninterruptibly(2, TimeUnit.SECONDS);
             }

@@ -36,6 +36,8 @@ final class LineReceiver extends ChannelInboundHandlerAdapter {
     private final ChannelSink sink;
     private final EndPoint endpoint;
     private volatile DeviceChannel line;
+    /** Set by {@link #detach()}: the line is closed because the process detaches, not to be reopened. */
+    private volatile boolean detaching;
 
     LineReceiver(NettyRuntime runtime, ChannelSink sink, EndPoint endpoint) {
         this.runtime = runtime;
@@ -66,7 +68,7 @@ final class LineReceiver extends ChannelInboundHandlerAdapter {
         }
         // C once the line is closed here, whichever way: its copy is then closed (the channel
         // closes its link on a blocking thread; the release says when).
-        ch.closeFuture().addListener(f -> sayClosed(attach, ch));
+        ch.closeFuture().addListener(f -> sayClosed(attach, ch, this));
         attach.writeAndFlush(Unpooled.wrappedBuffer(ADOPTED)).addListener((ChannelFutureListener) acked -> {
             if (!acked.isSuccess()) {
                 ch.unsafe().closeForcibly(); // the daemon did not hear it: the line is not ours
@@ -77,7 +79,7 @@ final class LineReceiver extends ChannelInboundHandlerAdapter {
                     log.warn("service '{}': cannot register the line the daemon handed over: {}", sink.service(),
                             registered.cause().toString());
                     ch.unsafe().closeForcibly(); // no close event then: say it here
-                    sayClosed(attach, ch);
+                    sayClosed(attach, ch, this);
                     return;
                 }
                 ch.eventLoop().execute(() -> {
@@ -91,20 +93,33 @@ final class LineReceiver extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /** Writes {@code C} once {@code ch}'s copy of the line is closed, if the attach connection is still there. */
-    private static void sayClosed(Channel attach, DeviceChannel ch) {
+    /**
+     * Writes {@code C} once {@code ch}'s copy of the line is closed, if the attach connection is still
+     * there and the process is not detaching (a detach keeps the line open in the daemon, its
+     * waiting input for the next process; a C would make the daemon close and reopen it).
+     */
+    private static void sayClosed(Channel attach, DeviceChannel ch, LineReceiver receiver) {
         ch.releaseFuture().thenRun(() -> {
-            if (attach.isActive()) {
+            if (attach.isActive() && !receiver.detaching) {
                 attach.writeAndFlush(Unpooled.wrappedBuffer(CLOSED));
             }
         });
     }
 
     /**
+     * The process detaches: closes its copy of the line without a {@code C}; the future completes
+     * when the channel is closed, null if there was none.
+     */
+    ChannelFuture detach() {
+        detaching = true;
+        return closeLine();
+    }
+
+    /**
      * Closes this process's copy of the line, if it has one; the future completes when the channel
      * is closed, null if there was none.
      */
-    ChannelFuture closeLine() {
+    private ChannelFuture closeLine() {
         DeviceChannel ch = line;
         if (ch == null) {
             return null;

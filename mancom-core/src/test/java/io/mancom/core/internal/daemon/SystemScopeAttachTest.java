@@ -307,4 +307,36 @@ class SystemScopeAttachTest {
         assertThat(a.connection().closeFuture().await(WAIT.toMillis())).as("the attach connection ends").isTrue();
         assertThat(daemon.attaches.poll(200, TimeUnit.MILLISECONDS)).as("no attach again after an unregister").isNull();
     }
+
+    @Test
+    void aProcessThatDetachesClosesItsCopyOfTheLineWithoutAskingForAReopen() throws Exception {
+        daemon = new FakeDaemon(socket);
+        BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
+        EpollServerSocketChannel listener = daemon.listen(accepted);
+        try (Socket far = new Socket("127.0.0.1", listener.localAddress().getPort())) {
+            EpollSocketChannel line = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            start();
+            BlockingQueue<io.mancom.Connection> connections = new LinkedBlockingQueue<>();
+            Registration acceptor = mancom.registerAcceptor("web", connections::add);
+            Registration r = echo(mancom);
+            FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            FakeDaemon.send(a.connection(), FakeDaemon.switching("device", "serial:///dev/ttyHANDED"));
+            mancom.awaitReady(WAIT);
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+            a.connection().writeAndFlush(new FileDescriptor(line.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            io.mancom.Connection c = connections.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(c).isNotNull();
+
+            acceptor.close();
+            r.close(); // the last registration: the service detaches
+            assertThat(a.connection().closeFuture().await(WAIT.toMillis())).as("the attach connection ends").isTrue();
+            Await.until("the process's copy of the line is closed", () -> !c.isOpen());
+            // Whatever the process wrote came before the end of the connection: no C among it.
+            assertThat(daemon.afterHead.poll()).as("no C: the daemon keeps the line open").isNull();
+            line.unsafe().closeForcibly();
+        } finally {
+            listener.close().syncUninterruptibly();
+        }
+    }
 }
