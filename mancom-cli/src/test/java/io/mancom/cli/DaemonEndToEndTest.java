@@ -140,6 +140,14 @@ class DaemonEndToEndTest {
         }
     }
 
+    private int handedOver(String name) {
+        try {
+            return service(name).get("handedOver").asInt();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -478,7 +486,7 @@ class DaemonEndToEndTest {
         Path conf = conf(serial(pty.a(), "line", "scope = system")); // mux off: the line is handed over
         Process d = daemon(conf);
         Process app = serve(conf);
-        Await.until("serve has the line", () -> attached("line", 1) && held("line") == 0);
+        Await.until("serve has the line", () -> attached("line", 1) && handedOver("line") == 1);
         assertThat(service("line").get("carry").asText()).isEqualTo("device");
         byte[] first = new byte[64 * 1024];
         new Random(5).nextBytes(first);
@@ -488,47 +496,45 @@ class DaemonEndToEndTest {
         Processes.kill("KILL", app.pid());
         assertThat(app.waitFor(30, TimeUnit.SECONDS)).isTrue();
         Await.until("the line is held", () -> attached("line", 0) && held("line") == 1);
-        byte[] second = new byte[64 * 1024];
-        new Random(6).nextBytes(second);
-        ExecutorService io = Executors.newFixedThreadPool(2);
+        byte[] waiting = new byte[4096]; // what the tty and socat hold without a reader
+        new Random(6).nextBytes(waiting);
         try (var out = Files.newOutputStream(pty.b()); InputStream in = Files.newInputStream(pty.b())) {
-            AtomicInteger written = new AtomicInteger();
-            Future<?> writing = io.submit(() -> {
-                for (int off = 0; off < second.length; off += 1024) {
-                    out.write(second, off, 1024);
-                    out.flush();
-                    written.addAndGet(1024);
-                }
-                return null;
-            });
-            // Some of it waits on the line (tty, socat) while no process is there.
-            Await.until("bytes written while no process serves the line", () -> written.get() >= 4096);
+            out.write(waiting); // while no process serves the line
+            out.flush();
             Process again = serve(conf);
-            Future<byte[]> back = io.submit(() -> in.readNBytes(second.length));
-            writing.get(60, TimeUnit.SECONDS);
-            assertThat(back.get(60, TimeUnit.SECONDS)).as("the echo of every byte; daemon:\n" + procs.stderr(d)
-                    + "\nrestarted serve:\n" + procs.stderr(again)).isEqualTo(second);
-        } finally {
-            io.shutdownNow();
+            ExecutorService io = Executors.newSingleThreadExecutor();
+            try {
+                Future<byte[]> back = io.submit(() -> in.readNBytes(waiting.length));
+                assertThat(back.get(60, TimeUnit.SECONDS)).as("the echo of every byte that waited; daemon:\n"
+                        + procs.stderr(d) + "\nrestarted serve:\n" + procs.stderr(again)).isEqualTo(waiting);
+            } finally {
+                io.shutdownNow();
+            }
         }
-        JsonNode line = service("line");
-        assertThat(line.get("handedOver").asInt()).isEqualTo(2);
-        assertThat(line.get("held").asInt()).isZero();
+        assertThat(lineEcho(pty.b(), first)).as("the line after the restart").isEqualTo(first);
+        Await.until("the restarted process adopted the line", () -> handedOver("line") == 2);
+        assertThat(held("line")).isZero();
     }
 
+    /**
+     * Writes {@code payload} on the pty end in 1 KiB steps, reading each step's echo before the next:
+     * with more in flight, socat (one thread, blocking writes) and an echoing process that stops
+     * reading while its write queue is full can hold each other up for good, a deadlock of the
+     * harness, not of the line.
+     */
     private static byte[] lineEcho(Path end, byte[] payload) throws Exception {
-        ExecutorService io = Executors.newFixedThreadPool(2);
+        ExecutorService io = Executors.newSingleThreadExecutor();
         try (var out = Files.newOutputStream(end); InputStream in = Files.newInputStream(end)) {
-            Future<byte[]> back = io.submit(() -> in.readNBytes(payload.length));
-            Future<?> written = io.submit(() -> {
-                for (int off = 0; off < payload.length; off += 4096) {
-                    out.write(payload, off, Math.min(4096, payload.length - off));
+            return io.submit(() -> {
+                java.io.ByteArrayOutputStream back = new java.io.ByteArrayOutputStream();
+                for (int off = 0; off < payload.length; off += 1024) {
+                    int n = Math.min(1024, payload.length - off);
+                    out.write(payload, off, n);
+                    out.flush();
+                    back.writeBytes(in.readNBytes(n));
                 }
-                out.flush();
-                return null;
-            });
-            written.get(60, TimeUnit.SECONDS);
-            return back.get(60, TimeUnit.SECONDS);
+                return back.toByteArray();
+            }).get(60, TimeUnit.SECONDS);
         } finally {
             io.shutdownNow();
         }

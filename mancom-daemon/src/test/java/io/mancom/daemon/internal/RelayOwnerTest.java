@@ -41,7 +41,7 @@ class RelayOwnerTest extends RelayTestBase {
         }
         Await.until("the device has every byte the process wrote", () -> far.count(c) >= out.length);
         assertThat(far.received(c)).isEqualTo(out);
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 1, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 1, 0));
     }
 
     @Test
@@ -78,7 +78,7 @@ class RelayOwnerTest extends RelayTestBase {
         writing.get(S, TimeUnit.SECONDS);
         Await.until("the second process has every later byte", () -> s2.receivedCount() >= second.length);
         assertThat(s2.received()).isEqualTo(second);
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 2, 0));
     }
 
     @Test
@@ -101,7 +101,7 @@ class RelayOwnerTest extends RelayTestBase {
         Await.until("the second process has the line's later bytes", () -> s2.receivedCount() >= later.length);
         assertThat(s2.received()).isEqualTo(later);
         assertThat(s1.received()).isEqualTo("first".getBytes(StandardCharsets.UTF_8));
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 2, 0));
     }
 
     @Test
@@ -122,7 +122,7 @@ class RelayOwnerTest extends RelayTestBase {
         Await.until("the process has the reopened line's bytes", () -> after.receivedCount() >= in.length);
         assertThat(after.received()).isEqualTo(in);
         assertThat(before.receivedCount()).isZero();
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 2, 0));
     }
 
     @Test
@@ -137,7 +137,7 @@ class RelayOwnerTest extends RelayTestBase {
         Connection c = device.connectAsync("line", far).get(S, TimeUnit.SECONDS);
         second.write("reopened".getBytes(StandardCharsets.UTF_8));
         Await.until("the reopened line carries the process's bytes", () -> far.count(c) == 8);
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 2, 0));
     }
 
     @Test
@@ -152,6 +152,15 @@ class RelayOwnerTest extends RelayTestBase {
                 && owner.status("line").attached() == 0);
         LineProcess next = attachLine(owner, "line");
         next.nextLine();
-        assertThat(owner.status("line")).isEqualTo(new Owner.OwnerStatus(1, 0, 2, 0));
+        assertStatus(owner, new Owner.OwnerStatus(1, 0, 2, 0));
+    }
+
+    /**
+     * The owner's figures reach {@code expected}: a process reads its line once its A is written,
+     * and the daemon counts the A when it has read it, so the count may trail the process by a hop.
+     */
+    private static void assertStatus(RelayOwner owner, Owner.OwnerStatus expected) {
+        Await.until("the owner's status is " + expected,
+                () -> owner.status("line").equals(expected));
     }
 }

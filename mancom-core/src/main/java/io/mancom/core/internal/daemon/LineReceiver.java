@@ -59,13 +59,12 @@ final class LineReceiver extends ChannelInboundHandlerAdapter {
         ch.config().setAutoRead(false); // the runtime turns reading on once its handlers are in place
         ch.attr(ChannelSink.LOCAL_ENDPOINT).set(endpoint);
         ch.attr(ChannelSink.REMOTE_ENDPOINT).set(endpoint);
-        DeviceChannel before = line;
-        line = ch;
-        if (before != null) {
+        if (line != null) {
             log.warn("service '{}': the daemon handed over a line while this process still had one; closing that",
                     sink.service());
-            before.close();
+            closeLine();
         }
+        line = ch;
         // C once the line is closed here, whichever way: its copy is then closed (the channel
         // closes its link on a blocking thread; the release says when).
         ch.closeFuture().addListener(f -> sayClosed(attach, ch, this));
