@@ -140,6 +140,14 @@ class DaemonEndToEndTest {
         }
     }
 
+    private int handedOver(String name) {
+        try {
+            return service(name).get("handedOver").asInt();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -450,9 +458,10 @@ class DaemonEndToEndTest {
             assertThat(report.get("kept").toString()).isEqualTo("[\"staying\"]");
             assertThatRefused(port);
 
-            // The process re-attaches by itself and gets the mux carry; the line's bytes come back.
+            // The process re-attaches by itself and gets the device carry (a serial line with mux
+            // off is handed over); the line's bytes come back.
             Await.until("serve re-attached the moved service", () -> attached("moving", 1));
-            assertThat(service("moving").get("carry").asText()).isEqualTo("mux");
+            assertThat(service("moving").get("carry").asText()).isEqualTo("device");
             assertThat(attachedPid("moving")).isEqualTo(app.pid());
             byte[] payload = new byte[64 * 1024];
             new Random(3).nextBytes(payload);
@@ -471,19 +480,61 @@ class DaemonEndToEndTest {
      * Writes {@code payload} to the pty end {@code end} as plain file I/O (a writer thread) and
      * reads what comes back on it; the read gives up after 60 s of silence.
      */
+    @Test
+    void killMinusNineOfTheProcessServingALineGivesTheLineWithTheBytesWaitingOnItToTheNext() throws Exception {
+        PtyPair pty = pty();
+        Path conf = conf(serial(pty.a(), "line", "scope = system")); // mux off: the line is handed over
+        Process d = daemon(conf);
+        Process app = serve(conf);
+        Await.until("serve has the line", () -> attached("line", 1) && handedOver("line") == 1);
+        assertThat(service("line").get("carry").asText()).isEqualTo("device");
+        byte[] first = new byte[64 * 1024];
+        new Random(5).nextBytes(first);
+        assertThat(lineEcho(pty.b(), first)).as("the line's echo; daemon:\n" + procs.stderr(d)
+                + "\nserve:\n" + procs.stderr(app)).isEqualTo(first);
+
+        Processes.kill("KILL", app.pid());
+        assertThat(app.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Await.until("the line is held", () -> attached("line", 0) && held("line") == 1);
+        byte[] waiting = new byte[4096]; // what the tty and socat hold without a reader
+        new Random(6).nextBytes(waiting);
+        try (var out = Files.newOutputStream(pty.b()); InputStream in = Files.newInputStream(pty.b())) {
+            out.write(waiting); // while no process serves the line
+            out.flush();
+            Process again = serve(conf);
+            ExecutorService io = Executors.newSingleThreadExecutor();
+            try {
+                Future<byte[]> back = io.submit(() -> in.readNBytes(waiting.length));
+                assertThat(back.get(60, TimeUnit.SECONDS)).as("the echo of every byte that waited; daemon:\n"
+                        + procs.stderr(d) + "\nrestarted serve:\n" + procs.stderr(again)).isEqualTo(waiting);
+            } finally {
+                io.shutdownNow();
+            }
+        }
+        assertThat(lineEcho(pty.b(), first)).as("the line after the restart").isEqualTo(first);
+        Await.until("the restarted process adopted the line", () -> handedOver("line") == 2);
+        assertThat(held("line")).isZero();
+    }
+
+    /**
+     * Writes {@code payload} on the pty end in 1 KiB steps, reading each step's echo before the next:
+     * with more in flight, socat (one thread, blocking writes) and an echoing process that stops
+     * reading while its write queue is full can hold each other up for good, a deadlock of the
+     * harness, not of the line.
+     */
     private static byte[] lineEcho(Path end, byte[] payload) throws Exception {
-        ExecutorService io = Executors.newFixedThreadPool(2);
+        ExecutorService io = Executors.newSingleThreadExecutor();
         try (var out = Files.newOutputStream(end); InputStream in = Files.newInputStream(end)) {
-            Future<byte[]> back = io.submit(() -> in.readNBytes(payload.length));
-            Future<?> written = io.submit(() -> {
-                for (int off = 0; off < payload.length; off += 4096) {
-                    out.write(payload, off, Math.min(4096, payload.length - off));
+            return io.submit(() -> {
+                java.io.ByteArrayOutputStream back = new java.io.ByteArrayOutputStream();
+                for (int off = 0; off < payload.length; off += 1024) {
+                    int n = Math.min(1024, payload.length - off);
+                    out.write(payload, off, n);
+                    out.flush();
+                    back.writeBytes(in.readNBytes(n));
                 }
-                out.flush();
-                return null;
-            });
-            written.get(60, TimeUnit.SECONDS);
-            return back.get(60, TimeUnit.SECONDS);
+                return back.toByteArray();
+            }).get(60, TimeUnit.SECONDS);
         } finally {
             io.shutdownNow();
         }

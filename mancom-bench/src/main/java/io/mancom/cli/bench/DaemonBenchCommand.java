@@ -53,8 +53,8 @@ import java.util.function.ToDoubleFunction;
  *       an acknowledgement read; target 0.8).</li>
  * </ul>
  * Then a pty's throughput (unless {@code --pty-size 0}; needs socat): a serial service owned by the
- * daemon and served by the runtime (the whole line relayed as a mux stream of the attach
- * connection) against the same kind of service bound by the process, each on a socat pty pair of
+ * daemon and served by the runtime (the line's descriptor handed to the process: {@code mux = off},
+ * {@code ManCom-Carry: device}) against the same kind of service bound by the process, each on a socat pty pair of
  * its own (a pty has one user at a time) and both driven by the same {@link PtyService} code,
  * bytes moved to and from plain streams on the pair's other end (as {@code bench serial} does),
  * rx and tx, daemon/direct per run (target 0.9).
@@ -279,7 +279,8 @@ public final class DaemonBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "pty: %s per transfer in %s writes, one direction at a time; %s%n",
                 Stats.bytes(ptySize), Stats.bytes(ptyChunk), socat);
         out.println("  direct = a serial service bound by the process (scope = process); daemon = the same service owned"
-                + " by the daemon (scope = system), the line relayed as a mux stream; the other end plain streams");
+                + " by the daemon (scope = system), the line's descriptor handed to the process; the other end plain"
+                + " streams");
         out.println();
         Table table = new Table("  ", "run", "direct rx MB/s>", "daemon rx MB/s>", "direct tx MB/s>",
                 "daemon tx MB/s>", "rx daemon/direct>", "tx daemon/direct>").minWidth(0, "median".length());

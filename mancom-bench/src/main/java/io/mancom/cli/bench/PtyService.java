@@ -23,12 +23,12 @@ import java.util.concurrent.TimeoutException;
  * served by a runtime of the benchmark's process, moving bytes to and from plain streams on the
  * pair's other end (as {@code bench serial} does). The same code serves both cases, so that only
  * the path differs: {@code scope = process} (the runtime opens the line itself) or
- * {@code scope = system} (the daemon owns the line and relays it as a mux stream of the attach
- * connection).
+ * {@code scope = system} (the daemon owns the line and hands its descriptor to the runtime, which
+ * then reads and writes the line itself: {@code ManCom-Carry: device}).
  *
  * <pre>
- *   rx   FileOutputStream(b) ──socat──&gt; [daemon on serial://a ──mux stream, Unix socket──&gt;] runtime's receiver
- *   tx   runtime's connection [──mux stream──&gt; daemon on serial://a] ──socat──&gt; FileInputStream(b)
+ *   rx   FileOutputStream(b) ──socat──&gt; serial://a (opened by the daemon or the runtime) ──&gt; runtime's receiver
+ *   tx   runtime's connection ──&gt; serial://a ──socat──&gt; FileInputStream(b)
  * </pre>
  *
  * <h2>Lifecycle</h2>

@@ -240,6 +240,13 @@ final class ChannelConnection extends ChannelStats implements Connection {
                     + "Line control needs the serial service to run with mux off");
         }
         io.mancom.spi.LineControl control = channel instanceof DeviceChannel d ? d.lineControl() : null;
+        if (control == null && remote.type() == io.mancom.TransportType.SERIAL) {
+            // Every serial link the runtime opens has line control: this line came from the daemon.
+            throw new ManComException(ManComException.Reason.IO, "connection #" + id + " (service '" + service + "') is "
+                    + "the serial line " + remote + " handed over by the ManCom daemon (scope = system): the daemon set "
+                    + "the line up and keeps its control (DTR, RTS, modem lines, break, baud); set scope = process "
+                    + "for the service to control the line from here");
+        }
         if (control == null) {
             throw new ManComException(ManComException.Reason.IO, "connection #" + id + " (service '" + service + "', "
                     + remote + ") is not a serial line: line control (DTR, RTS, modem lines, break, baud) exists only on "

@@ -86,7 +86,8 @@ public final class DaemonServer implements AutoCloseable {
     /**
      * The owner of device services and services with mux on: one per endpoint (a device, or the
      * TCP endpoint of a mux link), running the link in a runtime of its own and relaying each of
-     * its connections to an attached process as a mux stream. Opening a device that is not there
+     * its connections to an attached process as a mux stream (or, for a serial line with mux off,
+     * handing the line's descriptor over). Opening a device that is not there
      * yet is not a failure: the owner keeps trying, as a process's device listener does.
      */
     private static Owner relay(List<ServiceSettings> services, RuntimeSettings settings) {

@@ -13,7 +13,7 @@ import io.netty.channel.Channel;
  */
 interface Owner extends AutoCloseable {
 
-    /** How this owner hands connections over: {@code fds} or {@code mux} (the ManCom-Carry header). */
+    /** How this owner hands connections over: {@code fds}, {@code device} or {@code mux} (the ManCom-Carry header). */
     String carry();
 
     /** Whether this owner serves {@code service}. */

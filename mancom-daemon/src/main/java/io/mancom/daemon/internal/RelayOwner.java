@@ -33,9 +33,11 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The owner of one endpoint whose bytes the daemon relays ({@code ManCom-Carry: mux}): a device
- * (serial, USB) with {@code mux = off}, which is one service, or a device or TCP endpoint with
- * {@code mux = on}, whose services share the link.
+ * The owner of one endpoint that the daemon opens in a runtime of its own: a device (serial, USB)
+ * with {@code mux = off}, which is one service, or a device or TCP endpoint with {@code mux = on},
+ * whose services share the link. A serial line with {@code mux = off} is handed to its process as
+ * a descriptor ({@code ManCom-Carry: device}, {@link HandedLine}); every other connection's bytes
+ * are relayed ({@code ManCom-Carry: mux}), as below.
  *
  * <h2>How</h2>
  * The endpoint runs in a ManCom runtime of its own, holding only these services (as
@@ -86,6 +88,8 @@ final class RelayOwner implements Owner {
     private final ManComRuntime runtime;
     private final Map<String, RelayedService> services;
     private final Map<String, Boolean> wholeLine;
+    /** The serial services with mux off: their line is handed over, not relayed (empty, or the one service). */
+    private final Map<String, HandedLine> lines;
     private final AtomicBoolean started = new AtomicBoolean();
     /**
      * The runtime's only loop when it has one (a device owner's: one line, and a {@code mux = on}
@@ -115,6 +119,7 @@ final class RelayOwner implements Owner {
         }
         SortedMap<String, ServiceSettings> own = new TreeMap<>();
         Map<String, RelayedService> relayed = new TreeMap<>();
+        Map<String, HandedLine> handed = new TreeMap<>();
         Map<String, Boolean> whole = new TreeMap<>();
         for (ServiceSettings s : services) {
             own.put(s.name(), ScopeSettings.ownedHere(s));
@@ -129,7 +134,11 @@ final class RelayOwner implements Owner {
             NettyRuntime netty = runtime.unwrap(NettyRuntime.class);
             this.home = onlyLoop(netty.group());
             for (ServiceSettings s : services) {
-                relayed.put(s.name(), new RelayedService(s.name(), ScopeSettings.of(s), netty.group()));
+                if (handsOver(s) && home != null) {
+                    handed.put(s.name(), new HandedLine(s.name(), home));
+                } else {
+                    relayed.put(s.name(), new RelayedService(s.name(), ScopeSettings.of(s), netty.group()));
+                }
             }
         } catch (RuntimeException e) {
             runtime.close();
@@ -137,6 +146,18 @@ final class RelayOwner implements Owner {
         }
         this.services = Collections.unmodifiableMap(relayed);
         this.wholeLine = Collections.unmodifiableMap(whole);
+        this.lines = Collections.unmodifiableMap(handed);
+    }
+
+    /**
+     * Whether the line of {@code s} is handed to its process as a descriptor ({@code ManCom-Carry:
+     * device}) rather than relayed: a serial line with {@code mux = off} (one connection, one
+     * process at a time; the daemon's serial link is a descriptor on its epoll loop). A USB device
+     * has no descriptor to hand over (libusb's handle is the daemon's), and a {@code mux = on}
+     * line is cut into streams only the daemon can serve: those are relayed.
+     */
+    static boolean handsOver(ServiceSettings s) {
+        return s.endpoint().type() == io.mancom.TransportType.SERIAL && !MuxSettings.of(s).enabled();
     }
 
     /**
@@ -148,6 +169,10 @@ final class RelayOwner implements Owner {
     void start() {
         if (!started.compareAndSet(false, true)) {
             return;
+        }
+        for (HandedLine l : lines.values()) {
+            runtime.registerAcceptor(l.name, l::opened); // inline on the line's loop: paused before any read
+            runtime.registerDataReceiver(l.name, RECEIVER);
         }
         for (RelayedService s : services.values()) {
             boolean whole = wholeLine.get(s.name);
@@ -178,14 +203,15 @@ final class RelayOwner implements Owner {
         runtime.awaitReady(timeout);
     }
 
+    /** {@code device} for an owner of a handed-over line (its one service), else {@code mux}. */
     @Override
     public String carry() {
-        return "mux";
+        return lines.isEmpty() ? "mux" : "device";
     }
 
     @Override
     public boolean serves(String service) {
-        return services.containsKey(service);
+        return services.containsKey(service) || lines.containsKey(service);
     }
 
     @Override
@@ -195,6 +221,11 @@ final class RelayOwner implements Owner {
 
     @Override
     public void attach(String service, Channel connection, Peer peer) {
+        HandedLine line = lines.get(service);
+        if (line != null) {
+            line.attach(connection, peer); // no byte of the line passes here: it stays on the daemon's loop
+            return;
+        }
         RelayedService s = services.get(service);
         if (s == null) {
             connection.close();
@@ -230,6 +261,10 @@ final class RelayOwner implements Owner {
 
     @Override
     public OwnerStatus status(String service) {
+        HandedLine line = lines.get(service);
+        if (line != null) {
+            return line.status();
+        }
         RelayedService s = services.get(service);
         if (s == null) {
             throw new IllegalArgumentException("this owner does not serve '" + service + "'; it serves "
@@ -240,11 +275,14 @@ final class RelayOwner implements Owner {
 
     /** The services this owner serves. */
     public List<String> services() {
-        return new ArrayList<>(services.keySet());
+        List<String> all = new ArrayList<>(services.keySet());
+        all.addAll(lines.keySet());
+        return all;
     }
 
     @Override
     public void close() {
+        lines.values().forEach(HandedLine::close);
         try {
             runtime.close(); // the device (or port): every relayed connection closes, and its stream
         } finally {
@@ -272,18 +310,26 @@ final class RelayOwner implements Owner {
     private static final DataReceiver RECEIVER = new DataReceiver() {
         @Override
         public void onData(Connection connection, ByteBuffer data) {
+            if (connection.attachment() instanceof HandedLine l) {
+                l.read(data.remaining());
+                return;
+            }
             ((Relay) connection.attachment()).onData(data);
         }
 
         @Override
         public void onInputShutdown(Connection connection) {
-            ((Relay) connection.attachment()).onInputShutdown();
+            if (connection.attachment() instanceof Relay r) {
+                r.onInputShutdown();
+            }
         }
 
         @Override
         public void onClose(Connection connection, Throwable cause) {
             if (connection.attachment() instanceof Relay r) {
                 r.onClose();
+            } else if (connection.attachment() instanceof HandedLine l) {
+                l.lineClosed(connection);
             }
         }
     };

@@ -105,7 +105,7 @@ class ControlRoutesTest {
         // A device that is not there yet is not a refusal: the relay owner keeps opening it, and
         // processes may attach meanwhile.
         JsonNode line = s.get("services").get(2);
-        assertThat(line.get("carry").asText()).isEqualTo("mux");
+        assertThat(line.get("carry").asText()).isEqualTo("device"); // mux off: the line is handed over
         assertThat(line.get("ready").asBoolean()).isTrue();
     }
 

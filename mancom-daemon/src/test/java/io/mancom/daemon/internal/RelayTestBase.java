@@ -104,6 +104,16 @@ abstract class RelayTestBase {
         return p;
     }
 
+    /** Attaches a scripted process to a service whose line is handed over ({@code ManCom-Carry: device}). */
+    LineProcess attachLine(RelayOwner owner, String service) throws Exception {
+        int before = owner.status(service).attached();
+        Path socket = Files.createTempDirectory("relay").resolve("attach-" + sockets++ + ".sock");
+        LineProcess p = LineProcess.attach(owner, service, daemonLoops, processLoops, socket);
+        closing.add(p);
+        Await.until("the process is attached", () -> owner.status(service).attached() == before + 1);
+        return p;
+    }
+
     static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * One {@code scope = system} service attached to the daemon: the Listener the runtime gets
  * instead of a bound socket or an open device. It holds one Unix connection to the daemon
  * (docs/daemon.md, "Attach") and hands every connection the daemon gives it to the service's
- * sink, as an adopted TCP socket ({@code fds}) or a mux stream ({@code mux}).
+ * sink, as an adopted TCP socket ({@code fds}), a serial line's descriptor ({@code device}) or a mux
+ * stream ({@code mux}).
  *
  * <h2>Lifecycle</h2>
  * {@link #ready()} completes with the endpoint the daemon serves once the first attach succeeds,
@@ -167,6 +168,17 @@ final class Attachment implements Listener, StatusReporting {
                         tcp.getBoolean("keep-alive")));
                 // Only now may the daemon send descriptors: this end reads them, not bytes.
                 ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'R'}));
+            } else if ("device".equals(carry)) {
+                int extra = rest.readableBytes();
+                rest.release();
+                if (extra > 0) {
+                    failed(AttachResponse.protocol(extra + " bytes after the 101 of a device attach"));
+                    ch.close();
+                    return;
+                }
+                ch.config().setOption(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS);
+                ch.pipeline().addLast(new LineReceiver(runtime, sink, served));
+                ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'R'}));
             } else if ("mux".equals(carry)) {
                 MuxSettings mux = MuxSettings.of(sink.settings()).toBuilder()
                         .enabled(true)
@@ -193,7 +205,7 @@ final class Attachment implements Listener, StatusReporting {
                 }
             } else {
                 rest.release();
-                failed(AttachResponse.protocol("ManCom-Carry: " + carry + " (expected fds or mux)"));
+                failed(AttachResponse.protocol("ManCom-Carry: " + carry + " (expected fds, device or mux)"));
                 ch.close();
                 return;
             }
@@ -285,6 +297,13 @@ final class Attachment implements Listener, StatusReporting {
         ready.completeExceptionally(new ManComException(ManComException.Reason.CLOSED,
                 "service '" + sink.service() + "' stopped before the daemon attached it"));
         if (ch != null) {
+            // A line handed over is closed here before the daemon hears of the detach: it gives
+            // the line to the next process then, and two processes must not read one line.
+            LineReceiver line = ch.pipeline().get(LineReceiver.class);
+            io.netty.channel.ChannelFuture closing = line != null ? line.detach() : null;
+            if (closing != null) {
+                closing.awaitUninterruptibly(2, TimeUnit.SECONDS);
+            }
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
     }

@@ -161,6 +161,16 @@ public final class DeviceChannel extends AbstractChannel {
         return link instanceof io.mancom.spi.LineControl c ? c : null;
     }
 
+    /**
+     * The descriptor the event loop serves for this channel ({@link DeviceLink#descriptor()}), or -1
+     * when the channel is served by threads. It belongs to the link and is valid while the channel
+     * is open; read it on the channel's event loop, where an open channel's link is not closed yet
+     * (the daemon duplicates it there to hand the line to a process).
+     */
+    public int descriptor() {
+        return io instanceof EpollDeviceIo ? link.descriptor() : -1;
+    }
+
     /** Runs blocking work for this channel (the executor given at construction). */
     public Executor ioExecutor() {
         return ioExecutor;

@@ -154,6 +154,60 @@ class SystemScopeAttachTest {
         }
     }
 
+    /**
+     * {@code ManCom-Carry: device}. The "line" here is a connected TCP socket's descriptor (any
+     * non-blocking descriptor serves; the daemon's tests hand real ptys over): its bytes waiting
+     * before the hand-over are served, A comes before any read, C once the application closed its
+     * copy, and a line whose attach connection ends is closed in the process.
+     */
+    @Test
+    void aHandedOverLineIsTheServicesConnectionAndSaysClosedOnceTheApplicationClosedIt() throws Exception {
+        daemon = new FakeDaemon(socket);
+        BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
+        EpollServerSocketChannel listener = daemon.listen(accepted);
+        int port = listener.localAddress().getPort();
+        try (Socket far = new Socket("127.0.0.1", port); Socket far2 = new Socket("127.0.0.1", port)) {
+            far.setSoTimeout((int) WAIT.toMillis());
+            far.getOutputStream().write("waiting on the line\n".getBytes(StandardCharsets.UTF_8));
+            EpollSocketChannel line = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            EpollSocketChannel line2 = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(line).isNotNull();
+            assertThat(line2).isNotNull();
+
+            start();
+            BlockingQueue<io.mancom.Connection> connections = new LinkedBlockingQueue<>();
+            mancom.registerAcceptor("web", connections::add);
+            echo(mancom);
+            FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            FakeDaemon.send(a.connection(), FakeDaemon.switching("device", "serial:///dev/ttyHANDED"));
+            mancom.awaitReady(WAIT);
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+
+            a.connection().writeAndFlush(new FileDescriptor(line.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            byte[] expected = "waiting on the line\n".getBytes(StandardCharsets.UTF_8);
+            assertThat(far.getInputStream().readNBytes(expected.length)).isEqualTo(expected);
+            io.mancom.Connection c = connections.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(c).isNotNull();
+            assertThat(c.remote().toString()).startsWith("serial:///dev/ttyHANDED?baud=115200");
+
+            c.close(); // the application closes the line: its copy closes, then C
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("C");
+
+            // The next line; then the daemon cuts the attach connection: the process lets go of it.
+            a.connection().writeAndFlush(new FileDescriptor(line2.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            io.mancom.Connection c2 = connections.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(c2).isNotNull();
+            a.connection().close().syncUninterruptibly();
+            Await.until("the process closed its copy of the line", () -> !c2.isOpen());
+            line.unsafe().closeForcibly(); // the daemon's copies
+            line2.unsafe().closeForcibly();
+        } finally {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
     @Test
     void aClientThatHalfClosedBeforeTheHandOffStillGetsItsAnswer() throws Exception {
         daemon = new FakeDaemon(socket);
@@ -252,5 +306,37 @@ class SystemScopeAttachTest {
         r.close();
         assertThat(a.connection().closeFuture().await(WAIT.toMillis())).as("the attach connection ends").isTrue();
         assertThat(daemon.attaches.poll(200, TimeUnit.MILLISECONDS)).as("no attach again after an unregister").isNull();
+    }
+
+    @Test
+    void aProcessThatDetachesClosesItsCopyOfTheLineWithoutAskingForAReopen() throws Exception {
+        daemon = new FakeDaemon(socket);
+        BlockingQueue<EpollSocketChannel> accepted = new LinkedBlockingQueue<>();
+        EpollServerSocketChannel listener = daemon.listen(accepted);
+        try (Socket far = new Socket("127.0.0.1", listener.localAddress().getPort())) {
+            EpollSocketChannel line = accepted.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            start();
+            BlockingQueue<io.mancom.Connection> connections = new LinkedBlockingQueue<>();
+            Registration acceptor = mancom.registerAcceptor("web", connections::add);
+            Registration r = echo(mancom);
+            FakeDaemon.Attach a = daemon.attaches.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            FakeDaemon.send(a.connection(), FakeDaemon.switching("device", "serial:///dev/ttyHANDED"));
+            mancom.awaitReady(WAIT);
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("R");
+            a.connection().writeAndFlush(new FileDescriptor(line.fd().intValue())).syncUninterruptibly();
+            assertThat(daemon.afterHead.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("A");
+            io.mancom.Connection c = connections.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(c).isNotNull();
+
+            acceptor.close();
+            r.close(); // the last registration: the service detaches
+            assertThat(a.connection().closeFuture().await(WAIT.toMillis())).as("the attach connection ends").isTrue();
+            Await.until("the process's copy of the line is closed", () -> !c.isOpen());
+            // Whatever the process wrote came before the end of the connection: no C among it.
+            assertThat(daemon.afterHead.poll()).as("no C: the daemon keeps the line open").isNull();
+            line.unsafe().closeForcibly();
+        } finally {
+            listener.close().syncUninterruptibly();
+        }
     }
 }
