@@ -52,6 +52,10 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  * Then the tunnel one way: {@link OneWayLoad}'s connections write to a sink directly, through a
  * plain forward and through a tunnel to it, alternating (bytes that reached the sink, MB/s).
+ * Then the same one-way load over a link of {@code --link-rate} ({@link ShapedLink}): directly,
+ * to a shared port forwarding to the sink, and through a tunnel whose mux link crosses such a link.
+ * On loopback a forward or a tunnel only adds socket work on the CPUs the load shares; a user's
+ * clients reach them over a link, whose rate is then the bound.
  * The report gives medians and the median of the per-run ratios: forwarded/direct throughput and
  * shared/plain setup rate, and ManCom against sslh. A benchmark, not a test: nothing is asserted.
  */
@@ -89,8 +93,9 @@ public final class SniffBenchCommand implements Callable<Integer> {
     private Path sslh;
 
     @Option(names = "--link-rate", defaultValue = "100", paramLabel = "MB/s",
-            description = "The tunnel one way once more over a link of this rate (a relay in this process that"
-                    + " all connections share), against a direct connection over the same link; 0 leaves it out"
+            description = "The one-way load once more over a link of this rate (a relay in this process that"
+                    + " all its connections share): direct, to the shared port, and through the tunnel (its mux link"
+                    + " over the link); 0 leaves it out"
                     + " (default ${DEFAULT-VALUE}).")
     private double linkRate;
 
@@ -117,13 +122,15 @@ public final class SniffBenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<Process> children = new ArrayList<>();
         int muxPort = freePort();
+        int sharedSinkPort = freePort();
         double linkBytes = linkRate > 0 ? linkRate * 1e6 : 1;
         try (NettyEchoServer backend = new NettyEchoServer(threads, io.netty.channel.epoll.Epoll.isAvailable());
              OneWayLoad oneWay = new OneWayLoad(threads, io.netty.channel.epoll.Epoll.isAvailable(), SIZE);
              ShapedLink toSink = new ShapedLink(oneWay.sinkAddress(), linkBytes);
              ShapedLink toFar = new ShapedLink(new InetSocketAddress("127.0.0.1", muxPort), linkBytes);
+             ShapedLink toShared = new ShapedLink(new InetSocketAddress("127.0.0.1", sharedSinkPort), linkBytes);
              ManCom mancom = BenchKit.runtime(config(backend.address().getPort(), muxPort,
-                     oneWay.sinkAddress().getPort(), toFar.address().getPort()), threads)) {
+                     oneWay.sinkAddress().getPort(), toFar.address().getPort(), sharedSinkPort), threads)) {
             ManComRuntime runtime = (ManComRuntime) mancom;
             runtime.registerDataReceiver("web", http());
             runtime.handleLinks("shared", runtime.forwarder("shared"));
@@ -134,6 +141,8 @@ public final class SniffBenchCommand implements Callable<Integer> {
             runtime.handleLinks("farsink", runtime.forwarder("farsink"));
             runtime.handleLinks("tunnelsink", runtime.tunneller("tunnelsink"));
             runtime.handleLinks("shapedtunnel", runtime.tunneller("shapedtunnel"));
+            runtime.registerDataReceiver("websink", http());
+            runtime.handleLinks("sharedsink", runtime.forwarder("sharedsink"));
             mancom.awaitReady(Duration.ofSeconds(10));
             Map<String, InetSocketAddress> paths = new LinkedHashMap<>();
             paths.put("direct", backend.address());
@@ -166,7 +175,7 @@ public final class SniffBenchCommand implements Callable<Integer> {
             measureOneWay(out, oneWay, List.of(oneWay.sinkAddress(), address(mancom, "plainsink"),
                     address(mancom, "tunnelsink")));
             if (linkRate > 0) {
-                measureShaped(out, oneWay, toSink.address(), address(mancom, "shapedtunnel"));
+                measureShaped(out, oneWay, List.of(toSink.address(), toShared.address(), address(mancom, "shapedtunnel")));
             }
         } finally {
             for (Process p : children) {
@@ -265,28 +274,32 @@ public final class SniffBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The tunnel one way where a link, not the CPU, is the bound: the same connections write to the
-     * sink over a shaped link directly, and through the tunnel whose mux link crosses a link of the
-     * same rate; alternating, medians.
+     * One way where a link, not the CPU, is the bound: the same connections write to the sink over
+     * a shaped link directly, over a link of the same rate to the shared port (match any, forwarded
+     * to the sink), and through the tunnel whose mux link crosses a link of the same rate;
+     * alternating, medians of the per-run ratios.
      */
-    private void measureShaped(PrintWriter out, OneWayLoad load, InetSocketAddress direct, InetSocketAddress tunnel)
-            throws Exception {
+    private void measureShaped(PrintWriter out, OneWayLoad load, List<InetSocketAddress> paths) throws Exception {
+        String[] names = {"direct", "shared-port forward", "tunnel"};
         List<double[]> mbs = new ArrayList<>();
+        String link = BenchKit.plain(linkRate) + " MB/s link";
         for (int r = 1; r <= runs.runs(); r++) {
-            double[] mb = new double[2];
-            for (int k = 0; k < 2; k++) {
-                int i = r % 2 == 1 ? k : 1 - k;
-                mb[i] = load.mbPerSecond(i == 0 ? "direct over the link" : "tunnel over the link", i == 0 ? direct : tunnel,
-                        connections, timing.warmupNanos(), timing.measureNanos());
+            double[] mb = new double[names.length];
+            for (int k = 0; k < names.length; k++) {
+                int i = r % 2 == 1 ? k : names.length - 1 - k;
+                mb[i] = load.mbPerSecond(names[i] + " over the link", paths.get(i), connections, timing.warmupNanos(),
+                        timing.measureNanos());
             }
             mbs.add(mb);
-            out.printf(Locale.ROOT, "over a %s MB/s link, run %d: direct %.1f MB/s, tunnel %.1f%n",
-                    BenchKit.plain(linkRate), r, mb[0], mb[1]);
+            out.printf(Locale.ROOT, "over a %s, run %d: direct %.1f MB/s, shared-port forward %.1f, tunnel %.1f%n",
+                    link, r, mb[0], mb[1], mb[2]);
         }
-        out.printf(Locale.ROOT, "tunnel over a %s MB/s link: %s of direct over the same link (medians %.1f, %.1f MB/s;"
-                        + " %d connections writing to a sink; target >= 0.9)%n", BenchKit.plain(linkRate), ratio(mbs, 1, 0),
+        out.printf(Locale.ROOT, "over a %s: shared-port forward %s of direct over the same link (target >= 0.95),"
+                        + " tunnel %s (target >= 0.9); medians %.1f, %.1f, %.1f MB/s, %d connections writing to a sink%n",
+                link, ratio(mbs, 1, 0), ratio(mbs, 2, 0),
                 Stats.median(mbs.stream().mapToDouble(m -> m[0]).toArray()),
-                Stats.median(mbs.stream().mapToDouble(m -> m[1]).toArray()), connections);
+                Stats.median(mbs.stream().mapToDouble(m -> m[1]).toArray()),
+                Stats.median(mbs.stream().mapToDouble(m -> m[2]).toArray()), connections);
     }
 
     private static String ratio(List<double[]> runs, int a, int b) {
@@ -318,7 +331,7 @@ public final class SniffBenchCommand implements Callable<Integer> {
      * the link {@code uplink} dials to {@code far} (same endpoint, mux on: one link group, which
      * dials the port it serves), and {@code far} forwards each stream to the backend.
      */
-    private static String config(int backend, int muxPort, int sink, int shapedLink) {
+    private static String config(int backend, int muxPort, int sink, int shapedLink, int sharedSink) {
         String to = "\"tcp://127.0.0.1:" + backend + "\"";
         String toSink = "\"tcp://127.0.0.1:" + sink + "\"";
         String mux = "\"tcp://127.0.0.1:" + muxPort + "\"";
@@ -337,6 +350,10 @@ public final class SniffBenchCommand implements Callable<Integer> {
                 + "  shapeduplink { endpoint = \"tcp://127.0.0.1:" + shapedLink + "\", mux = on, listen = off }\n"
                 + "  shapedtunnel { endpoint = \"tcp://127.0.0.1:0\", handler = tunnel, via = shapeduplink,"
                 + " tunnel.service = farsink }\n"
+                // A shared port (http1 + any) forwarding to the sink, reached over a shaped link.
+                + "  websink { endpoint = \"tcp://127.0.0.1:" + sharedSink + "\", match = http1 }\n"
+                + "  sharedsink { endpoint = \"tcp://127.0.0.1:" + sharedSink + "\", match = any, handler = forward,"
+                + " forward = " + toSink + " }\n"
                 + "}\n";
     }
 

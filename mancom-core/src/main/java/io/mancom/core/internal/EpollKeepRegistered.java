@@ -30,11 +30,6 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * <p>Every epoll event loop group of ManCom (the runtime's, the daemon's, the HTTP proxy's) is
  * made with {@link #newFactory()} (other modules: {@code NettyRuntime.epollIoHandlerFactory()}); the benchmarks' plain-Netty baselines are not, on purpose.
  *
- * <p>Its registrations also tell {@link DirectSocketWriter} when a descriptor is registered and
- * when it is about to be closed (Netty's {@code doClose} cancels the registration, on the loop,
- * before {@code close(2)}): an application thread writing a socket directly never writes a
- * descriptor number that was closed and reused.
- *
  * <p>Thread-safe as Netty's handler is: each handler and its registrations live on one event loop.
  */
 public final class EpollKeepRegistered implements IoHandlerFactory {
@@ -82,9 +77,7 @@ public final class EpollKeepRegistered implements IoHandlerFactory {
 
         @Override
         public IoRegistration register(IoHandle handle) throws Exception {
-            Registration r = new Registration(epoll.register(handle), handle);
-            DirectSocketWriter.registered(handle);
-            return r;
+            return new Registration(epoll.register(handle));
         }
 
         @Override
@@ -100,13 +93,11 @@ public final class EpollKeepRegistered implements IoHandlerFactory {
 
     private static final class Registration implements IoRegistration {
         private final IoRegistration epoll;
-        private final IoHandle handle;
         /** Whether a non-empty set was submitted, that is, the descriptor is in the epoll set. */
         private boolean added;
 
-        Registration(IoRegistration epoll, IoHandle handle) {
+        Registration(IoRegistration epoll) {
             this.epoll = epoll;
-            this.handle = handle;
         }
 
         @Override
@@ -130,7 +121,6 @@ public final class EpollKeepRegistered implements IoHandlerFactory {
 
         @Override
         public boolean cancel() {
-            DirectSocketWriter.deregistering(handle); // before Netty closes the descriptor
             return epoll.cancel();
         }
     }
