@@ -117,6 +117,14 @@ final class LineProcess implements AutoCloseable {
             DeviceChannel line = new DeviceChannel(new FdLink(fd), Runnable::run);
             copies.add(line);
             line.pipeline().addLast(new AttachedProcess.Stream(line, lines));
+            line.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    // A hang-up or a failed read ends this copy, as the runtime's connection
+                    // handler does; the close says C to the daemon (above).
+                    ctx.close();
+                }
+            });
             line.closeFuture().addListener(f -> line.releaseFuture().thenRun(() -> {
                 if (channel.isActive()) {
                     channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'C'}));
