@@ -72,7 +72,7 @@ final class ControlSocket implements AutoCloseable {
         if (activated(env)) {
             // systemd passes a blocking socket (NonBlocking=no is its default); an event loop
             // must never block in accept().
-            NonBlocking.set(SD_LISTEN_FDS_START);
+            Descriptors.setNonBlocking(SD_LISTEN_FDS_START);
             Path passed = path;
             try {
                 DomainSocketAddress a = new Socket(SD_LISTEN_FDS_START).localDomainSocketAddress();

@@ -180,7 +180,7 @@ final class HandedLine {
                 int dup;
                 try {
                     // On the line's loop, the channel open: its descriptor is not closed yet.
-                    dup = Dup.dup(lineChannel.descriptor());
+                    dup = Descriptors.dup(lineChannel.descriptor());
                 } catch (IOException e) {
                     log.warn("service '{}': cannot hand the line over: {}", name, e.getMessage());
                     figures();
