@@ -199,7 +199,7 @@ final class HandedLine {
         int n = attached.size();
         for (int i = 0; i < n; i++) {
             LineAttach a = attached.get((next + i) % n);
-            if (a.ready && !a.has && a.channel.isActive()) {
+            if (a.ready && !a.has && a.channel().isActive()) {
                 next = (next + i + 1) % n;
                 return a;
             }
@@ -220,7 +220,7 @@ final class HandedLine {
     void close() {
         onLoop(() -> closed = true);
         for (LineAttach a : attached) {
-            a.channel.close();
+            a.channel().close();
         }
     }
 

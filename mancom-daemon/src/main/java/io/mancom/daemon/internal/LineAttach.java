@@ -1,14 +1,8 @@
 package io.mancom.daemon.internal;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.ReferenceCountUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 
@@ -24,25 +18,16 @@ import java.io.IOException;
  * </pre>
  *
  * Any other byte, or an {@code A} or {@code C} out of that order, is a protocol error: the
- * connection is closed and the line goes to the next process. {@link HandedLine} checks the order.
+ * connection is closed and the line goes to the next process. The bytes are read by
+ * {@link AttachHandler}; {@link HandedLine} checks that an {@code A} or {@code C} is for the line sent.
  *
  * <h2>Threading</h2>
- * The handler runs on the attach connection's loop and turns every event into a task on the
- * line's loop, in the order read; {@link #ready}, {@link #has} and {@link #adopted} are that
- * loop's. The sent descriptor is a duplicate, closed here once the message is written.
+ * Every event reaches the line's loop as a task, in the order read; {@link #ready}, {@link #has}
+ * and {@link #adopted} are that loop's. The sent descriptor is a duplicate, closed here once the
+ * message is written.
  */
-final class LineAttach extends ChannelInboundHandlerAdapter {
-    private static final Logger log = LoggerFactory.getLogger(LineAttach.class);
-    static final byte READY = 'R';
-    static final byte ADOPTED = 'A';
-    static final byte CLOSED = 'C';
-
+final class LineAttach extends AttachHandler {
     private final HandedLine owner;
-    final Channel channel;
-    final Peer peer;
-    private final EventLoop lineLoop;
-    /** The connection loop's. */
-    private boolean saidReady;
     // The line loop's:
     boolean ready;
     /** A line was sent to it and it has not said C (nor gone away). */
@@ -51,16 +36,14 @@ final class LineAttach extends ChannelInboundHandlerAdapter {
     boolean adopted;
 
     LineAttach(HandedLine owner, Channel channel, Peer peer, EventLoop lineLoop) {
+        super(channel, peer, lineLoop, true, "'R' once, then 'A' and 'C' per line");
         this.owner = owner;
-        this.channel = channel;
-        this.peer = peer;
-        this.lineLoop = lineLoop;
     }
 
     /** Sends the duplicate descriptor {@code dup} and closes it once written (any thread). */
     void give(int dup) {
         FileDescriptor fd = new FileDescriptor(dup);
-        channel.writeAndFlush(fd).addListener(f -> {
+        channel().writeAndFlush(fd).addListener(f -> {
             try {
                 fd.close();
             } catch (IOException e) {
@@ -68,59 +51,34 @@ final class LineAttach extends ChannelInboundHandlerAdapter {
             }
             if (!f.isSuccess()) {
                 // The connection is going: its close gives the line to the next process.
-                log.debug("sending the line to {} failed: {}", peer, f.cause().toString());
-                channel.close();
+                log.debug("sending the line to {} failed: {}", peer(), f.cause().toString());
+                channel().close();
             }
         });
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf buf)) {
-            ReferenceCountUtil.release(msg);
-            violation("an unexpected message");
-            return;
-        }
-        try {
-            while (buf.isReadable()) {
-                byte b = buf.readByte();
-                if (b == READY && !saidReady) {
-                    saidReady = true;
-                    lineLoop.execute(() -> owner.ready(this));
-                } else if (b == ADOPTED && saidReady) {
-                    lineLoop.execute(() -> owner.adopted(this));
-                } else if (b == CLOSED && saidReady) {
-                    lineLoop.execute(() -> owner.closedByProcess(this));
-                } else {
-                    violation(String.format("byte 0x%02x", b & 0xff));
-                    return;
-                }
-            }
-        } finally {
-            buf.release();
-        }
-    }
-
-    void violation(String what) {
-        log.warn("{} broke the attach protocol ({}; expected 'R' once, then 'A' and 'C' per line); closing it",
-                peer, what);
-        channel.close();
+    void onReady() {
+        owner.ready(this);
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        lineLoop.execute(() -> owner.detached(this));
-        ctx.fireChannelInactive();
+    void onAdopted() {
+        owner.adopted(this);
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("attach connection of {} failed: {}", peer, cause.toString());
-        ctx.close();
+    void onClosed() {
+        owner.closedByProcess(this);
+    }
+
+    @Override
+    void onDetached() {
+        owner.detached(this);
     }
 
     @Override
     public String toString() {
-        return "attach connection of " + peer;
+        return "attach connection of " + peer();
     }
 }
