@@ -38,6 +38,10 @@ class BenchTcpTest {
                 + " with counters, [1-9]\\d* us without, off/on \\d+\\.\\d\\d \\(median of 1 run; per run: \\d+\\.\\d\\d\\)"));
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("monitoring alloc: server event loops \\d+ bytes allocated per MB"
                 + " echoed with counters, \\d+ without \\(median of 1 run\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("plain sockets: \\d+\\.\\d MB/s, \\d+\\.\\d\\d of plain Netty;"
+                + " blocking API \\d+\\.\\d\\d of plain sockets .*"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("server cpu: us per MB echoed, all the server's threads:"
+                + " netty [1-9]\\d*, blocking [1-9]\\d*, plain sockets [1-9]\\d* .*"));
         assertThat(lines).anySatisfy(l -> assertThat(l)
                 .matches("round trip: callback API \\d+\\.\\d us, blocking API \\d+\\.\\d us, blocking/callback \\d+\\.\\d\\d .*"));
     }

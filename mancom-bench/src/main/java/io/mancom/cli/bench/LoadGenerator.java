@@ -59,9 +59,11 @@ final class LoadGenerator implements AutoCloseable {
     /**
      * The bytes echoed during one measurement; {@code nanos} is the measured interval;
      * {@code serverCpuNanos} the CPU time the ManCom runtimes' event loops ({@code mancom-io}
-     * threads) used in it, which is the measured server's alone while the other servers are idle.
+     * threads) used in it, which is the measured server's alone while the other servers are idle;
+     * {@code processCpuNanos} the CPU time of every thread of this process but the load generator's
+     * (event loops and application threads alike: the whole server, whatever its threads are called).
      */
-    record Measurement(long bytes, long nanos, long serverCpuNanos, long serverAllocatedBytes) {
+    record Measurement(long bytes, long nanos, long serverCpuNanos, long serverAllocatedBytes, long processCpuNanos) {
         double mbPerSecond() {
             return Stats.mbPerSecond(bytes, nanos);
         }
@@ -69,6 +71,11 @@ final class LoadGenerator implements AutoCloseable {
         /** Server CPU microseconds per MB (10^6 bytes) echoed. */
         double serverCpuMicrosPerMb() {
             return serverCpuNanos / 1e3 / (bytes / 1e6);
+        }
+
+        /** CPU microseconds of all the server's threads per MB (10^6 bytes) echoed. */
+        double processCpuMicrosPerMb() {
+            return processCpuNanos / 1e3 / (bytes / 1e6);
         }
 
         /** Bytes of heap the server's event loops allocated per MB (10^6 bytes) echoed. */
@@ -90,6 +97,23 @@ final class LoadGenerator implements AutoCloseable {
         }
         return sum;
     }
+
+    /**
+     * The CPU time used so far by every live thread but the load generator's: while one server is
+     * measured and the others idle, that server's loops and application threads together.
+     */
+    static long serverThreadsCpuNanos() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && !t.getThreadName().startsWith(LOAD_THREADS)) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return sum;
+    }
+
+    private static final String LOAD_THREADS = "bench-load";
 
     /**
      * The heap allocated so far by the same threads (HotSpot's per-thread count), or 0 where the
@@ -126,7 +150,7 @@ final class LoadGenerator implements AutoCloseable {
         new Random(42).nextBytes(bytes);
         // Only ever read (through duplicates with their own indices), so every loop may share it.
         this.payload = Unpooled.directBuffer(size).writeBytes(bytes);
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("bench-load", true),
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(LOAD_THREADS, true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 
@@ -163,14 +187,16 @@ final class LoadGenerator implements AutoCloseable {
             run.check(serverName);
             long cpu0 = ioThreadsCpuNanos();
             long alloc0 = ioThreadsAllocatedBytes();
+            long all0 = serverThreadsCpuNanos();
             long c0 = run.echoed.sum();
             long t0 = System.nanoTime();
             sleepNanos(measureNanos);
             BenchKit.IntervalEnd end = BenchKit.endInterval(run.echoed::sum, c0, t0, STALL, "the " + serverName + " server echoed");
             long cpu1 = ioThreadsCpuNanos();
             long alloc1 = ioThreadsAllocatedBytes();
+            long all1 = serverThreadsCpuNanos();
             run.check(serverName);
-            return new Measurement(end.count() - c0, end.nanoTime() - t0, cpu1 - cpu0, alloc1 - alloc0);
+            return new Measurement(end.count() - c0, end.nanoTime() - t0, cpu1 - cpu0, alloc1 - alloc0, all1 - all0);
         } finally {
             run.stopping = true;
             for (Channel ch : channels) {

@@ -35,12 +35,16 @@ import java.util.concurrent.Callable;
  * medians when the machine's speed moves between runs.
  *
  * <p>This is a benchmark, not a test: nothing asserts the figures, and it takes about
- * {@code runs x 4 x (warmup + seconds)}: a fourth server, the callback API on a runtime
+ * {@code runs x 5 x (warmup + seconds)}: a fourth server, the callback API on a runtime
  * without monitoring's counters, is measured next to the counted one in every run, and the
  * "monitoring:" line gives the median of the per-run ratios (the cost of counting). The
  * "monitoring cpu:" line compares the same two servers by their event loops' CPU time per MB
  * echoed, which a machine busy with other work disturbs far less than throughput, and the
  * "monitoring alloc:" line by the heap they allocate per MB, which load does not disturb at all.
+ * A fifth server, plain {@code java.net} sockets with a thread per connection, is the blocking
+ * API's reference: the same model without an event loop between the socket and the thread
+ * ("plain sockets:" line), and "server cpu:" gives the CPU time per MB of all of a server's threads
+ * (loops and application threads) for plain Netty, the blocking API and plain sockets.
  */
 @Command(name = "tcp", mixinStandardHelpOptions = true,
         description = {"Echo throughput of ManCom's two APIs against plain Netty, over loopback TCP.",
@@ -50,8 +54,10 @@ import java.util.concurrent.Callable;
                         + " turn (alternating within every run) with a fixed window of bytes in flight per connection."
                         + " Reports MB/s (10^6 bytes per second of echoed data, each way) per server and the median of"
                         + " the per-run ratios to plain Netty, and the callback API's throughput with monitoring's counters"
-                        + " on and off (a fourth server, measured in the same runs), also as the servers' CPU time per MB."
-                        + " Takes about runs x 4 x"
+                        + " on and off (a fourth server, measured in the same runs), also as the servers' CPU time per MB,"
+                        + " and a fifth, plain java.net sockets with a thread per connection: what the blocking model"
+                        + " reaches without an event loop, with every server's CPU time per MB."
+                        + " Takes about runs x 5 x"
                         + " (warmup + seconds)."})
 public final class TcpBenchCommand implements Callable<Integer> {
     @Spec
@@ -117,7 +123,8 @@ public final class TcpBenchCommand implements Callable<Integer> {
             servers.add(0, new NettyEchoServer(threads, epoll));
             servers.add(new ManComServers.Blocking(threads));
             EchoServer uncounted = uncountedCallback(threads);
-            servers.add(uncounted); // last: the main table reads the first three
+            servers.add(uncounted); // after the three the main table reads
+            servers.add(new JdkBlockingEchoServer()); // the blocking API's reference
             for (EchoServer s : servers) {
                 checkEcho(s);
             }
@@ -130,10 +137,12 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 List<String> printed = new ArrayList<>();
                 List<Run> results = new ArrayList<>();
                 List<double[]> trips = new ArrayList<>(); // per run: µs per round trip, callback and blocking
+                List<double[]> plain = new ArrayList<>(); // per run: plain sockets MB/s, /netty, blocking/plain
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
                     double[] cpu = new double[servers.size()];
                     double[] alloc = new double[servers.size()];
+                    double[] all = new double[servers.size()];
                     for (int k = 0; k < servers.size(); k++) {
                         // The uncounted callback server goes right before the counted one in odd
                         // runs and right after it in even ones, so neither gains from the order.
@@ -143,8 +152,10 @@ public final class TcpBenchCommand implements Callable<Integer> {
                         mbs[i] = m.mbPerSecond();
                         cpu[i] = m.serverCpuMicrosPerMb();
                         alloc[i] = m.serverAllocatedPerMb();
+                        all[i] = m.processCpuMicrosPerMb();
                     }
                     monitoring.add(new double[]{mbs[1], mbs[3], cpu[1], cpu[3], alloc[1], alloc[3]});
+                    plain.add(new double[]{mbs[4], mbs[4] / mbs[0], mbs[2] / mbs[4], all[0], all[2], all[4]});
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
                     if (roundTrips > 0) {
@@ -168,6 +179,19 @@ public final class TcpBenchCommand implements Callable<Integer> {
                         ratio(callbackRatio), ratio(blockingRatio), runs, runs == 1 ? "" : "s", mb(netty),
                         epoll ? "epoll" : "NIO", connections, Stats.bytes(size));
                 printMonitoring(out, monitoring);
+                out.printf(Locale.ROOT, "plain sockets: %s MB/s, %s of plain Netty; blocking API %s of plain sockets"
+                                + " (java.net sockets, a thread per connection: the blocking model without an event loop;"
+                                + " median of %d run%s)%n",
+                        mb(Stats.median(plain.stream().mapToDouble(p -> p[0]).toArray())),
+                        ratio(Stats.median(plain.stream().mapToDouble(p -> p[1]).toArray())),
+                        ratio(Stats.median(plain.stream().mapToDouble(p -> p[2]).toArray())), runs, runs == 1 ? "" : "s");
+                // CPU per byte decides the throughput where the CPUs are the limit (a small machine
+                // running the load generator too), and moves far less with other load than throughput.
+                out.printf(Locale.ROOT, "server cpu: us per MB echoed, all the server's threads: netty %.0f, blocking %.0f,"
+                                + " plain sockets %.0f (median of %d run%s)%n",
+                        Stats.median(plain.stream().mapToDouble(p -> p[3]).toArray()),
+                        Stats.median(plain.stream().mapToDouble(p -> p[4]).toArray()),
+                        Stats.median(plain.stream().mapToDouble(p -> p[5]).toArray()), runs, runs == 1 ? "" : "s");
                 if (!trips.isEmpty()) {
                     double cb = Stats.median(trips.stream().mapToDouble(t -> t[0]).toArray());
                     double bl = Stats.median(trips.stream().mapToDouble(t -> t[1]).toArray());
@@ -224,9 +248,12 @@ public final class TcpBenchCommand implements Callable<Integer> {
     }
 
     private static final String COUNTERS = "io.mancom.counters";
-    /** The order of the servers in a run: netty, then the two callback servers in turn, then blocking. */
-    private static final int[] OFF_FIRST = {0, 3, 1, 2};
-    private static final int[] OFF_SECOND = {0, 1, 3, 2};
+    /**
+     * The order of the servers in a run: netty, then the two callback servers in turn, then blocking
+     * and plain sockets in turn.
+     */
+    private static final int[] OFF_FIRST = {0, 3, 1, 2, 4};
+    private static final int[] OFF_SECOND = {0, 1, 3, 4, 2};
 
     /** The callback API with and without monitoring's counters, measured in the same runs. */
     private static void printMonitoring(PrintWriter out, List<double[]> runs) {
@@ -364,7 +391,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 threads, epoll ? "epoll" : "NIO", threads == 1 ? "" : "s", Runtime.getRuntime().availableProcessors(),
                 Runtime.version());
         out.println("  servers   netty = plain Netty echo, callback = ManCom callback API, blocking = ManCom blocking API"
-                + " (a thread per connection)");
+                + " (a thread per connection), plain sockets = java.net sockets with a thread per connection (the blocking API's reference)");
         out.println();
         out.flush();
     }
