@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -69,10 +68,8 @@ final class JdkBlockingEchoServer implements EchoServer {
             for (int n; (n = in.read(buf)) >= 0; ) {
                 out.write(buf, 0, n);
             }
-        } catch (SocketException e) {
-            // The load generator reset the connection, or close() closed it: this worker is done.
         } catch (IOException e) {
-            // As above, by another name.
+            // The load generator reset the connection, or close() closed it: this worker is done.
         }
     }
 

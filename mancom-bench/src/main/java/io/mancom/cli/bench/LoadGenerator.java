@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * The one client that drives every server: plain Netty, a fixed number of connections, each
@@ -60,10 +61,11 @@ final class LoadGenerator implements AutoCloseable {
      * The bytes echoed during one measurement; {@code nanos} is the measured interval;
      * {@code serverCpuNanos} the CPU time the ManCom runtimes' event loops ({@code mancom-io}
      * threads) used in it, which is the measured server's alone while the other servers are idle;
-     * {@code processCpuNanos} the CPU time of every thread of this process but the load generator's
-     * (event loops and application threads alike: the whole server, whatever its threads are called).
+     * {@code serverThreadsCpuNanos} the CPU time of every thread of this process but the load
+     * generator's (event loops and application threads alike: the whole server, whatever its threads
+     * are called).
      */
-    record Measurement(long bytes, long nanos, long serverCpuNanos, long serverAllocatedBytes, long processCpuNanos) {
+    record Measurement(long bytes, long nanos, long serverCpuNanos, long serverAllocatedBytes, long serverThreadsCpuNanos) {
         double mbPerSecond() {
             return Stats.mbPerSecond(bytes, nanos);
         }
@@ -74,8 +76,8 @@ final class LoadGenerator implements AutoCloseable {
         }
 
         /** CPU microseconds of all the server's threads per MB (10^6 bytes) echoed. */
-        double processCpuMicrosPerMb() {
-            return processCpuNanos / 1e3 / (bytes / 1e6);
+        double serverThreadsCpuMicrosPerMb() {
+            return serverThreadsCpuNanos / 1e3 / (bytes / 1e6);
         }
 
         /** Bytes of heap the server's event loops allocated per MB (10^6 bytes) echoed. */
@@ -90,12 +92,7 @@ final class LoadGenerator implements AutoCloseable {
      * machine is: it is the cost of the work, not how soon the scheduler let it run.
      */
     static long ioThreadsCpuNanos() {
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long sum = 0;
-        for (long id : ioThreads(mx)) {
-            sum += Math.max(0, mx.getThreadCpuTime(id));
-        }
-        return sum;
+        return cpuNanos(name -> name.startsWith(IO_THREADS));
     }
 
     /**
@@ -103,17 +100,21 @@ final class LoadGenerator implements AutoCloseable {
      * measured and the others idle, that server's loops and application threads together.
      */
     static long serverThreadsCpuNanos() {
+        return cpuNanos(name -> !name.startsWith(LOAD_THREADS));
+    }
+
+    private static long cpuNanos(Predicate<String> named) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         long sum = 0;
-        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
-            if (t != null && !t.getThreadName().startsWith(LOAD_THREADS)) {
-                sum += Math.max(0, mx.getThreadCpuTime(t.getThreadId()));
-            }
+        for (long id : threads(mx, named)) {
+            sum += Math.max(0, mx.getThreadCpuTime(id));
         }
         return sum;
     }
 
     private static final String LOAD_THREADS = "bench-load";
+    /** The ManCom runtimes' event loops. */
+    private static final String IO_THREADS = "mancom-io";
 
     /**
      * The heap allocated so far by the same threads (HotSpot's per-thread count), or 0 where the
@@ -125,16 +126,17 @@ final class LoadGenerator implements AutoCloseable {
             return 0;
         }
         long sum = 0;
-        for (long id : ioThreads(mx)) {
+        for (long id : threads(mx, name -> name.startsWith(IO_THREADS))) {
             sum += Math.max(0, hotspot.getThreadAllocatedBytes(id));
         }
         return sum;
     }
 
-    private static List<Long> ioThreads(ThreadMXBean mx) {
+    /** The ids of the live threads whose name {@code named} accepts. */
+    private static List<Long> threads(ThreadMXBean mx, Predicate<String> named) {
         List<Long> ids = new ArrayList<>();
         for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
-            if (t != null && t.getThreadName().startsWith("mancom-io")) {
+            if (t != null && named.test(t.getThreadName())) {
                 ids.add(t.getThreadId());
             }
         }

@@ -107,6 +107,14 @@ public final class TcpBenchCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * One run against the blocking API's reference: MB/s of netty, blocking and plain sockets, and
+     * the CPU microseconds per MB of all their threads.
+     */
+    private record Reference(double netty, double blocking, double plain, double nettyCpu, double blockingCpu,
+                             double plainCpu) {
+    }
+
     @Override
     public Integer call() throws Exception {
         validate();
@@ -137,7 +145,7 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 List<String> printed = new ArrayList<>();
                 List<Run> results = new ArrayList<>();
                 List<double[]> trips = new ArrayList<>(); // per run: µs per round trip, callback and blocking
-                List<double[]> plain = new ArrayList<>(); // per run: plain sockets MB/s, /netty, blocking/plain
+                List<Reference> plain = new ArrayList<>();
                 for (int r = 1; r <= runs; r++) {
                     double[] mbs = new double[servers.size()];
                     double[] cpu = new double[servers.size()];
@@ -152,10 +160,10 @@ public final class TcpBenchCommand implements Callable<Integer> {
                         mbs[i] = m.mbPerSecond();
                         cpu[i] = m.serverCpuMicrosPerMb();
                         alloc[i] = m.serverAllocatedPerMb();
-                        all[i] = m.processCpuMicrosPerMb();
+                        all[i] = m.serverThreadsCpuMicrosPerMb();
                     }
                     monitoring.add(new double[]{mbs[1], mbs[3], cpu[1], cpu[3], alloc[1], alloc[3]});
-                    plain.add(new double[]{mbs[4], mbs[4] / mbs[0], mbs[2] / mbs[4], all[0], all[2], all[4]});
+                    plain.add(new Reference(mbs[0], mbs[2], mbs[4], all[0], all[2], all[4]));
                     Run run = new Run(mbs[0], mbs[1], mbs[2]);
                     results.add(run);
                     if (roundTrips > 0) {
@@ -182,16 +190,17 @@ public final class TcpBenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "plain sockets: %s MB/s, %s of plain Netty; blocking API %s of plain sockets"
                                 + " (java.net sockets, a thread per connection: the blocking model without an event loop;"
                                 + " median of %d run%s)%n",
-                        mb(Stats.median(plain.stream().mapToDouble(p -> p[0]).toArray())),
-                        ratio(Stats.median(plain.stream().mapToDouble(p -> p[1]).toArray())),
-                        ratio(Stats.median(plain.stream().mapToDouble(p -> p[2]).toArray())), runs, runs == 1 ? "" : "s");
+                        mb(Stats.median(plain.stream().mapToDouble(Reference::plain).toArray())),
+                        ratio(Stats.median(plain.stream().mapToDouble(p -> p.plain() / p.netty()).toArray())),
+                        ratio(Stats.median(plain.stream().mapToDouble(p -> p.blocking() / p.plain()).toArray())), runs,
+                        runs == 1 ? "" : "s");
                 // CPU per byte decides the throughput where the CPUs are the limit (a small machine
                 // running the load generator too), and moves far less with other load than throughput.
                 out.printf(Locale.ROOT, "server cpu: us per MB echoed, all the server's threads: netty %.0f, blocking %.0f,"
                                 + " plain sockets %.0f (median of %d run%s)%n",
-                        Stats.median(plain.stream().mapToDouble(p -> p[3]).toArray()),
-                        Stats.median(plain.stream().mapToDouble(p -> p[4]).toArray()),
-                        Stats.median(plain.stream().mapToDouble(p -> p[5]).toArray()), runs, runs == 1 ? "" : "s");
+                        Stats.median(plain.stream().mapToDouble(Reference::nettyCpu).toArray()),
+                        Stats.median(plain.stream().mapToDouble(Reference::blockingCpu).toArray()),
+                        Stats.median(plain.stream().mapToDouble(Reference::plainCpu).toArray()), runs, runs == 1 ? "" : "s");
                 if (!trips.isEmpty()) {
                     double cb = Stats.median(trips.stream().mapToDouble(t -> t[0]).toArray());
                     double bl = Stats.median(trips.stream().mapToDouble(t -> t[1]).toArray());
